@@ -1,0 +1,65 @@
+/**
+ * Typed errors with stable codes. Callers branch on `code`, never on message text.
+ * `hint` tells the user what to do next; the CLI prints message + hint.
+ */
+export const ErrorCode = {
+  ConfigInvalid: "CONFIG_INVALID",
+  ConfigNotFound: "CONFIG_NOT_FOUND",
+  StoreUnavailable: "STORE_UNAVAILABLE",
+  BusUnavailable: "BUS_UNAVAILABLE",
+  BusTimeout: "BUS_TIMEOUT",
+  DecodeFailed: "DECODE_FAILED",
+  InvalidTransition: "INVALID_TRANSITION",
+  JobNotFound: "JOB_NOT_FOUND",
+  JobExists: "JOB_EXISTS",
+  InvalidArgument: "INVALID_ARGUMENT",
+  StackUnreachable: "STACK_UNREACHABLE",
+  SafetyUnavailable: "SAFETY_UNAVAILABLE",
+  NoPool: "NO_POOL",
+  Unauthenticated: "UNAUTHENTICATED",
+  LlmUnavailable: "LLM_UNAVAILABLE",
+  Internal: "INTERNAL",
+} as const;
+
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export interface CortexErrorOptions {
+  hint?: string;
+  cause?: unknown;
+  details?: Record<string, unknown>;
+}
+
+export class CortexError extends Error {
+  override readonly name = "CortexError";
+  readonly code: ErrorCode;
+  readonly hint: string | undefined;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: ErrorCode, message: string, options: CortexErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.hint = options.hint;
+    this.details = options.details;
+  }
+
+  /** Message and hint as the CLI prints them: one or two lines. */
+  toUserString(): string {
+    return this.hint ? `${this.message}\n${this.hint}` : this.message;
+  }
+}
+
+export function isCortexError(err: unknown, code?: ErrorCode): err is CortexError {
+  return err instanceof CortexError && (code === undefined || err.code === code);
+}
+
+export const storeUnavailable = (url: string, cause: unknown): CortexError =>
+  new CortexError(ErrorCode.StoreUnavailable, `store unavailable: cannot reach Redis at ${url}`, {
+    hint: "Start redis-server or set REDIS_URL to a reachable Redis; cortex retries on its own once it is back.",
+    cause,
+  });
+
+export const busUnavailable = (url: string, cause: unknown): CortexError =>
+  new CortexError(ErrorCode.BusUnavailable, `bus unavailable: cannot reach NATS at ${url}`, {
+    hint: "Start nats-server -js or set NATS_URL to a reachable NATS server; cortex reconnects on its own.",
+    cause,
+  });

@@ -1,0 +1,151 @@
+/**
+ * Job state, context, results and history. The Redis adapter keeps the key layout of
+ * DESIGN.md so users can read it with redis-cli; a second adapter (embedded) comes later
+ * and must pass the same contract suite.
+ */
+import type { JobState } from "../core/states.js";
+
+export type JobPriorityName = "BATCH" | "INTERACTIVE" | "CRITICAL";
+
+export interface NewJob {
+  jobId: string;
+  traceId: string;
+  topic: string;
+  tenant: string;
+  priority: JobPriorityName;
+  context: Record<string, unknown>;
+  adapterId?: string;
+  parentJobId?: string;
+  workflowId?: string;
+  stepIndex?: number;
+  envVars?: Record<string, string>;
+}
+
+export interface JobRecord {
+  jobId: string;
+  traceId: string;
+  topic: string;
+  tenant: string;
+  priority: JobPriorityName;
+  state: JobState;
+  /** Dispatch attempts so far (0 before the first dispatch). */
+  attempts: number;
+  adapterId?: string;
+  parentJobId?: string;
+  workflowId?: string;
+  stepIndex?: number;
+  envVars?: Record<string, string>;
+  workerId?: string;
+  /** Why the job is where it is (deny reason, failure, timeout). */
+  reason?: string;
+  resultPtr?: string;
+  contextPtr: string;
+  /** Unix ms timestamps; undefined = not reached. */
+  createdAt: number;
+  updatedAt: number;
+  scheduledAt?: number;
+  dispatchedAt?: number;
+  startedAt?: number;
+  finishedAt?: number;
+  /** Set when results arrived after the job was terminal. */
+  lateResults?: number;
+}
+
+export interface JobEventRecord {
+  /** Global, increasing sequence number. */
+  seq: number;
+  at: number;
+  kind: string;
+  jobId: string;
+  traceId?: string;
+  topic?: string;
+  from?: string;
+  to?: string;
+  workerId?: string;
+  reason?: string;
+  tenant?: string;
+  attempt?: number;
+}
+
+export interface TransitionRequest {
+  jobId: string;
+  to: JobState;
+  /** Only move when the current state is one of these (also checked against the table). */
+  from?: readonly JobState[];
+  reason?: string;
+  workerId?: string;
+  /** Add one to attempts (a dispatch). */
+  incrementAttempts?: boolean;
+  /** Only move when attempts equals this (a stale worker cannot move a retried job). */
+  expectAttempt?: number;
+  resultPtr?: string;
+}
+
+export type TransitionOutcome =
+  | { ok: true; job: JobRecord; from: JobState; event: JobEventRecord }
+  | { ok: false; code: "not_found" }
+  | { ok: false; code: "not_allowed"; current: JobState; attempts: number };
+
+export interface ResultWrite {
+  jobId: string;
+  attempt: number;
+  workerId: string;
+  /** JSON-serialisable result document, stored at res:<id>. */
+  result: unknown;
+}
+
+export type ResultOutcome =
+  /** First result for this job and attempt: stored at res:<id>. */
+  | { stored: true; resultPtr: string }
+  /** The same attempt already wrote a result (a redelivery): nothing changed. */
+  | { stored: false; duplicate: true; resultPtr: string }
+  /** The job is terminal: recorded as late under job:late:<id>, res:<id> untouched. */
+  | { stored: false; late: true; resultPtr: string };
+
+export interface ListJobsQuery {
+  state?: JobState;
+  topic?: string;
+  tenant?: string;
+  limit?: number;
+  /** Opaque cursor from a previous page. */
+  cursor?: string;
+}
+
+export interface JobPage {
+  jobs: JobRecord[];
+  nextCursor?: string;
+}
+
+export interface JobStore {
+  /** Writes ctx:<id>, the job record (PENDING), indexes, trace and first event atomically. */
+  createJob(job: NewJob): Promise<JobRecord>;
+  getJob(jobId: string): Promise<JobRecord | undefined>;
+  getJobs(jobIds: readonly string[]): Promise<(JobRecord | undefined)[]>;
+  getContext(jobId: string): Promise<Record<string, unknown> | undefined>;
+  /** Guarded atomic transition; under concurrency exactly one caller wins. */
+  transition(req: TransitionRequest): Promise<TransitionOutcome>;
+  /** First result per job and attempt wins; results for terminal jobs are recorded as late. */
+  putResult(write: ResultWrite): Promise<ResultOutcome>;
+  getResult(jobId: string): Promise<unknown | undefined>;
+  listJobs(query: ListJobsQuery): Promise<JobPage>;
+  /** The job's event history, oldest first. */
+  events(jobId: string): Promise<JobEventRecord[]>;
+  /** Last `count` events across all jobs (capped stream), oldest first. */
+  recentEvents(count: number): Promise<JobEventRecord[]>;
+  /** Appends an event that is not a state change (progress, worker join/leave). */
+  appendEvent(event: Omit<JobEventRecord, "seq" | "at"> & { at?: number }): Promise<JobEventRecord>;
+  /** Job ids of a trace, in submit order. */
+  traceJobs(traceId: string): Promise<string[]>;
+  /** Throws STORE_UNAVAILABLE when the store does not answer. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface JobStoreOptions {
+  /** Key prefix (tests use one per test). */
+  prefix?: string;
+  /** Seconds terminal jobs are kept (ctx, res, meta, events). Default 7 days. */
+  retentionSeconds?: number;
+  /** Events kept in the capped global stream. Default 10,000. */
+  eventStreamMax?: number;
+}
