@@ -18,6 +18,8 @@ export const ErrorCode = {
   NoPool: "NO_POOL",
   Unauthenticated: "UNAUTHENTICATED",
   LlmUnavailable: "LLM_UNAVAILABLE",
+  /** A client stopped waiting (e.g. `--wait` timed out); the job itself may still finish. */
+  WaitTimeout: "WAIT_TIMEOUT",
   Internal: "INTERNAL",
 } as const;
 

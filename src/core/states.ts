@@ -36,14 +36,15 @@ const S = JobState;
 /**
  * Allowed moves. Every non-terminal state may go to FAILED (with a reason) and CANCELLED.
  * SCHEDULED -> SCHEDULED and DISPATCHED -> SCHEDULED are retries (redispatch, attempt+1);
- * RUNNING -> SCHEDULED is a retry after a worker died or the running timeout passed.
+ * RUNNING -> SCHEDULED is a retry after a failed attempt; RUNNING -> RUNNING is a redelivery
+ * of the same job to another worker after the first one died (attempts + 1).
  * PENDING/SCHEDULED/DISPATCHED -> TIMEOUT: nothing took the job within the dispatch timeout.
  */
 export const TRANSITIONS: Readonly<Record<JobState, readonly JobState[]>> = {
   PENDING: [S.Scheduled, S.Denied, S.Failed, S.Cancelled, S.Timeout],
   SCHEDULED: [S.Dispatched, S.Running, S.Scheduled, S.Denied, S.Failed, S.Cancelled, S.Timeout],
   DISPATCHED: [S.Running, S.Scheduled, S.Succeeded, S.Failed, S.Cancelled, S.Timeout],
-  RUNNING: [S.Succeeded, S.Failed, S.Timeout, S.Cancelled, S.Scheduled],
+  RUNNING: [S.Running, S.Succeeded, S.Failed, S.Timeout, S.Cancelled, S.Scheduled],
   SUCCEEDED: [],
   FAILED: [],
   TIMEOUT: [],

@@ -22,6 +22,30 @@ import {
 } from "@grpc/grpc-js";
 import { Heartbeat } from "./bus.js";
 
+export interface GetStatusRequest {
+}
+
+export interface ComponentStatus {
+  name: string;
+  /** "starting", "running", "degraded", "stopped" */
+  state: string;
+  address: string;
+  pid: number;
+  startedAtMs: number;
+  detail: string;
+}
+
+export interface GetStatusResponse {
+  components: ComponentStatus[];
+  version: string;
+  pid: number;
+  startedAtMs: number;
+  natsUrl: string;
+  redisUrl: string;
+  natsConnected: boolean;
+  redisConnected: boolean;
+}
+
 export interface SubmitJobRequest {
   prompt: string;
   topic: string;
@@ -176,6 +200,312 @@ export interface JobEvent {
   dropped: number;
   attempt: number;
 }
+
+function createBaseGetStatusRequest(): GetStatusRequest {
+  return {};
+}
+
+export const GetStatusRequest: MessageFns<GetStatusRequest> = {
+  encode(_: GetStatusRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetStatusRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetStatusRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<GetStatusRequest>, I>>(base?: I): GetStatusRequest {
+    return GetStatusRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetStatusRequest>, I>>(_: I): GetStatusRequest {
+    const message = createBaseGetStatusRequest();
+    return message;
+  },
+};
+
+function createBaseComponentStatus(): ComponentStatus {
+  return { name: "", state: "", address: "", pid: 0, startedAtMs: 0, detail: "" };
+}
+
+export const ComponentStatus: MessageFns<ComponentStatus> = {
+  encode(message: ComponentStatus, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.state !== "") {
+      writer.uint32(18).string(message.state);
+    }
+    if (message.address !== "") {
+      writer.uint32(26).string(message.address);
+    }
+    if (message.pid !== 0) {
+      writer.uint32(32).int32(message.pid);
+    }
+    if (message.startedAtMs !== 0) {
+      writer.uint32(40).int64(message.startedAtMs);
+    }
+    if (message.detail !== "") {
+      writer.uint32(50).string(message.detail);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ComponentStatus {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseComponentStatus();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.state = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.address = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.pid = reader.int32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.startedAtMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.detail = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<ComponentStatus>, I>>(base?: I): ComponentStatus {
+    return ComponentStatus.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ComponentStatus>, I>>(object: I): ComponentStatus {
+    const message = createBaseComponentStatus();
+    message.name = object.name ?? "";
+    message.state = object.state ?? "";
+    message.address = object.address ?? "";
+    message.pid = object.pid ?? 0;
+    message.startedAtMs = object.startedAtMs ?? 0;
+    message.detail = object.detail ?? "";
+    return message;
+  },
+};
+
+function createBaseGetStatusResponse(): GetStatusResponse {
+  return {
+    components: [],
+    version: "",
+    pid: 0,
+    startedAtMs: 0,
+    natsUrl: "",
+    redisUrl: "",
+    natsConnected: false,
+    redisConnected: false,
+  };
+}
+
+export const GetStatusResponse: MessageFns<GetStatusResponse> = {
+  encode(message: GetStatusResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.components) {
+      ComponentStatus.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.version !== "") {
+      writer.uint32(18).string(message.version);
+    }
+    if (message.pid !== 0) {
+      writer.uint32(24).int32(message.pid);
+    }
+    if (message.startedAtMs !== 0) {
+      writer.uint32(32).int64(message.startedAtMs);
+    }
+    if (message.natsUrl !== "") {
+      writer.uint32(42).string(message.natsUrl);
+    }
+    if (message.redisUrl !== "") {
+      writer.uint32(50).string(message.redisUrl);
+    }
+    if (message.natsConnected !== false) {
+      writer.uint32(56).bool(message.natsConnected);
+    }
+    if (message.redisConnected !== false) {
+      writer.uint32(64).bool(message.redisConnected);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetStatusResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetStatusResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.components.push(ComponentStatus.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.version = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.pid = reader.int32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.startedAtMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.natsUrl = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.redisUrl = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.natsConnected = reader.bool();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.redisConnected = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<GetStatusResponse>, I>>(base?: I): GetStatusResponse {
+    return GetStatusResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetStatusResponse>, I>>(object: I): GetStatusResponse {
+    const message = createBaseGetStatusResponse();
+    message.components = object.components?.map((e) => ComponentStatus.fromPartial(e)) || [];
+    message.version = object.version ?? "";
+    message.pid = object.pid ?? 0;
+    message.startedAtMs = object.startedAtMs ?? 0;
+    message.natsUrl = object.natsUrl ?? "";
+    message.redisUrl = object.redisUrl ?? "";
+    message.natsConnected = object.natsConnected ?? false;
+    message.redisConnected = object.redisConnected ?? false;
+    return message;
+  },
+};
 
 function createBaseSubmitJobRequest(): SubmitJobRequest {
   return {
@@ -2162,6 +2492,16 @@ export const CortexApiService = {
     responseSerialize: (value: JobEvent): Buffer => Buffer.from(JobEvent.encode(value).finish()),
     responseDeserialize: (value: Buffer): JobEvent => JobEvent.decode(value),
   },
+  /** Components of the daemon process serving this gateway. */
+  getStatus: {
+    path: "/cortex.v1.CortexApi/GetStatus" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetStatusRequest): Buffer => Buffer.from(GetStatusRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetStatusRequest => GetStatusRequest.decode(value),
+    responseSerialize: (value: GetStatusResponse): Buffer => Buffer.from(GetStatusResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetStatusResponse => GetStatusResponse.decode(value),
+  },
 } as const;
 
 export interface CortexApiServer extends UntypedServiceImplementation {
@@ -2172,6 +2512,8 @@ export interface CortexApiServer extends UntypedServiceImplementation {
   cancelJob: handleUnaryCall<CancelJobRequest, CancelJobResponse>;
   listWorkers: handleUnaryCall<ListWorkersRequest, ListWorkersResponse>;
   watchEvents: handleServerStreamingCall<WatchEventsRequest, JobEvent>;
+  /** Components of the daemon process serving this gateway. */
+  getStatus: handleUnaryCall<GetStatusRequest, GetStatusResponse>;
 }
 
 export interface CortexApiClient extends Client {
@@ -2271,6 +2613,22 @@ export interface CortexApiClient extends Client {
     metadata?: Metadata,
     options?: Partial<CallOptions>,
   ): ClientReadableStream<JobEvent>;
+  /** Components of the daemon process serving this gateway. */
+  getStatus(
+    request: GetStatusRequest,
+    callback: (error: ServiceError | null, response: GetStatusResponse) => void,
+  ): ClientUnaryCall;
+  getStatus(
+    request: GetStatusRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetStatusResponse) => void,
+  ): ClientUnaryCall;
+  getStatus(
+    request: GetStatusRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetStatusResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const CortexApiClient = makeGenericClientConstructor(CortexApiService, "cortex.v1.CortexApi") as unknown as {

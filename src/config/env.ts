@@ -1,0 +1,124 @@
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { z } from "zod";
+import { CortexError, ErrorCode } from "../core/errors.js";
+import { nonEmptyString, positiveInt } from "./fields.js";
+import { parseParams, toProblems } from "./issues.js";
+
+/** Every environment variable cortex reads, with its default. Empty values count as unset. */
+
+const PORT_ERROR = "expected an integer port 0..65535";
+const COUNT_ERROR = "expected a positive integer";
+
+// Digits are checked on the string (not coerced first) so an error can echo what the user typed.
+const port = (fallback: number) =>
+  z
+    .string()
+    .regex(/^[0-9]{1,5}$/, { error: PORT_ERROR })
+    .transform(Number)
+    .pipe(z.number().max(65535, { error: PORT_ERROR }))
+    .default(fallback);
+
+const count = (fallback: number) =>
+  z
+    .string()
+    .regex(/^[0-9]{1,15}$/, { error: COUNT_ERROR })
+    .transform(Number)
+    .pipe(positiveInt())
+    .default(fallback);
+
+const url = (protocols: RegExp, example: string, fallback: string) =>
+  z.url({ protocol: protocols, error: `expected a URL like ${example}` }).default(fallback);
+
+const HOST_PORT_RE = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):([0-9]{1,5})$/;
+
+/** `host:port` (or `[v6]:port`) as grpc-js dials it; the port must be in range, not just digits. */
+const hostPort = () =>
+  z.string().refine(
+    (s) => {
+      const m = HOST_PORT_RE.exec(s);
+      return m !== null && Number(m[2]) <= 65535;
+    },
+    { error: "expected host:port (e.g. 127.0.0.1:8080)" },
+  );
+
+/** nats.js takes one server or a comma-separated list, each `host:port` or a nats/tls/ws URL. */
+const natsServers = () =>
+  z
+    .string()
+    .default("nats://127.0.0.1:4222")
+    .refine(
+      (s) => s.split(",").every((part) => /^((nats|tls|ws|wss):\/\/)?[^\s/,]+(:\d+)?\/?$/.test(part.trim())),
+      {
+        error: "expected a NATS URL like nats://127.0.0.1:4222 (comma-separated for several)",
+      },
+    );
+
+const envSchema = z.object({
+  NATS_URL: natsServers(),
+  REDIS_URL: url(/^rediss?$/, "redis://127.0.0.1:6379", "redis://127.0.0.1:6379"),
+  OLLAMA_URL: url(/^https?$/, "http://127.0.0.1:11434", "http://127.0.0.1:11434"),
+  OLLAMA_MODEL: nonEmptyString().default("llama3"),
+  API_KEY: z.string().optional(),
+  SAFETY_KERNEL_ADDR: hostPort().optional(),
+  CORTEX_HOME: nonEmptyString().optional(),
+  CORTEX_BIND: nonEmptyString().default("127.0.0.1"),
+  CORTEX_GRPC_PORT: port(8080),
+  CORTEX_HTTP_PORT: port(8081),
+  CORTEX_SAFETY_PORT: port(50051),
+  CORTEX_SCHEDULER_METRICS_PORT: port(9090),
+  CORTEX_ORCHESTRATOR_METRICS_PORT: port(9091),
+  CORTEX_GATEWAY_METRICS_PORT: port(9092),
+  CORTEX_KEY_PREFIX: z.string().default(""),
+  CORTEX_RETENTION_SECONDS: count(604800),
+  CORTEX_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  CORTEX_MAX_CONTEXT_BYTES: count(1048576),
+  CORTEX_GATEWAY_ADDR: hostPort().optional(),
+  CORTEX_API_KEY: z.string().optional(),
+});
+
+type ParsedEnv = z.infer<typeof envSchema>;
+
+/** The validated environment; addresses that default to a local port are filled in. */
+export type CortexEnv = Omit<ParsedEnv, "SAFETY_KERNEL_ADDR" | "CORTEX_HOME" | "CORTEX_GATEWAY_ADDR"> & {
+  SAFETY_KERNEL_ADDR: string;
+  CORTEX_HOME: string;
+  CORTEX_GATEWAY_ADDR: string;
+};
+
+export type CortexLogLevel = CortexEnv["CORTEX_LOG_LEVEL"];
+
+/** Names of the variables loadEnv reads, e.g. for `cortex config` or docs. */
+export const ENV_VARS = Object.keys(envSchema.shape) as (keyof ParsedEnv)[];
+
+export function loadEnv(env: NodeJS.ProcessEnv = process.env): CortexEnv {
+  const input: Record<string, string> = {};
+  for (const name of ENV_VARS) {
+    const value = env[name];
+    // `API_KEY=` in a compose file or shell means "not set", not "set to nothing".
+    if (value !== undefined && value !== "") input[name] = value;
+  }
+  const result = envSchema.safeParse(input, parseParams);
+  if (!result.success) {
+    const problems = toProblems(result.error.issues).map((p) => `environment variable ${p.text}`);
+    const variable = String(result.error.issues[0]?.path[0] ?? "");
+    throw new CortexError(ErrorCode.ConfigInvalid, problems[0] ?? "invalid environment", {
+      hint: `Fix or unset ${variable}.`,
+      cause: result.error,
+      details: { variable, problems },
+    });
+  }
+  const parsed = result.data;
+  return {
+    ...parsed,
+    SAFETY_KERNEL_ADDR: parsed.SAFETY_KERNEL_ADDR ?? `127.0.0.1:${parsed.CORTEX_SAFETY_PORT}`,
+    CORTEX_GATEWAY_ADDR: parsed.CORTEX_GATEWAY_ADDR ?? `127.0.0.1:${parsed.CORTEX_GRPC_PORT}`,
+    CORTEX_HOME: expandHome(parsed.CORTEX_HOME ?? "~/.cortex", env.HOME),
+  };
+}
+
+/** Compose files and systemd units do not expand `~`, so cortex does it for them. */
+function expandHome(path: string, home: string | undefined): string {
+  if (path !== "~" && !path.startsWith("~/")) return path;
+  return join(home || homedir(), path.slice(1));
+}

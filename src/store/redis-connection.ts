@@ -1,0 +1,96 @@
+/**
+ * The ioredis connection the Redis store runs on, tuned to fail fast rather than queue:
+ * while Redis is down every call rejects at once (no offline queue, commands in flight are
+ * rejected on the first close), and the client keeps reconnecting in the background with a
+ * capped backoff so the same store works again once Redis is back.
+ */
+import { Redis, ReplyError } from "ioredis";
+import { CortexError, ErrorCode, storeUnavailable } from "../core/errors.js";
+
+/** The few pino methods the store logs with (any pino logger fits). */
+export interface StoreLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+}
+
+export interface ConnectionOptions {
+  url: string;
+  logger?: StoreLogger;
+  /** A command without a reply for this long fails (a silent network partition). Default 5 s. */
+  commandTimeoutMs?: number;
+  /** Default 3 s. */
+  connectTimeoutMs?: number;
+}
+
+const MAX_RECONNECT_DELAY_MS = 1_000;
+
+/** The URL with any password masked, for messages and logs. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = "***";
+    return u.toString();
+  } catch {
+    return url;
+  }
+}
+
+/** Connects and waits until Redis answers; STORE_UNAVAILABLE (and no retry loop left) if not. */
+export async function connectRedis(opts: ConnectionOptions): Promise<Redis> {
+  const shownUrl = redactUrl(opts.url);
+  const redis = new Redis(opts.url, {
+    lazyConnect: true,
+    connectionName: "cortex-store",
+    enableOfflineQueue: false,
+    // Reject commands in flight when the connection drops instead of resending them on
+    // reconnect: a resent transition could apply twice, and callers must not hang.
+    maxRetriesPerRequest: 0,
+    autoResendUnfulfilledCommands: false,
+    connectTimeout: opts.connectTimeoutMs ?? 3_000,
+    commandTimeout: opts.commandTimeoutMs ?? 5_000,
+    retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, MAX_RECONNECT_DELAY_MS),
+  });
+
+  // One warning per outage, not one per reconnect attempt. "reconnecting" is only
+  // emitted for a connection we did not close ourselves.
+  let down = false;
+  let everReady = false;
+  let lastError = "";
+  redis.on("error", (err: Error) => {
+    lastError = err.message;
+  });
+  redis.on("reconnecting", () => {
+    if (down || !everReady) return;
+    down = true;
+    opts.logger?.warn({ url: shownUrl, err: lastError || undefined }, "store connection lost; reconnecting");
+  });
+  redis.on("ready", () => {
+    if (down) opts.logger?.info({ url: shownUrl }, "store reconnected");
+    down = false;
+    everReady = true;
+  });
+
+  try {
+    await redis.connect();
+  } catch (cause) {
+    redis.disconnect();
+    throw storeUnavailable(shownUrl, cause);
+  }
+  return redis;
+}
+
+/**
+ * Maps a failed Redis call to a CortexError: a reply error is a bug or a foreign value in
+ * our keys (INTERNAL); anything else (closed socket, timeout, no connection) means Redis
+ * is not reachable (STORE_UNAVAILABLE).
+ */
+export function toStoreError(url: string, err: unknown): CortexError {
+  if (err instanceof CortexError) return err;
+  if (err instanceof ReplyError) {
+    return new CortexError(ErrorCode.Internal, "store: Redis rejected a command", {
+      hint: "Check that the Redis at this URL is version 6.2 or newer and that no one else writes cortex keys.",
+      cause: err,
+    });
+  }
+  return storeUnavailable(redactUrl(url), err);
+}

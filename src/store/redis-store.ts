@@ -1,0 +1,340 @@
+/**
+ * JobStore on Redis, with the key layout of DESIGN.md (readable with redis-cli). Every
+ * operation is one round trip: multi-key changes are Lua scripts (atomic, no WATCH loops),
+ * batch reads are pipelines.
+ */
+import type { Redis } from "ioredis";
+import { CortexError, ErrorCode } from "../core/errors.js";
+import { type KeyNames, keyNames, redisPointer } from "../core/keys.js";
+import {
+  ALL_STATES,
+  canTransition,
+  isJobState,
+  isTerminal,
+  REASON_REQUIRED,
+  TERMINAL_STATES,
+} from "../core/states.js";
+import {
+  decodeEvent,
+  decodeJob,
+  encodeNewJob,
+  jsonTail,
+  pairsToRecord,
+  parseJson,
+  timestampField,
+  toJson,
+} from "./job-codec.js";
+import type {
+  JobEventRecord,
+  JobPage,
+  JobRecord,
+  JobStore,
+  JobStoreOptions,
+  ListJobsQuery,
+  NewJob,
+  ResultOutcome,
+  ResultWrite,
+  TransitionOutcome,
+  TransitionRequest,
+} from "./job-store.js";
+import { decodeCursor, encodeCursor } from "./list-cursor.js";
+import { type ConnectionOptions, connectRedis, type StoreLogger, toStoreError } from "./redis-connection.js";
+import { APPEND_EVENT, CREATE_JOB, LIST_JOBS, PUT_RESULT, TRANSITION } from "./redis-scripts.js";
+
+export type { StoreLogger } from "./redis-connection.js";
+
+export type RedisStoreOptions = JobStoreOptions &
+  Pick<ConnectionOptions, "commandTimeoutMs" | "connectTimeoutMs"> & {
+    url: string;
+    logger?: StoreLogger;
+  };
+
+const DEFAULT_RETENTION_SECONDS = 7 * 24 * 3600;
+const DEFAULT_EVENT_STREAM_MAX = 10_000;
+const DEFAULT_LIMIT = 50;
+const MAX_LIMIT = 1_000;
+
+type Arg = string | number;
+
+/** The scripts, as ioredis registers them with defineCommand. */
+interface ScriptCommands {
+  cortexCreateJob(...args: Arg[]): Promise<number>;
+  cortexTransition(...args: Arg[]): Promise<[string, ...unknown[]]>;
+  cortexPutResult(...args: Arg[]): Promise<"late" | "duplicate" | "stored">;
+  cortexAppendEvent(...args: Arg[]): Promise<number>;
+  cortexListJobs(...args: Arg[]): Promise<[string, string, string[][]]>;
+}
+
+const TERMINAL_LIST = `,${[...TERMINAL_STATES].join(",")},`;
+
+export async function createRedisStore(opts: RedisStoreOptions): Promise<RedisJobStore> {
+  for (const [name, value] of [
+    ["retentionSeconds", opts.retentionSeconds],
+    ["eventStreamMax", opts.eventStreamMax],
+  ] as const) {
+    if (value !== undefined && !(Number.isInteger(value) && value > 0)) {
+      throw invalid(`store option ${name} must be a positive integer, got ${value}`);
+    }
+  }
+  const redis = await connectRedis(opts);
+  const scripted = redis as Redis & ScriptCommands;
+  scripted.defineCommand("cortexCreateJob", CREATE_JOB);
+  scripted.defineCommand("cortexTransition", TRANSITION);
+  scripted.defineCommand("cortexPutResult", PUT_RESULT);
+  scripted.defineCommand("cortexAppendEvent", APPEND_EVENT);
+  scripted.defineCommand("cortexListJobs", LIST_JOBS);
+  return new RedisJobStore(scripted, opts);
+}
+
+export class RedisJobStore implements JobStore {
+  readonly keys: KeyNames;
+  private readonly retention: number;
+  private readonly streamMax: number;
+  private readonly url: string;
+  private closed = false;
+
+  constructor(
+    private readonly redis: Redis & ScriptCommands,
+    opts: RedisStoreOptions,
+  ) {
+    this.keys = keyNames(opts.prefix ?? "");
+    this.retention = opts.retentionSeconds ?? DEFAULT_RETENTION_SECONDS;
+    this.streamMax = opts.eventStreamMax ?? DEFAULT_EVENT_STREAM_MAX;
+    this.url = opts.url;
+  }
+
+  /** Runs one Redis call, turning its failure into a typed CortexError. */
+  private async call<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw toStoreError(this.url, err);
+    }
+  }
+
+  async createJob(job: NewJob): Promise<JobRecord> {
+    if (!job.jobId || !job.traceId) throw invalid("createJob needs a jobId and a traceId");
+    const k = this.keys;
+    const now = Date.now();
+    const ctxJson = toJson(job.context, "context");
+    const fields = encodeNewJob(job, now, redisPointer(k.ctx(job.jobId)));
+    const event = {
+      at: now,
+      kind: "state",
+      jobId: job.jobId,
+      traceId: job.traceId,
+      topic: job.topic,
+      tenant: job.tenant,
+      to: "PENDING",
+      attempt: 0,
+    };
+    const seq = await this.call(() =>
+      this.redis.cortexCreateJob(
+        k.meta(job.jobId),
+        k.ctx(job.jobId),
+        k.index("PENDING"),
+        k.recent(),
+        k.trace(job.traceId),
+        k.events(job.jobId),
+        k.eventStream(),
+        k.eventSeq(),
+        job.jobId,
+        now,
+        ctxJson,
+        this.streamMax,
+        jsonTail(event),
+        ...fields,
+      ),
+    );
+    if (seq === 0) {
+      throw new CortexError(ErrorCode.JobExists, `job ${job.jobId} already exists`, {
+        hint: "Job ids must be unique; submit again to get a new id.",
+        details: { jobId: job.jobId },
+      });
+    }
+    return decodeJob(pairsToRecord(fields)) as JobRecord;
+  }
+
+  async getJob(jobId: string): Promise<JobRecord | undefined> {
+    const h = await this.call(() => this.redis.hgetall(this.keys.meta(jobId)));
+    return decodeJob(h);
+  }
+
+  async getJobs(jobIds: readonly string[]): Promise<(JobRecord | undefined)[]> {
+    if (jobIds.length === 0) return [];
+    const pipe = this.redis.pipeline();
+    for (const id of jobIds) pipe.hgetall(this.keys.meta(id));
+    const replies = await this.call(async () => {
+      const res = (await pipe.exec()) ?? [];
+      const failed = res.find(([err]) => err);
+      if (failed) throw failed[0];
+      return res;
+    });
+    return replies.map(([, h]) => decodeJob(h as Record<string, string>));
+  }
+
+  async getContext(jobId: string): Promise<Record<string, unknown> | undefined> {
+    const raw = await this.call(() => this.redis.get(this.keys.ctx(jobId)));
+    return raw === null ? undefined : (parseJson(raw, "context") as Record<string, unknown>);
+  }
+
+  async transition(req: TransitionRequest): Promise<TransitionOutcome> {
+    const { jobId, to } = req;
+    if (!isJobState(to)) throw invalid(`unknown job state "${String(to)}"`);
+    if (REASON_REQUIRED.has(to) && !req.reason) {
+      throw invalid(`moving job ${jobId} to ${to} needs a reason`);
+    }
+    const allowedFrom = ALL_STATES.filter((s) => canTransition(s, to) && (!req.from || req.from.includes(s)));
+    const k = this.keys;
+    const reply = await this.call(() =>
+      this.redis.cortexTransition(
+        k.meta(jobId),
+        k.events(jobId),
+        k.eventStream(),
+        k.eventSeq(),
+        k.ctx(jobId),
+        k.res(jobId),
+        k.late(jobId),
+        ...ALL_STATES.map((s) => k.index(s)),
+        to,
+        `,${allowedFrom.join(",")},`,
+        Date.now(),
+        timestampField(to),
+        isTerminal(to) ? 1 : 0,
+        this.retention,
+        req.workerId ?? "",
+        req.reason ?? "",
+        req.resultPtr ?? "",
+        req.incrementAttempts ? 1 : 0,
+        req.expectAttempt ?? "",
+        this.streamMax,
+        k.trace(""),
+        jobId,
+      ),
+    );
+    const [status, a, b] = reply;
+    if (status === "not_found") return { ok: false, code: "not_found" };
+    if (status === "not_allowed") {
+      const current = String(a);
+      if (!isJobState(current)) throw invalid(`job ${jobId} is in an unknown state "${current}"`);
+      return { ok: false, code: "not_allowed", current, attempts: Number(b) };
+    }
+    const job = decodeJob(pairsToRecord(b as unknown[])) as JobRecord;
+    const event = decodeEvent(String(a));
+    return { ok: true, job, from: event.from as JobRecord["state"], event };
+  }
+
+  async putResult(write: ResultWrite): Promise<ResultOutcome> {
+    const { jobId, attempt, workerId } = write;
+    const k = this.keys;
+    const resultPtr = redisPointer(k.res(jobId));
+    const resultJson = toJson(write.result ?? null, "result");
+    // The late entry is assembled in Lua around the result, so the result is sent once.
+    const lateHead = `${JSON.stringify({ attempt, workerId, at: Date.now() }).slice(0, -1)},"result":`;
+    const outcome = await this.call(() =>
+      this.redis.cortexPutResult(
+        k.meta(jobId),
+        k.resultGuard(jobId, attempt),
+        k.res(jobId),
+        k.late(jobId),
+        attempt,
+        workerId,
+        resultJson,
+        this.retention,
+        TERMINAL_LIST,
+        lateHead,
+      ),
+    );
+    if (outcome === "late") return { stored: false, late: true, resultPtr };
+    if (outcome === "duplicate") return { stored: false, duplicate: true, resultPtr };
+    return { stored: true, resultPtr };
+  }
+
+  async getResult(jobId: string): Promise<unknown | undefined> {
+    const raw = await this.call(() => this.redis.get(this.keys.res(jobId)));
+    return raw === null ? undefined : parseJson(raw, "result");
+  }
+
+  async listJobs(query: ListJobsQuery): Promise<JobPage> {
+    const limit = Math.min(Math.max(Math.floor(query.limit ?? DEFAULT_LIMIT), 1), MAX_LIMIT);
+    const cursor = query.cursor ? decodeCursor(query.cursor) : undefined;
+    const key = query.state ? this.keys.index(query.state) : this.keys.recent();
+    const [score, member, metas] = await this.call(() =>
+      this.redis.cortexListJobs(
+        key,
+        this.keys.meta(""),
+        limit,
+        cursor?.[0] ?? "",
+        cursor?.[1] ?? "",
+        query.topic ?? "",
+        query.tenant ?? "",
+        Math.min(10_000, Math.max(1_000, limit * 10)),
+      ),
+    );
+    const jobs = metas.map((m) => decodeJob(pairsToRecord(m))).filter((j): j is JobRecord => j !== undefined);
+    return score === "" ? { jobs } : { jobs, nextCursor: encodeCursor(score, member) };
+  }
+
+  async events(jobId: string): Promise<JobEventRecord[]> {
+    const list = await this.call(() => this.redis.lrange(this.keys.events(jobId), 0, -1));
+    return list.map(decodeEvent);
+  }
+
+  async recentEvents(count: number): Promise<JobEventRecord[]> {
+    if (count <= 0) return [];
+    const entries = await this.call(() =>
+      this.redis.xrevrange(this.keys.eventStream(), "+", "-", "COUNT", Math.floor(count)),
+    );
+    const events: JobEventRecord[] = [];
+    for (let i = entries.length - 1; i >= 0; i--) {
+      const fields = entries[i]?.[1] ?? [];
+      const at = fields.indexOf("event");
+      const json = at >= 0 ? fields[at + 1] : undefined;
+      if (json !== undefined) events.push(decodeEvent(json));
+    }
+    return events;
+  }
+
+  async appendEvent(event: Omit<JobEventRecord, "seq" | "at"> & { at?: number }): Promise<JobEventRecord> {
+    const { seq: _ignored, ...rest } = event as typeof event & { seq?: number };
+    const body = { ...rest, at: event.at ?? Date.now() };
+    const k = this.keys;
+    const seq = await this.call(() =>
+      this.redis.cortexAppendEvent(
+        k.meta(event.jobId),
+        k.events(event.jobId),
+        k.eventStream(),
+        k.eventSeq(),
+        this.streamMax,
+        jsonTail(body),
+      ),
+    );
+    return { seq, ...body };
+  }
+
+  async traceJobs(traceId: string): Promise<string[]> {
+    return this.call(() => this.redis.lrange(this.keys.trace(traceId), 0, -1));
+  }
+
+  async ping(): Promise<void> {
+    await this.call(() => this.redis.ping());
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.redis.status === "ready") {
+      try {
+        await this.redis.quit();
+        return;
+      } catch {
+        // fall through: the connection is going away anyway
+      }
+    }
+    this.redis.disconnect();
+  }
+}
+
+function invalid(message: string): CortexError {
+  return new CortexError(ErrorCode.InvalidArgument, message);
+}

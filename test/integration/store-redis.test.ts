@@ -1,0 +1,30 @@
+/** The JobStore contract against a real redis-server, one key prefix per test. */
+import { Redis } from "ioredis";
+import { afterAll, beforeAll } from "vitest";
+import { keyNames } from "../../src/core/keys.js";
+import { createRedisStore } from "../../src/store/redis-store.js";
+import { type RedisHandle, startRedis, uniquePrefix } from "../support/redis-server.js";
+import { runStoreContract } from "../support/store-contract.js";
+
+let server: RedisHandle;
+
+beforeAll(async () => {
+  server = await startRedis();
+});
+afterAll(async () => {
+  await server?.stop();
+});
+
+runStoreContract("redis", async () => {
+  const prefix = uniquePrefix();
+  const store = await createRedisStore({ url: server.url, prefix, retentionSeconds: 3_600 });
+  const redis = new Redis(server.url);
+  return {
+    store,
+    inspect: { redis, keys: keyNames(prefix) },
+    async cleanup() {
+      await store.close();
+      await redis.quit();
+    },
+  };
+});

@@ -1,0 +1,123 @@
+import { describe, expect, it } from "vitest";
+import { loadEnv } from "../../../src/config/index.js";
+import { CortexError, ErrorCode } from "../../../src/core/errors.js";
+
+function envError(env: NodeJS.ProcessEnv): CortexError {
+  try {
+    loadEnv(env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(CortexError);
+    return err as CortexError;
+  }
+  throw new Error("expected loadEnv to throw");
+}
+
+describe("loadEnv", () => {
+  it("fills every default from an empty environment", () => {
+    expect(loadEnv({ HOME: "/home/ada" })).toEqual({
+      NATS_URL: "nats://127.0.0.1:4222",
+      REDIS_URL: "redis://127.0.0.1:6379",
+      OLLAMA_URL: "http://127.0.0.1:11434",
+      OLLAMA_MODEL: "llama3",
+      SAFETY_KERNEL_ADDR: "127.0.0.1:50051",
+      CORTEX_HOME: "/home/ada/.cortex",
+      CORTEX_BIND: "127.0.0.1",
+      CORTEX_GRPC_PORT: 8080,
+      CORTEX_HTTP_PORT: 8081,
+      CORTEX_SAFETY_PORT: 50051,
+      CORTEX_SCHEDULER_METRICS_PORT: 9090,
+      CORTEX_ORCHESTRATOR_METRICS_PORT: 9091,
+      CORTEX_GATEWAY_METRICS_PORT: 9092,
+      CORTEX_KEY_PREFIX: "",
+      CORTEX_RETENTION_SECONDS: 604800,
+      CORTEX_LOG_LEVEL: "info",
+      CORTEX_MAX_CONTEXT_BYTES: 1048576,
+      CORTEX_GATEWAY_ADDR: "127.0.0.1:8080",
+    });
+  });
+
+  it("reads overrides and derives the local addresses from the ports", () => {
+    const env = loadEnv({
+      NATS_URL: "nats://10.0.0.5:4222,nats://10.0.0.6:4222",
+      REDIS_URL: "rediss://user:pw@redis.internal:6380/2",
+      OLLAMA_URL: "https://ollama.internal",
+      API_KEY: "s3cret",
+      CORTEX_API_KEY: "s3cret",
+      CORTEX_HOME: "/var/lib/cortex",
+      CORTEX_BIND: "0.0.0.0",
+      CORTEX_GRPC_PORT: "0",
+      CORTEX_SAFETY_PORT: "65535",
+      CORTEX_KEY_PREFIX: "t1:",
+      CORTEX_RETENTION_SECONDS: "60",
+      CORTEX_LOG_LEVEL: "debug",
+      OLLAMA_MODEL: "qwen2.5-coder:1.5b",
+    });
+    expect(env).toMatchObject({
+      NATS_URL: "nats://10.0.0.5:4222,nats://10.0.0.6:4222",
+      REDIS_URL: "rediss://user:pw@redis.internal:6380/2",
+      API_KEY: "s3cret",
+      CORTEX_HOME: "/var/lib/cortex",
+      CORTEX_GRPC_PORT: 0,
+      CORTEX_SAFETY_PORT: 65535,
+      SAFETY_KERNEL_ADDR: "127.0.0.1:65535",
+      CORTEX_GATEWAY_ADDR: "127.0.0.1:0",
+      CORTEX_KEY_PREFIX: "t1:",
+      CORTEX_RETENTION_SECONDS: 60,
+      CORTEX_LOG_LEVEL: "debug",
+      OLLAMA_MODEL: "qwen2.5-coder:1.5b",
+    });
+  });
+
+  it("keeps explicit addresses and expands ~ in CORTEX_HOME", () => {
+    const env = loadEnv({
+      HOME: "/home/ada",
+      CORTEX_HOME: "~/stacks/a",
+      SAFETY_KERNEL_ADDR: "safety:50051",
+      CORTEX_GATEWAY_ADDR: "[::1]:9000",
+    });
+    expect(env.CORTEX_HOME).toBe("/home/ada/stacks/a");
+    expect(env.SAFETY_KERNEL_ADDR).toBe("safety:50051");
+    expect(env.CORTEX_GATEWAY_ADDR).toBe("[::1]:9000");
+  });
+
+  it("treats empty values as unset", () => {
+    const env = loadEnv({ API_KEY: "", CORTEX_GRPC_PORT: "", NATS_URL: "" });
+    expect(env.API_KEY).toBeUndefined();
+    expect(env.CORTEX_GRPC_PORT).toBe(8080);
+    expect(env.NATS_URL).toBe("nats://127.0.0.1:4222");
+  });
+
+  const bad: Array<[string, string, string]> = [
+    ["CORTEX_GRPC_PORT", "abc", 'expected an integer port 0..65535, got "abc"'],
+    ["CORTEX_HTTP_PORT", "70000", "expected an integer port 0..65535, got 70000"],
+    ["CORTEX_SAFETY_PORT", "-1", 'expected an integer port 0..65535, got "-1"'],
+    ["CORTEX_RETENTION_SECONDS", "0", "expected a positive integer, got 0"],
+    ["CORTEX_MAX_CONTEXT_BYTES", "1MB", 'expected a positive integer, got "1MB"'],
+    [
+      "CORTEX_LOG_LEVEL",
+      "loud",
+      'expected one of: fatal, error, warn, info, debug, trace, silent, got "loud"',
+    ],
+    [
+      "REDIS_URL",
+      "http://localhost:6379",
+      'expected a URL like redis://127.0.0.1:6379, got "http://localhost:6379"',
+    ],
+    ["OLLAMA_URL", "localhost", 'expected a URL like http://127.0.0.1:11434, got "localhost"'],
+    ["SAFETY_KERNEL_ADDR", "localhost", 'expected host:port (e.g. 127.0.0.1:8080), got "localhost"'],
+    ["CORTEX_GATEWAY_ADDR", "h:99999", 'expected host:port (e.g. 127.0.0.1:8080), got "h:99999"'],
+    [
+      "NATS_URL",
+      "http://x/y",
+      'expected a NATS URL like nats://127.0.0.1:4222 (comma-separated for several), got "http://x/y"',
+    ],
+  ];
+  for (const [name, value, expectation] of bad) {
+    it(`names ${name} when it is ${JSON.stringify(value)}`, () => {
+      const err = envError({ [name]: value });
+      expect(err.code).toBe(ErrorCode.ConfigInvalid);
+      expect(err.message).toBe(`environment variable ${name}: ${expectation}`);
+      expect(err.hint).toBe(`Fix or unset ${name}.`);
+    });
+  }
+});
