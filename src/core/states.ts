@@ -57,8 +57,4 @@ export function canTransition(from: JobState, to: JobState): boolean {
 }
 
 /** States that must carry a reason when entered. */
-export const REASON_REQUIRED: ReadonlySet<JobState> = new Set<JobState>([
-  S.Failed,
-  S.Denied,
-  S.Timeout,
-]);
+export const REASON_REQUIRED: ReadonlySet<JobState> = new Set<JobState>([S.Failed, S.Denied, S.Timeout]);

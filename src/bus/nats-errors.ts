@@ -1,0 +1,81 @@
+/**
+ * Maps nats.js errors onto CortexError codes. nats.js gives stable codes (NatsError.code)
+ * and JetStream API error codes (api_error.err_code); we branch on those only.
+ */
+import { busUnavailable, CortexError, ErrorCode } from "../core/errors.js";
+
+/** JetStream API err_code values (nats-server/server/jetstream_errors_generated.go). */
+export const JsErrCode = {
+  ConsumerNotFound: 10014,
+  StreamNotFound: 10059,
+  StreamNameInUse: 10058,
+  /** 2.10+: create action on an existing consumer with another config. */
+  ConsumerExists: 10148,
+  /** 2.9: consumer name already in use with another config. */
+  ConsumerNameExists: 10013,
+  JetStreamNotEnabled: 10076,
+  JetStreamNotEnabledForAccount: 10039,
+} as const;
+
+interface NatsLikeError {
+  code?: unknown;
+  api_error?: { code?: number; err_code?: number };
+}
+
+export function natsCode(err: unknown): string | undefined {
+  if (typeof err !== "object" || err === null) return undefined;
+  const code = (err as NatsLikeError).code;
+  return typeof code === "string" ? code : undefined;
+}
+
+export function jsErrCode(err: unknown): number | undefined {
+  if (typeof err !== "object" || err === null) return undefined;
+  return (err as NatsLikeError).api_error?.err_code;
+}
+
+const TIMEOUT_CODES = new Set(["TIMEOUT", "CONNECTION_TIMEOUT"]);
+
+export function isNatsTimeout(err: unknown): boolean {
+  const code = natsCode(err);
+  return code !== undefined && TIMEOUT_CODES.has(code);
+}
+
+export function busTimeout(url: string, what: string, cause: unknown): CortexError {
+  return new CortexError(ErrorCode.BusTimeout, `bus timeout: ${what} got no answer from NATS at ${url}`, {
+    hint: "Check that nats-server is running with JetStream (-js) and is not overloaded; the operation can be retried.",
+    cause,
+  });
+}
+
+export function jetStreamUnavailable(url: string, cause: unknown): CortexError {
+  return new CortexError(
+    ErrorCode.BusUnavailable,
+    `bus unavailable: JetStream is not enabled on NATS at ${url}`,
+    {
+      hint: "Start nats-server with JetStream enabled (nats-server -js), or point NATS_URL at one that has it.",
+      cause,
+    },
+  );
+}
+
+/** Turns any nats.js failure into BUS_TIMEOUT / BUS_UNAVAILABLE; CortexErrors pass through. */
+export function toBusError(url: string, what: string, err: unknown): CortexError {
+  if (err instanceof CortexError) return err;
+  if (isNatsTimeout(err)) return busTimeout(url, what, err);
+  const js = jsErrCode(err);
+  if (js === JsErrCode.JetStreamNotEnabled || js === JsErrCode.JetStreamNotEnabledForAccount) {
+    return jetStreamUnavailable(url, err);
+  }
+  if (natsCode(err) === "503") {
+    // No responders: nothing stores this subject, or JetStream is down.
+    return new CortexError(
+      ErrorCode.BusUnavailable,
+      `bus unavailable: no JetStream stream answered ${what}`,
+      {
+        hint: "Run provisioning (the daemon does it at start) and check that nats-server runs with -js.",
+        cause: err,
+      },
+    );
+  }
+  return busUnavailable(url, err);
+}

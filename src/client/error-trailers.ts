@@ -1,0 +1,10 @@
+/**
+ * Trailing-metadata keys the gateway sets on every error it returns, so a client gets the
+ * exact CortexError code and hint back instead of guessing from the gRPC status. Kept
+ * here, free of imports, because the gateway (server half) and the client share them.
+ */
+export const ERROR_CODE_TRAILER = "cortex-error-code";
+/** Binary (`-bin`) so a hint may hold any UTF-8 text; gRPC base64-encodes it on the wire. */
+export const ERROR_HINT_TRAILER = "cortex-error-hint-bin";
+/** Request metadata carrying the API key. */
+export const API_KEY_METADATA = "x-api-key";

@@ -1,0 +1,162 @@
+/**
+ * Typed client of the gateway's CortexApi, shared by the CLI commands and the TUI. It
+ * never imports daemon code, and nothing connects until the first call (grpc-js channels
+ * are lazy), so commands can import it cheaply. Every failure is a CortexError.
+ */
+import {
+  type CallOptions,
+  type ClientReadableStream,
+  credentials,
+  Metadata,
+  type ServiceError,
+  status,
+} from "@grpc/grpc-js";
+import {
+  CancelJobRequest,
+  type CancelJobResponse,
+  CortexApiClient,
+  GetJobRequest,
+  type GetJobResponse,
+  type GetJobStatusResponse,
+  type GetStatusResponse,
+  type JobEvent,
+  ListJobsRequest,
+  type ListJobsResponse,
+  type ListWorkersResponse,
+  SubmitJobRequest,
+  type SubmitJobResponse,
+  WatchEventsRequest,
+} from "../gen/cortex/v1/api.js";
+import { API_KEY_METADATA } from "./error-trailers.js";
+import { isServiceError, toCortexError } from "./grpc-error.js";
+
+export { type WaitForJobOptions, type WaitForJobResult, waitForJob } from "./wait-for-job.js";
+
+export const GATEWAY_ADDR_ENV = "CORTEX_GATEWAY_ADDR";
+export const DEFAULT_GATEWAY_ADDR = "127.0.0.1:8080";
+export const DEFAULT_CALL_TIMEOUT_MS = 10_000;
+/** Results (GetJob include_result) may be large LLM outputs. */
+const MAX_RECEIVE_BYTES = 64 * 1024 * 1024;
+
+export interface GatewayClientOptions {
+  /** host:port; default $CORTEX_GATEWAY_ADDR or 127.0.0.1:8080. */
+  address?: string;
+  /** Sent as `x-api-key`; default $API_KEY. */
+  apiKey?: string;
+  /** Deadline of each unary call. */
+  timeoutMs?: number;
+}
+
+export type SubmitJobInput = Partial<SubmitJobRequest> & { topic: string };
+export type ListJobsInput = Partial<ListJobsRequest>;
+export type WatchEventsInput = Partial<WatchEventsRequest>;
+
+export interface GetJobOptions {
+  includeResult?: boolean;
+  includeContext?: boolean;
+  includeEvents?: boolean;
+}
+
+export interface WatchOptions {
+  signal?: AbortSignal;
+}
+
+/** Events of a WatchEvents stream. Breaking out of the loop or cancel() ends the stream. */
+export interface EventStream extends AsyncIterable<JobEvent> {
+  /** Resolves once the gateway has registered the watch: later events will arrive. */
+  readonly ready: Promise<void>;
+  cancel(): void;
+}
+
+export interface GatewayClient {
+  readonly address: string;
+  submitJob(req: SubmitJobInput): Promise<SubmitJobResponse>;
+  getJobStatus(jobId: string): Promise<GetJobStatusResponse>;
+  getJob(jobId: string, opts?: GetJobOptions): Promise<GetJobResponse>;
+  listJobs(query?: ListJobsInput): Promise<ListJobsResponse>;
+  cancelJob(jobId: string, reason?: string): Promise<CancelJobResponse>;
+  listWorkers(pool?: string): Promise<ListWorkersResponse>;
+  getStatus(): Promise<GetStatusResponse>;
+  watchEvents(req?: WatchEventsInput, opts?: WatchOptions): EventStream;
+  close(): void;
+}
+
+type Callback<Res> = (err: ServiceError | null, res: Res) => void;
+
+export function createGatewayClient(opts: GatewayClientOptions = {}): GatewayClient {
+  const address = opts.address || process.env[GATEWAY_ADDR_ENV] || DEFAULT_GATEWAY_ADDR;
+  const apiKey = opts.apiKey ?? process.env.API_KEY;
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
+  const raw = new CortexApiClient(address, credentials.createInsecure(), {
+    "grpc.max_receive_message_length": MAX_RECEIVE_BYTES,
+  });
+
+  const metadata = (): Metadata => {
+    const md = new Metadata();
+    if (apiKey) md.set(API_KEY_METADATA, apiKey);
+    return md;
+  };
+
+  const unary = <Res>(
+    invoke: (md: Metadata, o: Partial<CallOptions>, cb: Callback<Res>) => void,
+  ): Promise<Res> =>
+    new Promise<Res>((resolve, reject) => {
+      invoke(metadata(), { deadline: Date.now() + timeoutMs }, (err, res) =>
+        err ? reject(toCortexError(err, address)) : resolve(res),
+      );
+    });
+
+  return {
+    address,
+    submitJob: (req) => unary((md, o, cb) => raw.submitJob(SubmitJobRequest.fromPartial(req), md, o, cb)),
+    getJobStatus: (jobId) => unary((md, o, cb) => raw.getJobStatus({ jobId }, md, o, cb)),
+    getJob: (jobId, g = {}) =>
+      unary((md, o, cb) => raw.getJob(GetJobRequest.fromPartial({ jobId, ...g }), md, o, cb)),
+    listJobs: (query = {}) =>
+      unary((md, o, cb) => raw.listJobs(ListJobsRequest.fromPartial(query), md, o, cb)),
+    cancelJob: (jobId, reason = "") =>
+      unary((md, o, cb) => raw.cancelJob(CancelJobRequest.fromPartial({ jobId, reason }), md, o, cb)),
+    listWorkers: (pool = "") => unary((md, o, cb) => raw.listWorkers({ pool }, md, o, cb)),
+    getStatus: () => unary((md, o, cb) => raw.getStatus({}, md, o, cb)),
+    watchEvents: (req = {}, w = {}) =>
+      eventStream(raw.watchEvents(WatchEventsRequest.fromPartial(req), metadata()), address, w.signal),
+    close: () => raw.close(),
+  };
+}
+
+function eventStream(
+  call: ClientReadableStream<JobEvent>,
+  address: string,
+  signal?: AbortSignal,
+): EventStream {
+  let cancelled = false;
+  const cancel = () => {
+    if (cancelled) return;
+    cancelled = true;
+    call.cancel();
+  };
+  if (signal?.aborted) cancel();
+  else signal?.addEventListener("abort", cancel, { once: true });
+
+  const ready = new Promise<void>((resolve, reject) => {
+    call.once("metadata", () => resolve());
+    call.once("error", (err) => reject(toCortexError(err, address)));
+    call.once("end", () => resolve());
+  });
+  // Callers that never look at `ready` must not see an unhandled rejection.
+  ready.catch(() => undefined);
+
+  async function* events(): AsyncGenerator<JobEvent> {
+    try {
+      for await (const ev of call) yield ev as JobEvent;
+    } catch (err) {
+      if (cancelled && isServiceError(err) && err.code === status.CANCELLED) return;
+      throw toCortexError(err, address);
+    } finally {
+      cancel();
+      signal?.removeEventListener("abort", cancel);
+    }
+  }
+
+  return { ready, cancel, [Symbol.asyncIterator]: events };
+}

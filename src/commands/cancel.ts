@@ -1,0 +1,30 @@
+import { Args, Flags } from "@oclif/core";
+import { BaseCommand } from "../cli/base-command.js";
+import { gatewayFromEnv } from "../cli/gateway.js";
+import { colourState } from "../cli/state-colour.js";
+
+export default class Cancel extends BaseCommand {
+  static override summary = "Cancel a job that has not finished (a running job's worker is told to stop)";
+  static override args = { id: Args.string({ description: "job id", required: true }) };
+  static override flags = {
+    reason: Flags.string({ description: "why, recorded on the job", default: "cancelled by user" }),
+  };
+
+  async run(): Promise<{ job_id: string; state: string; cancelled: boolean }> {
+    const { args, flags } = await this.parse(Cancel);
+    const client = gatewayFromEnv();
+    try {
+      const res = await client.cancelJob(args.id, flags.reason);
+      if (!this.jsonEnabled()) {
+        this.log(
+          res.cancelled
+            ? `cancelled ${res.jobId}`
+            : `not cancelled: ${res.jobId} is already ${colourState(res.state)}`,
+        );
+      }
+      return { job_id: res.jobId, state: res.state, cancelled: res.cancelled };
+    } finally {
+      client.close();
+    }
+  }
+}

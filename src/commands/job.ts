@@ -1,0 +1,35 @@
+import { Args } from "@oclif/core";
+import { BaseCommand } from "../cli/base-command.js";
+import { gatewayFromEnv } from "../cli/gateway.js";
+import { jobSummaryLines, parseJson, timelineLines } from "../cli/print-job.js";
+
+export default class Job extends BaseCommand {
+  static override summary = "Show a job: state, timeline and result";
+  static override examples = ["<%= config.bin %> job 4f0c…", "<%= config.bin %> job 4f0c… --json"];
+  static override args = { id: Args.string({ description: "job id", required: true }) };
+
+  async run(): Promise<unknown> {
+    const { args } = await this.parse(Job);
+    const client = gatewayFromEnv();
+    try {
+      const res = await client.getJob(args.id, {
+        includeResult: true,
+        includeContext: true,
+        includeEvents: true,
+      });
+      const job = res.job;
+      const result = res.resultJson ? parseJson(res.resultJson) : undefined;
+      const context = res.contextJson ? parseJson(res.contextJson) : undefined;
+      if (!this.jsonEnabled() && job) {
+        for (const l of jobSummaryLines(job)) this.log(l);
+        this.log("timeline");
+        for (const l of timelineLines(res.events, job.createdAtMs)) this.log(l);
+        if (context !== undefined) this.log(`context\n${JSON.stringify(context, null, 2)}`);
+        if (result !== undefined) this.log(`result\n${JSON.stringify(result, null, 2)}`);
+      }
+      return { job, context, result, events: res.events };
+    } finally {
+      client.close();
+    }
+  }
+}

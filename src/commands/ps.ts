@@ -1,0 +1,99 @@
+import ansis from "ansis";
+import { BaseCommand } from "../cli/base-command.js";
+import { gatewayFromEnv } from "../cli/gateway.js";
+import { formatAge, renderTable } from "../cli/table.js";
+
+export interface PsResult {
+  pid: number;
+  version: string;
+  nats: { url: string; connected: boolean };
+  redis: { url: string; connected: boolean };
+  components: { name: string; state: string; address: string; pid: number; uptimeMs: number }[];
+  pools: { pool: string; liveWorkers: number; activeJobs: number; capacity: number; topics: string[] }[];
+  workers: {
+    workerId: string;
+    pool: string;
+    activeJobs: number;
+    maxParallelJobs: number;
+    lastSeenMs: number;
+  }[];
+}
+
+export default class Ps extends BaseCommand {
+  static override summary = "Show the stack's components and worker pools (exit 3 when the stack is down)";
+  static override examples = ["<%= config.bin %> ps", "<%= config.bin %> ps --json"];
+
+  async run(): Promise<PsResult> {
+    await this.parse(Ps);
+    const client = gatewayFromEnv(3000);
+    try {
+      const [status, workers] = await Promise.all([client.getStatus(), client.listWorkers()]);
+      const now = Date.now();
+      const result: PsResult = {
+        pid: status.pid,
+        version: status.version,
+        nats: { url: status.natsUrl, connected: status.natsConnected },
+        redis: { url: status.redisUrl, connected: status.redisConnected },
+        components: status.components.map((c) => ({
+          name: c.name,
+          state: c.state,
+          address: c.address,
+          pid: c.pid,
+          uptimeMs: c.startedAtMs > 0 ? now - c.startedAtMs : 0,
+        })),
+        pools: workers.pools.map((p) => ({
+          pool: p.pool,
+          liveWorkers: p.liveWorkers,
+          activeJobs: p.activeJobs,
+          capacity: p.capacity,
+          topics: p.topics,
+        })),
+        workers: workers.workers.map((w) => ({
+          workerId: w.heartbeat?.workerId ?? "",
+          pool: w.heartbeat?.pool ?? "",
+          activeJobs: w.heartbeat?.activeJobs ?? 0,
+          maxParallelJobs: w.heartbeat?.maxParallelJobs ?? 0,
+          lastSeenMs: w.lastSeenMs,
+        })),
+      };
+      if (!this.jsonEnabled()) this.print(result);
+      return result;
+    } finally {
+      client.close();
+    }
+  }
+
+  private print(r: PsResult): void {
+    const conn = (ok: boolean) => (ok ? ansis.green("connected") : ansis.red("disconnected"));
+    this.log(`cortex ${r.version}  daemon pid ${r.pid}`);
+    this.log(
+      `nats  ${r.nats.url} ${conn(r.nats.connected)}    redis  ${r.redis.url} ${conn(r.redis.connected)}\n`,
+    );
+    const state = (s: string) =>
+      s === "running" ? ansis.green(s) : s === "stopped" ? ansis.red(s) : ansis.yellow(s);
+    this.log(
+      renderTable(
+        ["component", "state", "address", "pid", "uptime"],
+        r.components.map((c) => [
+          c.name,
+          state(c.state),
+          c.address || "-",
+          String(c.pid),
+          formatAge(c.uptimeMs),
+        ]),
+      ),
+    );
+    this.log("");
+    this.log(
+      renderTable(
+        ["pool", "workers", "active/capacity", "topics"],
+        r.pools.map((p) => [
+          p.pool,
+          p.liveWorkers === 0 ? ansis.yellow("0") : String(p.liveWorkers),
+          `${p.activeJobs}/${p.capacity}`,
+          p.topics.join(","),
+        ]),
+      ),
+    );
+  }
+}

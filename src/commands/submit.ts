@@ -1,0 +1,110 @@
+import { Args, Flags } from "@oclif/core";
+import ansis from "ansis";
+import { BaseCommand } from "../cli/base-command.js";
+import { ExitCode } from "../cli/exit-codes.js";
+import { gatewayFromEnv } from "../cli/gateway.js";
+import { JOB_KINDS, topicForKind } from "../cli/job-kinds.js";
+import { describeTransition } from "../cli/print-job.js";
+import { waitForJob } from "../client/wait-for-job.js";
+import { CortexError, ErrorCode } from "../core/errors.js";
+
+export interface SubmitResult {
+  job_id: string;
+  trace_id: string;
+  topic: string;
+  state?: string;
+  attempts?: number;
+  reason?: string;
+  worker_id?: string;
+  result?: unknown;
+}
+
+export default class Submit extends BaseCommand {
+  static override summary = "Submit a job; with --wait, follow it to the end and print its result";
+  static override description =
+    `KIND is one of ${Object.keys(JOB_KINDS).join(", ")}, or a topic such as job.echo. Exit codes: 0 submitted (or, with --wait, succeeded); 1 the job failed, was denied or timed out; 2 bad usage; 3 the stack is not reachable.`;
+  static override examples = [
+    "<%= config.bin %> submit echo hello --wait",
+    "<%= config.bin %> submit chat 'what is cortex?' --wait --json",
+    `<%= config.bin %> submit job.echo --context '{"sleep_ms": 500}' --wait`,
+  ];
+  static override args = {
+    kind: Args.string({ description: "job kind or topic", required: true }),
+    prompt: Args.string({ description: "prompt text (added to the context as `prompt`)" }),
+  };
+  static override flags = {
+    wait: Flags.boolean({ char: "w", description: "wait for the job to finish and print its result" }),
+    timeout: Flags.integer({ description: "seconds to wait with --wait", default: 120 }),
+    tenant: Flags.string({ description: "tenant to submit as (default: the stack's default tenant)" }),
+    context: Flags.string({ description: "JSON object stored as the job's context (ctx:<id>)" }),
+    priority: Flags.string({ description: "BATCH, INTERACTIVE or CRITICAL", default: "INTERACTIVE" }),
+  };
+
+  async run(): Promise<SubmitResult> {
+    const { args, flags } = await this.parse(Submit);
+    const topic = topicForKind(args.kind);
+    if (!topic) {
+      throw new CortexError(ErrorCode.InvalidArgument, `unknown job kind "${args.kind}"`, {
+        hint: `Use one of ${Object.keys(JOB_KINDS).join(", ")}, or a topic like job.echo.`,
+      });
+    }
+    if (flags.context !== undefined) {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(flags.context);
+      } catch (cause) {
+        throw new CortexError(ErrorCode.InvalidArgument, "--context is not valid JSON", {
+          hint: `Pass an object, e.g. --context '{"key": "value"}'.`,
+          cause,
+        });
+      }
+      if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
+        throw new CortexError(ErrorCode.InvalidArgument, "--context must be a JSON object", {
+          hint: `e.g. --context '{"key": "value"}'.`,
+        });
+      }
+    }
+    const client = gatewayFromEnv();
+    try {
+      const sub = await client.submitJob({
+        prompt: args.prompt ?? "",
+        topic,
+        priority: flags.priority,
+        contextJson: flags.context ?? "",
+        tenant: flags.tenant ?? "",
+      });
+      const out: SubmitResult = { job_id: sub.jobId, trace_id: sub.traceId, topic };
+      if (!flags.wait) {
+        if (!this.jsonEnabled()) this.log(sub.jobId);
+        return out;
+      }
+      const human = !this.jsonEnabled();
+      if (human) this.logToStderr(`${ansis.dim("job")} ${sub.jobId} ${ansis.dim(`(${topic})`)}`);
+      const done = await waitForJob(client, sub.jobId, {
+        timeoutMs: flags.timeout * 1000,
+        onState: (state, e) => {
+          if (human)
+            this.logToStderr(
+              `  ${describeTransition(e ?? { to: state, workerId: "", reason: "", attempt: 0 })}`,
+            );
+        },
+      });
+      out.state = done.job.state;
+      out.attempts = done.job.attempts;
+      if (done.job.reason) out.reason = done.job.reason;
+      if (done.job.workerId) out.worker_id = done.job.workerId;
+      out.result = done.result;
+      if (human && done.result !== undefined) this.log(JSON.stringify(done.result, null, 2));
+      if (done.job.state !== "SUCCEEDED") {
+        process.exitCode = ExitCode.JobFailed;
+        if (human)
+          this.logToStderr(
+            ansis.red(`job ${done.job.state}${done.job.reason ? `: ${done.job.reason}` : ""}`),
+          );
+      }
+      return out;
+    } finally {
+      client.close();
+    }
+  }
+}

@@ -1,0 +1,126 @@
+import { join } from "node:path";
+import { Flags } from "@oclif/core";
+import ansis from "ansis";
+import { BaseCommand } from "../cli/base-command.js";
+import { waitForStack } from "../cli/wait-for-stack.js";
+import { loadEnv } from "../config/env.js";
+import { CortexError, ErrorCode } from "../core/errors.js";
+import { runningDaemonPid, spawnDaemon, tailFile } from "../daemon/supervisor/daemon-process.js";
+import { ensureHome, resolveHome } from "../daemon/supervisor/home.js";
+import { ensureServer } from "../daemon/supervisor/managed-servers.js";
+import { isAlive, readStackFile, type StackFile, writeStackFile } from "../daemon/supervisor/stack-file.js";
+
+export interface UpResult {
+  status: "started" | "already-running";
+  pid: number;
+  gateway: string;
+  home: string;
+  servers: { kind: string; url: string; managed: boolean; pid?: number }[];
+  components: { name: string; state: string; address: string }[];
+}
+
+export default class Up extends BaseCommand {
+  static override summary = "Start the cortex stack in the background and wait until it is ready";
+  static override description =
+    "Starts the daemon (gateway, safety kernel, scheduler, workers) with its pid file and logs under CORTEX_HOME. " +
+    "When NATS or Redis is not reachable and nats-server / redis-server are installed, starts and manages them too. " +
+    "Running it again while the stack is up does nothing.";
+  static override examples = ["<%= config.bin %> up", "<%= config.bin %> up --json"];
+  static override flags = {
+    timeout: Flags.integer({ description: "seconds to wait for the stack to be ready", default: 60 }),
+  };
+
+  async run(): Promise<UpResult> {
+    const { flags } = await this.parse(Up);
+    const env = loadEnv(process.env);
+    const home = resolveHome({ ...process.env, CORTEX_HOME: env.CORTEX_HOME });
+    ensureHome(home);
+    const say = (line: string) => {
+      if (!this.jsonEnabled()) this.logToStderr(line);
+    };
+    const ok = ansis.green("✓");
+
+    const existing = runningDaemonPid(home);
+    if (existing !== undefined) {
+      const components = await waitForStack(env.CORTEX_GATEWAY_ADDR, {
+        timeoutMs: flags.timeout * 1000,
+        apiKey: env.CORTEX_API_KEY,
+      });
+      const stack = readStackFile(home.stackFile);
+      say(`${ok} cortex is already running (pid ${existing}, gateway ${env.CORTEX_GATEWAY_ADDR})`);
+      return {
+        status: "already-running",
+        pid: existing,
+        gateway: env.CORTEX_GATEWAY_ADDR,
+        home: home.root,
+        servers: (stack?.servers ?? []).map((s) => ({ kind: s.kind, url: s.url, managed: true, pid: s.pid })),
+        components,
+      };
+    }
+
+    const previous = readStackFile(home.stackFile);
+    const stack: StackFile = { servers: (previous?.servers ?? []).filter((s) => isAlive(s.pid)), env: {} };
+    const servers: UpResult["servers"] = [];
+    for (const [kind, url] of [
+      ["nats", env.NATS_URL],
+      ["redis", env.REDIS_URL],
+    ] as const) {
+      const outcome = await ensureServer(kind, url, home);
+      if (outcome.status === "started") {
+        stack.servers = stack.servers.filter((s) => s.kind !== kind);
+        stack.servers.push(outcome.server);
+        say(`${ok} ${kind.padEnd(9)} ${url} ${ansis.dim(`(started, pid ${outcome.server.pid})`)}`);
+        servers.push({ kind, url, managed: true, pid: outcome.server.pid });
+      } else {
+        const managed = stack.servers.find((s) => s.kind === kind);
+        say(
+          `${ok} ${kind.padEnd(9)} ${url} ${ansis.dim(managed ? `(managed, pid ${managed.pid})` : "(reachable)")}`,
+        );
+        servers.push({ kind, url, managed: managed !== undefined, ...(managed ? { pid: managed.pid } : {}) });
+      }
+      writeStackFile(home.stackFile, stack);
+    }
+
+    const pid = spawnDaemon({
+      runScript: join(this.config.root, "bin", "run.js"),
+      home,
+      env: { ...process.env, CORTEX_HOME: home.root },
+    });
+    stack.daemonPid = pid;
+    stack.startedAt = Date.now();
+    writeStackFile(home.stackFile, stack);
+
+    const seen = new Set<string>();
+    try {
+      const components = await waitForStack(env.CORTEX_GATEWAY_ADDR, {
+        timeoutMs: flags.timeout * 1000,
+        apiKey: env.CORTEX_API_KEY,
+        isAlive: () => isAlive(pid),
+        onComponent: (c) => {
+          if (c.state !== "running" || seen.has(c.name)) return;
+          seen.add(c.name);
+          say(`${ok} ${c.name.padEnd(9)} ${c.address || ""}`.trimEnd());
+        },
+      });
+      say(`${ok} cortex is up (pid ${pid}, logs ${home.daemonLog})`);
+      return {
+        status: "started",
+        pid,
+        gateway: env.CORTEX_GATEWAY_ADDR,
+        home: home.root,
+        servers,
+        components,
+      };
+    } catch (err) {
+      const tail = tailFile(home.daemonLog, 15);
+      throw new CortexError(
+        ErrorCode.StackUnreachable,
+        `the daemon did not become ready: ${(err as Error).message}`,
+        {
+          hint: `Last lines of ${home.daemonLog}:\n${tail}`,
+          cause: err,
+        },
+      );
+    }
+  }
+}

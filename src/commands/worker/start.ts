@@ -1,0 +1,37 @@
+import { Args, Flags } from "@oclif/core";
+import { BaseCommand } from "../../cli/base-command.js";
+import { loadConfig } from "../../config/index.js";
+import { createLogger } from "../../daemon/logger.js";
+import { startDaemon } from "../../daemon/main.js";
+import { runUntilSignal } from "../../daemon/run-until-signal.js";
+import { workerKind, workerKindNames } from "../../workers/registry.js";
+
+export default class WorkerStart extends BaseCommand {
+  static override enableJsonFlag = false;
+  static override summary =
+    "Run workers of one kind in the foreground, to add capacity or run on another machine";
+  static override description =
+    `Kinds: ${workerKindNames().join(", ")}. Connects to NATS_URL and REDIS_URL; SIGTERM drains.`;
+  static override examples = ["<%= config.bin %> worker start echo --concurrency 8"];
+  static override args = { kind: Args.string({ description: "worker kind", required: true }) };
+  static override flags = {
+    concurrency: Flags.integer({ char: "c", description: "jobs run at once (max_parallel_jobs)" }),
+  };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(WorkerStart);
+    workerKind(args.kind);
+    const config = loadConfig();
+    const root = createLogger(config.env.CORTEX_LOG_LEVEL);
+    const logger = root.child({ component: "daemon" });
+    const daemon = await startDaemon({
+      components: ["workers"],
+      workerKinds: [args.kind],
+      config,
+      logger: root,
+      ...(flags.concurrency !== undefined ? { concurrency: flags.concurrency } : {}),
+    });
+    logger.info({ kind: args.kind }, "worker ready");
+    await runUntilSignal(logger, () => daemon.stop());
+  }
+}

@@ -1,0 +1,173 @@
+/**
+ * WatchEvents: one bus subscription on `sys.job.event` fans out to every watching client.
+ * Each client has a bounded queue; a client too slow to keep up loses events (never the
+ * gateway's memory) and is told how many with one "dropped" event.
+ */
+import { matchesSubject } from "../../core/topic-match.js";
+import type { JobEvent, WatchEventsRequest } from "../../gen/cortex/v1/api.js";
+import type { JobEventRecord } from "../../store/job-store.js";
+import { toJobEvent } from "./job-info.js";
+
+export const DEFAULT_WATCH_BUFFER = 1_000;
+export const MAX_BACKFILL = 1_000;
+
+export interface EventFilter {
+  topics: readonly string[];
+  states: readonly string[];
+  jobId: string;
+  traceId: string;
+  tenant: string;
+}
+
+/** Empty filter fields match everything; topics may be NATS-style patterns (job.chat.*). */
+export function matchesFilter(f: EventFilter, ev: JobEventRecord): boolean {
+  if (f.jobId !== "" && ev.jobId !== f.jobId) return false;
+  if (f.traceId !== "" && ev.traceId !== f.traceId) return false;
+  if (f.tenant !== "" && ev.tenant !== f.tenant) return false;
+  if (f.states.length > 0 && (ev.to === undefined || !f.states.includes(ev.to))) return false;
+  if (f.topics.length > 0) {
+    const topic = ev.topic;
+    if (topic === undefined || !f.topics.some((t) => t === topic || matchesSubject(t, topic))) return false;
+  }
+  return true;
+}
+
+export function filterFromRequest(req: WatchEventsRequest): EventFilter {
+  return {
+    topics: req.topics.filter((t) => t !== ""),
+    states: req.states.filter((s) => s !== "").map((s) => s.toUpperCase()),
+    jobId: req.jobId,
+    traceId: req.traceId,
+    tenant: req.tenant,
+  };
+}
+
+/** Where a watcher writes: a gRPC server stream in production. */
+export interface EventSink {
+  /** false = the sink is full; wait for onDrain before writing more. */
+  write(ev: JobEvent): boolean;
+  onDrain(listener: () => void): void;
+}
+
+export function droppedEvent(count: number, atMs: number): JobEvent {
+  return { ...toJobEvent({ seq: 0, at: atMs, kind: "dropped", jobId: "" }), dropped: count };
+}
+
+/**
+ * One client's queue. Events are queued in arrival order; when the queue is full, further
+ * events are counted into a single "dropped" marker at its tail, which is sent in order
+ * once the client catches up.
+ *
+ * A watcher starts out holding live events while its backfill is read from the store, so
+ * nothing published in between is lost; the backfill goes first, then the held events
+ * minus those the backfill already carried (same seq).
+ */
+export class EventWatcher {
+  private readonly queue: JobEvent[] = [];
+  private held: JobEventRecord[] | undefined = [];
+  private readonly backfilled = new Set<number>();
+  /** The "dropped" event currently at the queue's tail, still counting. */
+  private marker: JobEvent | undefined;
+  private paused = false;
+  private closed = false;
+
+  constructor(
+    readonly filter: EventFilter,
+    private readonly sink: EventSink,
+    private readonly maxQueued = DEFAULT_WATCH_BUFFER,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  offer(ev: JobEventRecord): void {
+    if (this.closed || !matchesFilter(this.filter, ev)) return;
+    if (this.held !== undefined) {
+      this.held.push(ev);
+      // Backfill reads are one store call; if it stalls, stop holding rather than grow.
+      if (this.held.length > this.maxQueued) this.goLive([]);
+      return;
+    }
+    if (ev.seq > 0 && this.backfilled.has(ev.seq)) return;
+    this.enqueue(ev);
+  }
+
+  /** Sends the backfill (oldest first), then everything held meanwhile. Idempotent. */
+  goLive(backfill: readonly JobEventRecord[]): void {
+    const held = this.held;
+    if (held === undefined || this.closed) return;
+    this.held = undefined;
+    for (const ev of backfill) {
+      if (!matchesFilter(this.filter, ev)) continue;
+      if (ev.seq > 0) this.backfilled.add(ev.seq);
+      this.enqueue(ev);
+    }
+    for (const ev of held) {
+      if (ev.seq > 0 && this.backfilled.has(ev.seq)) continue;
+      this.enqueue(ev);
+    }
+  }
+
+  close(): void {
+    this.closed = true;
+    this.queue.length = 0;
+    this.held = undefined;
+  }
+
+  queued(): number {
+    return this.queue.length;
+  }
+
+  private enqueue(ev: JobEventRecord): void {
+    if (this.queue.length >= this.maxQueued) {
+      const tail = this.queue[this.queue.length - 1];
+      if (tail !== undefined && tail === this.marker) {
+        tail.dropped += 1;
+      } else {
+        this.marker = droppedEvent(1, this.now());
+        this.queue.push(this.marker);
+      }
+    } else {
+      this.queue.push(toJobEvent(ev));
+    }
+    this.flush();
+  }
+
+  private flush(): void {
+    while (!this.paused && !this.closed) {
+      const next = this.queue.shift();
+      if (next === undefined) return;
+      if (!this.sink.write(next)) {
+        this.paused = true;
+        this.sink.onDrain(() => {
+          this.paused = false;
+          this.flush();
+        });
+      }
+    }
+  }
+}
+
+/** The set of live watchers; the gateway feeds it from its single bus subscription. */
+export class EventHub {
+  private readonly watchers = new Set<EventWatcher>();
+
+  add(w: EventWatcher): () => void {
+    this.watchers.add(w);
+    return () => {
+      w.close();
+      this.watchers.delete(w);
+    };
+  }
+
+  publish(ev: JobEventRecord): void {
+    for (const w of this.watchers) w.offer(ev);
+  }
+
+  size(): number {
+    return this.watchers.size;
+  }
+
+  closeAll(): void {
+    for (const w of this.watchers) w.close();
+    this.watchers.clear();
+  }
+}

@@ -1,0 +1,284 @@
+/**
+ * The gateway component: CortexApi over gRPC (with reflection), /health and /ready over
+ * HTTP, a worker registry fed by `sys.heartbeat.>` and the event fan-out for WatchEvents.
+ */
+import { readFileSync } from "node:fs";
+import type { Server as HttpServer } from "node:http";
+import { join } from "node:path";
+import { Server, ServerCredentials } from "@grpc/grpc-js";
+import type { Logger } from "pino";
+import type { Bus, Subscription } from "../../bus/bus.js";
+import { packageRoot } from "../../config/package-root.js";
+import { CortexError, ErrorCode } from "../../core/errors.js";
+import { Subjects } from "../../core/subjects.js";
+import {
+  HEARTBEAT_INTERVAL_MS,
+  MISSED_BEATS_BEFORE_FORGET,
+  WorkerRegistry,
+} from "../../core/worker-registry.js";
+import { CortexApiService } from "../../gen/cortex/v1/api.js";
+import type { JobStore } from "../../store/job-store.js";
+import type { Component, ComponentInfo } from "../component.js";
+import { type ApiContext, createApiService } from "./api-service.js";
+import { DEFAULT_WATCH_BUFFER, EventHub } from "./event-watch.js";
+import { startHealthServer, stopHealthServer } from "./http-health.js";
+import { parseEventRecord } from "./job-info.js";
+import { addReflection } from "./reflection.js";
+
+export const GATEWAY_DEFAULTS = {
+  grpcHost: "127.0.0.1",
+  grpcPort: 8080,
+  httpPort: 8081,
+  maxContextBytes: 1024 * 1024,
+  defaultTenant: "default",
+  shutdownGraceMs: 2_000,
+} as const;
+
+export interface GatewayConfig {
+  grpcHost?: string;
+  /** 0 = any free port; read the bound one from ports() after start. */
+  grpcPort?: number;
+  /** Defaults to grpcHost. */
+  httpHost?: string;
+  httpPort?: number;
+  /** Limit on prompt + context_json bytes per submit. */
+  maxContextBytes?: number;
+  defaultTenant?: string;
+  /** When set, every call must carry it as `x-api-key` metadata. */
+  apiKey?: string;
+  /** pools.yaml `topics` (topic -> pool), for ListWorkers' per-pool topics. */
+  poolTopics?: Readonly<Record<string, string>>;
+  /** Events queued per WatchEvents client before it starts losing them. */
+  watchBufferSize?: number;
+  heartbeatIntervalMs?: number;
+  missedBeats?: number;
+  /** Shown by GetStatus. */
+  redisUrl?: string;
+  version?: string;
+  /** How long stop() lets calls finish before cutting them. */
+  shutdownGraceMs?: number;
+}
+
+export interface GatewayOptions {
+  bus: Bus;
+  store: JobStore;
+  logger: Logger;
+  config?: GatewayConfig;
+  /** Component statuses for GetStatus; default: the gateway alone. */
+  statusProvider?: () => ComponentInfo[] | Promise<ComponentInfo[]>;
+  /** Clock for the worker registry (tests). */
+  now?: () => number;
+}
+
+export interface GatewayPorts {
+  grpc: number;
+  http: number;
+}
+
+function hostPort(host: string, port: number): string {
+  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+function readVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(join(packageRoot(), "package.json"), "utf8")) as { version?: string };
+    return pkg.version ?? "0.0.0";
+  } catch {
+    return "0.0.0";
+  }
+}
+
+function portInUse(what: string, address: string, envVar: string, cause: unknown): CortexError {
+  return new CortexError(ErrorCode.Internal, `gateway cannot listen for ${what} on ${address}`, {
+    hint: `Another process may hold the port: stop it, or set ${envVar} to a free port.`,
+    cause,
+  });
+}
+
+export class GatewayServer implements Component {
+  readonly name = "gateway";
+  readonly registry: WorkerRegistry;
+  private readonly hub = new EventHub();
+  private readonly streams = new Set<{ end(): void }>();
+  private readonly cfg: Required<Omit<GatewayConfig, "apiKey" | "httpHost" | "version">> & {
+    apiKey: string | undefined;
+    httpHost: string;
+  };
+  private grpc: Server | undefined;
+  private http: HttpServer | undefined;
+  private subs: Subscription[] = [];
+  private bound: GatewayPorts | undefined;
+  private startedAtMs = 0;
+  private badEvents = 0;
+
+  constructor(private readonly opts: GatewayOptions) {
+    const c = opts.config ?? {};
+    const grpcHost = c.grpcHost ?? GATEWAY_DEFAULTS.grpcHost;
+    this.cfg = {
+      grpcHost,
+      grpcPort: c.grpcPort ?? GATEWAY_DEFAULTS.grpcPort,
+      httpHost: c.httpHost ?? grpcHost,
+      httpPort: c.httpPort ?? GATEWAY_DEFAULTS.httpPort,
+      maxContextBytes: c.maxContextBytes ?? GATEWAY_DEFAULTS.maxContextBytes,
+      defaultTenant: c.defaultTenant ?? GATEWAY_DEFAULTS.defaultTenant,
+      apiKey: c.apiKey || undefined,
+      poolTopics: c.poolTopics ?? {},
+      watchBufferSize: c.watchBufferSize ?? DEFAULT_WATCH_BUFFER,
+      heartbeatIntervalMs: c.heartbeatIntervalMs ?? HEARTBEAT_INTERVAL_MS,
+      missedBeats: c.missedBeats ?? MISSED_BEATS_BEFORE_FORGET,
+      redisUrl: c.redisUrl ?? "",
+      shutdownGraceMs: c.shutdownGraceMs ?? GATEWAY_DEFAULTS.shutdownGraceMs,
+    };
+    this.registry = new WorkerRegistry({
+      heartbeatIntervalMs: this.cfg.heartbeatIntervalMs,
+      missedBeats: this.cfg.missedBeats,
+      ...(opts.now ? { now: opts.now } : {}),
+    });
+  }
+
+  /** Bound ports; throws before start(). */
+  ports(): GatewayPorts {
+    if (this.bound === undefined) throw new CortexError(ErrorCode.Internal, "gateway is not started");
+    return this.bound;
+  }
+
+  /** Open WatchEvents streams, live workers and ignored event payloads (metrics, tests). */
+  stats(): { watchers: number; liveWorkers: number; malformedEvents: number } {
+    return {
+      watchers: this.hub.size(),
+      liveWorkers: this.registry.live().length,
+      malformedEvents: this.badEvents,
+    };
+  }
+
+  address(): string {
+    return hostPort(this.cfg.grpcHost, this.bound?.grpc ?? this.cfg.grpcPort);
+  }
+
+  async start(): Promise<void> {
+    if (this.grpc !== undefined) return;
+    const { bus, store, logger } = this.opts;
+    this.startedAtMs = Date.now();
+    try {
+      await this.subscribe(bus, logger);
+      const grpcPort = await this.startGrpc();
+      const health = await startHealthServer(
+        { bus, store, logger },
+        this.cfg.httpHost,
+        this.cfg.httpPort,
+      ).catch((err: unknown) => {
+        throw portInUse("HTTP", hostPort(this.cfg.httpHost, this.cfg.httpPort), "CORTEX_HTTP_PORT", err);
+      });
+      this.http = health.server;
+      this.bound = { grpc: grpcPort, http: health.port };
+    } catch (err) {
+      await this.stop();
+      throw err;
+    }
+    logger.info(
+      { grpc: this.address(), http: hostPort(this.cfg.httpHost, this.bound.http) },
+      "gateway listening (gRPC CortexApi, HTTP /health /ready)",
+    );
+  }
+
+  async stop(): Promise<void> {
+    const grpc = this.grpc;
+    const http = this.http;
+    this.grpc = undefined;
+    this.http = undefined;
+    this.bound = undefined;
+    // Watch streams never end on their own; end them so tryShutdown can complete.
+    this.hub.closeAll();
+    for (const s of this.streams) s.end();
+    this.streams.clear();
+    const subs = this.subs;
+    this.subs = [];
+    await Promise.allSettled([
+      ...subs.map((s) => s.unsubscribe()),
+      grpc ? this.shutdownGrpc(grpc) : undefined,
+      http ? stopHealthServer(http) : undefined,
+    ]);
+  }
+
+  private async subscribe(bus: Bus, logger: Logger): Promise<void> {
+    this.subs.push(
+      await bus.subscribe(Subjects.heartbeatAll, (packet) => {
+        if (packet.payload?.$case !== "heartbeat") return;
+        const { joined, entry } = this.registry.observe(packet.payload.heartbeat);
+        if (joined)
+          logger.info({ workerId: entry.heartbeat.workerId, pool: entry.heartbeat.pool }, "worker joined");
+      }),
+    );
+    this.subs.push(
+      await bus.subscribeRaw(Subjects.jobEvent, (data) => {
+        const ev = parseEventRecord(data);
+        if (ev !== undefined) {
+          this.hub.publish(ev);
+        } else if (++this.badEvents % 100 === 1) {
+          logger.warn({ count: this.badEvents }, `ignoring malformed payloads on ${Subjects.jobEvent}`);
+        }
+      }),
+    );
+  }
+
+  private async startGrpc(): Promise<number> {
+    const { bus, store, logger } = this.opts;
+    // Room for the largest accepted submit plus framing, so oversized input gets our
+    // INVALID_ARGUMENT naming the limit rather than a transport-level RESOURCE_EXHAUSTED.
+    const maxReceive = Math.max(4 * 1024 * 1024, 2 * this.cfg.maxContextBytes + 1024 * 1024);
+    const server = new Server({ "grpc.max_receive_message_length": maxReceive });
+    const ctx: ApiContext = {
+      bus,
+      store,
+      logger,
+      limits: { maxContextBytes: this.cfg.maxContextBytes, defaultTenant: this.cfg.defaultTenant },
+      registry: this.registry,
+      hub: this.hub,
+      poolTopics: this.cfg.poolTopics,
+      watchBufferSize: this.cfg.watchBufferSize,
+      apiKey: this.cfg.apiKey,
+      statusProvider: this.opts.statusProvider ?? (() => [this.selfStatus()]),
+      status: {
+        version: this.opts.config?.version ?? readVersion(),
+        pid: process.pid,
+        startedAtMs: this.startedAtMs,
+        redisUrl: this.cfg.redisUrl,
+      },
+      streams: this.streams,
+    };
+    server.addService(CortexApiService, createApiService(ctx));
+    addReflection(server);
+    this.grpc = server;
+    const address = hostPort(this.cfg.grpcHost, this.cfg.grpcPort);
+    return new Promise<number>((resolve, reject) => {
+      server.bindAsync(address, ServerCredentials.createInsecure(), (err, port) => {
+        if (err) reject(portInUse("gRPC", address, "CORTEX_GRPC_PORT", err));
+        else resolve(port);
+      });
+    });
+  }
+
+  private shutdownGrpc(server: Server): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const force = setTimeout(() => {
+        server.forceShutdown();
+        resolve();
+      }, this.cfg.shutdownGraceMs);
+      server.tryShutdown(() => {
+        clearTimeout(force);
+        resolve();
+      });
+    });
+  }
+
+  private selfStatus(): ComponentInfo {
+    return {
+      name: this.name,
+      state: this.bound ? "running" : "stopped",
+      address: this.address(),
+      pid: process.pid,
+      startedAtMs: this.startedAtMs,
+      detail: "",
+    };
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * The one place CortexErrors become gRPC statuses. The exact code and hint also travel in
+ * trailing metadata so the typed client can rebuild the CortexError; grpcurl users still
+ * get a readable status message.
+ */
+import { Metadata, type ServerErrorResponse, status } from "@grpc/grpc-js";
+import { ERROR_CODE_TRAILER, ERROR_HINT_TRAILER } from "../../client/error-trailers.js";
+import { CortexError, ErrorCode, isCortexError } from "../../core/errors.js";
+
+const GRPC_STATUS: Readonly<Record<ErrorCode, status>> = {
+  CONFIG_INVALID: status.FAILED_PRECONDITION,
+  CONFIG_NOT_FOUND: status.FAILED_PRECONDITION,
+  STORE_UNAVAILABLE: status.UNAVAILABLE,
+  BUS_UNAVAILABLE: status.UNAVAILABLE,
+  BUS_TIMEOUT: status.UNAVAILABLE,
+  DECODE_FAILED: status.INTERNAL,
+  INVALID_TRANSITION: status.FAILED_PRECONDITION,
+  JOB_NOT_FOUND: status.NOT_FOUND,
+  JOB_EXISTS: status.ALREADY_EXISTS,
+  INVALID_ARGUMENT: status.INVALID_ARGUMENT,
+  STACK_UNREACHABLE: status.UNAVAILABLE,
+  SAFETY_UNAVAILABLE: status.UNAVAILABLE,
+  NO_POOL: status.FAILED_PRECONDITION,
+  UNAUTHENTICATED: status.UNAUTHENTICATED,
+  LLM_UNAVAILABLE: status.UNAVAILABLE,
+  WAIT_TIMEOUT: status.DEADLINE_EXCEEDED,
+  INTERNAL: status.INTERNAL,
+};
+
+export function grpcStatusFor(code: ErrorCode): status {
+  return GRPC_STATUS[code] ?? status.INTERNAL;
+}
+
+/** Any thrown value as a gRPC error; unknown errors become INTERNAL without leaking internals. */
+export function toServiceError(err: unknown): ServerErrorResponse {
+  const cortex = isCortexError(err)
+    ? err
+    : new CortexError(ErrorCode.Internal, "internal gateway error", {
+        hint: "See the daemon log (`cortex logs`) for details.",
+        cause: err,
+      });
+  const trailers = new Metadata();
+  trailers.set(ERROR_CODE_TRAILER, cortex.code);
+  if (cortex.hint) trailers.set(ERROR_HINT_TRAILER, Buffer.from(cortex.hint, "utf8"));
+  return Object.assign(new Error(cortex.message), {
+    code: grpcStatusFor(cortex.code),
+    details: cortex.message,
+    metadata: trailers,
+  });
+}
+
+/** INVALID_ARGUMENT whose message starts with the request field, e.g. "topic: must not be empty". */
+export function invalidArgument(field: string, problem: string, hint?: string): CortexError {
+  return new CortexError(ErrorCode.InvalidArgument, `${field}: ${problem}`, {
+    ...(hint === undefined ? {} : { hint }),
+    details: { field },
+  });
+}
+
+export function jobNotFound(jobId: string): CortexError {
+  return new CortexError(ErrorCode.JobNotFound, `job ${jobId} not found`, {
+    hint: "Check the id with `cortex jobs`; finished jobs are forgotten after the retention period.",
+    details: { jobId },
+  });
+}

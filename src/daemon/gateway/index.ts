@@ -1,0 +1,7 @@
+export {
+  GATEWAY_DEFAULTS,
+  type GatewayConfig,
+  type GatewayOptions,
+  type GatewayPorts,
+  GatewayServer,
+} from "./gateway-server.js";

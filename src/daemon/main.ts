@@ -1,0 +1,173 @@
+/**
+ * The daemon: connects the bus and the store once, then starts the selected components in
+ * dependency order and stops them in reverse. Only this entry point constructs adapters.
+ */
+
+import type { Logger } from "pino";
+import { Registry } from "prom-client";
+import type { Bus } from "../bus/bus.js";
+import { connectNatsBus } from "../bus/nats-bus.js";
+import type { CortexConfig } from "../config/index.js";
+import type { JobStore } from "../store/job-store.js";
+import { createRedisStore } from "../store/redis-store.js";
+import { workerKindNames } from "../workers/registry.js";
+import type { Component, ComponentInfo, ComponentName } from "./component.js";
+import { GatewayServer } from "./gateway/gateway-server.js";
+import { type MetricsServer, startMetricsServer } from "./metrics-server.js";
+import { createSafetyClient } from "./safety/safety-client.js";
+import { SafetyKernelServer } from "./safety/safety-server.js";
+import { Scheduler } from "./scheduler/index.js";
+import { WorkersComponent } from "./workers-component.js";
+
+export interface DaemonOptions {
+  components: readonly ComponentName[];
+  config: CortexConfig;
+  logger: Logger;
+  /** Worker kinds to run when "workers" is selected (default: all known kinds). */
+  workerKinds?: readonly string[];
+  concurrency?: number;
+}
+
+export interface Daemon {
+  statuses(): ComponentInfo[];
+  stop(): Promise<void>;
+}
+
+interface Running {
+  component: Component;
+  info: ComponentInfo;
+}
+
+export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
+  const { config, logger: root } = opts;
+  const logger = root.child({ component: "daemon" });
+  const env = config.env;
+  const wanted = new Set(opts.components);
+  const running: Running[] = [];
+  const closers: (() => Promise<void>)[] = [];
+  const statuses = (): ComponentInfo[] => running.map((r) => ({ ...r.info }));
+
+  const stop = async (): Promise<void> => {
+    for (const r of [...running].reverse()) {
+      r.info.state = "stopped";
+      try {
+        await r.component.stop();
+      } catch (err) {
+        logger.warn({ err, component: r.info.name }, "component did not stop cleanly");
+      }
+    }
+    for (const close of closers.reverse()) await close().catch(() => undefined);
+  };
+
+  const launch = async (component: Component, detail = ""): Promise<void> => {
+    const info: ComponentInfo = {
+      name: component.name,
+      state: "starting",
+      address: "",
+      pid: process.pid,
+      startedAtMs: Date.now(),
+      detail,
+    };
+    running.push({ component, info });
+    await component.start();
+    info.state = "running";
+    info.address = component.address?.() ?? "";
+    logger.info({ component: component.name, address: info.address }, "component running");
+  };
+
+  try {
+    const needsBus = wanted.has("scheduler") || wanted.has("gateway") || wanted.has("workers");
+    let bus: Bus | undefined;
+    let store: JobStore | undefined;
+    if (needsBus) {
+      bus = await connectNatsBus({
+        url: env.NATS_URL,
+        name: `cortex-${process.pid}`,
+        logger: root.child({ component: "bus" }),
+      });
+      closers.push(() => (bus as Bus).close());
+      await bus.provision();
+      store = await createRedisStore({
+        url: env.REDIS_URL,
+        prefix: env.CORTEX_KEY_PREFIX,
+        retentionSeconds: env.CORTEX_RETENTION_SECONDS,
+        logger: root.child({ component: "store" }),
+      });
+      closers.push(() => (store as JobStore).close());
+    }
+
+    let safetyAddress = env.SAFETY_KERNEL_ADDR;
+    if (wanted.has("safety")) {
+      const safety = new SafetyKernelServer({
+        policy: config.safety,
+        logger: root.child({ component: "safety" }),
+        host: env.CORTEX_BIND,
+        port: env.CORTEX_SAFETY_PORT,
+      });
+      await launch(safety);
+      safetyAddress = safety.address();
+    }
+
+    if (wanted.has("scheduler") && bus && store) {
+      const registry = new Registry();
+      const safetyClient = createSafetyClient({ address: safetyAddress });
+      closers.push(async () => safetyClient.close());
+      const scheduler = new Scheduler({
+        bus,
+        store,
+        safety: safetyClient,
+        pools: config.pools,
+        timeouts: config.timeouts,
+        metrics: registry,
+        logger: root.child({ component: "scheduler" }),
+      });
+      await launch(scheduler);
+      const metrics: MetricsServer = await startMetricsServer({
+        registry,
+        host: env.CORTEX_BIND,
+        port: env.CORTEX_SCHEDULER_METRICS_PORT,
+      });
+      closers.unshift(() => metrics.close());
+      const info = running[running.length - 1]?.info;
+      if (info) info.detail = `metrics ${env.CORTEX_BIND}:${metrics.port}`;
+    }
+
+    if (wanted.has("gateway") && bus && store) {
+      const gateway = new GatewayServer({
+        bus,
+        store,
+        logger: root.child({ component: "gateway" }),
+        config: {
+          grpcHost: env.CORTEX_BIND,
+          grpcPort: env.CORTEX_GRPC_PORT,
+          httpPort: env.CORTEX_HTTP_PORT,
+          maxContextBytes: env.CORTEX_MAX_CONTEXT_BYTES,
+          defaultTenant: config.safety.default_tenant,
+          poolTopics: config.pools.topics,
+          ...(env.API_KEY ? { apiKey: env.API_KEY } : {}),
+          redisUrl: env.REDIS_URL,
+        },
+        statusProvider: statuses,
+      });
+      await launch(gateway);
+    }
+    // Workers last: the gateway's registry is listening for their first heartbeat.
+    if (wanted.has("workers") && bus && store) {
+      const workers = new WorkersComponent({
+        bus,
+        store,
+        timeouts: config.timeouts,
+        kinds: opts.workerKinds ?? workerKindNames(),
+        ...(opts.concurrency !== undefined ? { concurrency: opts.concurrency } : {}),
+        // the worker runtime tags its own lines with component "worker"
+        logger: root,
+      });
+      await launch(workers);
+    }
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+
+  return { statuses, stop };
+}

@@ -1,0 +1,42 @@
+/** The JobRequest the scheduler publishes, rebuilt from the job record (the store is the source of truth). */
+import { newPacket } from "../../bus/codec.js";
+import { parsePriority } from "../../core/priority.js";
+import type { BusPacket, JobRequest } from "../../gen/cortex/v1/bus.js";
+import type { JobRecord } from "../../store/job-store.js";
+
+/** CortexOS v1 workers read the tenant from env_vars. */
+const TENANT_ENV_VAR = "tenant_id";
+
+export function jobRequestFor(job: JobRecord, attempt: number, timeoutMs: number): JobRequest {
+  const envVars: Record<string, string> = { ...(job.envVars ?? {}) };
+  if (envVars[TENANT_ENV_VAR] === undefined && job.tenant !== "") envVars[TENANT_ENV_VAR] = job.tenant;
+  return {
+    jobId: job.jobId,
+    topic: job.topic,
+    priority: parsePriority(job.priority),
+    contextPtr: job.contextPtr,
+    adapterId: job.adapterId ?? "",
+    envVars,
+    parentJobId: job.parentJobId ?? "",
+    workflowId: job.workflowId ?? "",
+    stepIndex: job.stepIndex ?? 0,
+    attempt,
+    timeoutMs,
+  };
+}
+
+export function jobRequestPacket(
+  job: JobRecord,
+  attempt: number,
+  timeoutMs: number,
+  senderId: string,
+): BusPacket {
+  return newPacket(
+    { $case: "jobRequest", jobRequest: jobRequestFor(job, attempt, timeoutMs) },
+    { traceId: job.traceId, senderId },
+  );
+}
+
+/** JetStream de-duplication ids: one submit per job, one publish per dispatch attempt. */
+export const submitMsgId = (jobId: string): string => jobId;
+export const dispatchMsgId = (jobId: string, attempt: number): string => `${jobId}:d${attempt}`;

@@ -1,0 +1,172 @@
+/**
+ * Periodic repair of jobs a lost message or a dead component left behind. Each rule acts
+ * only through guarded transitions, so a scan racing the consumers changes nothing twice.
+ */
+import { timeoutFor } from "../../config/index.js";
+import { JobState } from "../../core/states.js";
+import { Subjects } from "../../core/subjects.js";
+import type { JobRecord } from "../../store/job-store.js";
+import type { Dispatcher } from "./dispatcher.js";
+import { jobRequestPacket, submitMsgId } from "./job-request.js";
+import { listJobsInState } from "./list-jobs.js";
+import type { SafetyHealth } from "./safety-health.js";
+import { noPoolReason, SAFETY_UNAVAILABLE_REASON } from "./submit-handler.js";
+import type { Transitions } from "./transitions.js";
+import type { SchedulerDeps } from "./types.js";
+
+export interface ReconcilerOptions {
+  runningGraceSeconds: number;
+  /** No "no live worker" timeouts before this clock time (the registry is still filling). */
+  warmupUntilMs: number;
+}
+
+export class Reconciler {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly deps: SchedulerDeps,
+    private readonly transitions: Transitions,
+    private readonly dispatcher: Dispatcher,
+    private readonly safetyHealth: SafetyHealth,
+    private readonly opts: ReconcilerOptions,
+  ) {}
+
+  /** Scans now and then every scan_interval_seconds after the previous scan ended. */
+  start(): void {
+    this.stopped = false;
+    this.tick();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.running;
+  }
+
+  /** One full pass over PENDING, SCHEDULED, DISPATCHED and RUNNING jobs. */
+  async scan(): Promise<void> {
+    for (const [state, rule] of [
+      [JobState.Pending, this.pending],
+      [JobState.Scheduled, this.scheduled],
+      [JobState.Dispatched, this.dispatched],
+      [JobState.Running, this.runningJob],
+    ] as const) {
+      const jobs = await listJobsInState(this.deps.store, state);
+      for (const job of jobs) {
+        if (this.stopped) return;
+        try {
+          await rule(job);
+        } catch (err) {
+          this.deps.logger.warn({ err, jobId: job.jobId, state }, "reconciler could not repair a job");
+        }
+      }
+    }
+  }
+
+  private tick(): void {
+    if (this.stopped) return;
+    this.running = this.scan()
+      .catch((err: unknown) =>
+        this.deps.logger.warn({ err }, "reconciler scan failed; retrying next interval"),
+      )
+      .finally(() => {
+        this.running = undefined;
+        if (this.stopped) return;
+        this.timer = setTimeout(
+          () => this.tick(),
+          this.deps.timeouts.reconciler.scan_interval_seconds * 1000,
+        );
+      });
+  }
+
+  private get dispatchTimeoutS(): number {
+    return this.deps.timeouts.reconciler.dispatch_timeout_seconds;
+  }
+
+  private overdue(since: number, seconds: number): boolean {
+    return this.deps.clock() - since > seconds * 1000;
+  }
+
+  /** The gateway may have died between writing the job and publishing its submit. */
+  private readonly pending = async (job: JobRecord): Promise<void> => {
+    if (!this.overdue(job.createdAt, this.dispatchTimeoutS)) return;
+    if (this.safetyHealth.isDown()) {
+      await this.transitions.apply({
+        jobId: job.jobId,
+        to: JobState.Failed,
+        from: [JobState.Pending],
+        reason: SAFETY_UNAVAILABLE_REASON,
+      });
+      return;
+    }
+    // msgId = job id: JetStream drops this while the original submit is in its duplicate window.
+    const { bus, senderId } = this.deps;
+    await bus.publishDurable(Subjects.jobSubmit, jobRequestPacket(job, 0, 0, senderId), {
+      msgId: submitMsgId(job.jobId),
+    });
+  };
+
+  private readonly scheduled = async (job: JobRecord): Promise<void> => {
+    const pool = this.dispatcher.poolOf(job.topic);
+    if (pool === undefined) {
+      // pools.yaml changed since the job was scheduled
+      await this.transitions.apply({
+        jobId: job.jobId,
+        to: JobState.Failed,
+        from: [JobState.Scheduled],
+        reason: noPoolReason(job.topic),
+      });
+      return;
+    }
+    if (await this.dispatcher.dispatchIfLive(job)) return;
+    const waitingSince = job.scheduledAt ?? job.updatedAt;
+    if (this.deps.clock() < this.opts.warmupUntilMs || !this.overdue(waitingSince, this.dispatchTimeoutS))
+      return;
+    await this.transitions.apply({
+      jobId: job.jobId,
+      to: JobState.Timeout,
+      from: [JobState.Scheduled],
+      reason: `no live worker in pool ${pool} within ${this.dispatchTimeoutS}s`,
+    });
+  };
+
+  /** Published, but no worker marked it RUNNING in time (its message was lost or no consumer took it). */
+  private readonly dispatched = async (job: JobRecord): Promise<void> => {
+    if (!this.overdue(job.dispatchedAt ?? job.updatedAt, this.dispatchTimeoutS)) return;
+    const { maxRetries } = timeoutFor(this.deps.timeouts, job.topic);
+    // The unstarted attempt counts against the budget, so the redispatch gets a new attempt number and msgId.
+    if (job.attempts + 1 < maxRetries + 1) {
+      const retry = await this.transitions.apply({
+        jobId: job.jobId,
+        to: JobState.Scheduled,
+        from: [JobState.Dispatched],
+        incrementAttempts: true,
+        reason: `not started by a worker within ${this.dispatchTimeoutS}s; redispatching`,
+      });
+      if (retry.ok) await this.dispatcher.dispatchIfLive(retry.job);
+      return;
+    }
+    await this.transitions.apply({
+      jobId: job.jobId,
+      to: JobState.Timeout,
+      from: [JobState.Dispatched],
+      reason: `not started by a worker within ${this.dispatchTimeoutS}s`,
+    });
+  };
+
+  /** Every attempt, plus a grace for redeliveries, has had its time: the worker is gone or stuck. */
+  private readonly runningJob = async (job: JobRecord): Promise<void> => {
+    const { timeoutSeconds, maxRetries } = timeoutFor(this.deps.timeouts, job.topic);
+    const limitS = timeoutSeconds * (maxRetries + 1) + this.opts.runningGraceSeconds;
+    if (!this.overdue(job.startedAt ?? job.updatedAt, limitS)) return;
+    await this.transitions.apply({
+      jobId: job.jobId,
+      to: JobState.Timeout,
+      from: [JobState.Running],
+      reason: `running longer than ${limitS}s`,
+    });
+  };
+}

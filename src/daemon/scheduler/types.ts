@@ -1,0 +1,56 @@
+/** What the scheduler is built from. Everything is injected so tests can pass small timeouts and a clock. */
+import type { Logger } from "pino";
+import type { Registry } from "prom-client";
+import type { Bus } from "../../bus/bus.js";
+import type { PoolsConfig, TimeoutsConfig } from "../../config/index.js";
+import type { JobStore } from "../../store/job-store.js";
+
+export type SafetyDecision = "ALLOW" | "DENY";
+
+/**
+ * The one call the scheduler needs from the safety kernel. The gRPC client implements it and
+ * throws CortexError SAFETY_UNAVAILABLE when the kernel cannot be reached.
+ */
+export interface SafetyChecker {
+  check(req: {
+    jobId: string;
+    topic: string;
+    tenant: string;
+  }): Promise<{ decision: SafetyDecision; reason: string }>;
+}
+
+export interface SchedulerOptions {
+  bus: Bus;
+  store: JobStore;
+  safety: SafetyChecker;
+  pools: PoolsConfig;
+  timeouts: TimeoutsConfig;
+  /** Scheduler metrics are registered here (one Scheduler per registry). */
+  metrics: Registry;
+  logger: Logger;
+  /** Unix ms; defaults to Date.now. */
+  clock?: () => number;
+  /** Sender id stamped on packets the scheduler publishes. */
+  senderId?: string;
+  /**
+   * Extra time a RUNNING job gets beyond timeout_seconds × (max_retries + 1) before the
+   * reconciler times it out: redeliveries wait out an ack-wait each. Default 30 s.
+   */
+  runningGraceSeconds?: number;
+  /**
+   * After start, the worker registry is empty until the workers' next beats arrive; SCHEDULED
+   * jobs are not timed out for "no live worker" during this window. Default 6 s (one beat + slack).
+   */
+  registryWarmupMs?: number;
+}
+
+/** The pieces the scheduler's parts share. */
+export interface SchedulerDeps {
+  bus: Bus;
+  store: JobStore;
+  pools: PoolsConfig;
+  timeouts: TimeoutsConfig;
+  logger: Logger;
+  clock: () => number;
+  senderId: string;
+}

@@ -1,0 +1,107 @@
+import { spawn } from "node:child_process";
+import { accessSync, constants, openSync } from "node:fs";
+import { delimiter, join } from "node:path";
+import { CortexError, ErrorCode } from "../../core/errors.js";
+import type { CortexHome } from "./home.js";
+import { type HostPort, hostPortOf, isReachable, waitReachable } from "./reachability.js";
+import type { ManagedServer } from "./stack-file.js";
+
+const SBIN_DIRS = ["/usr/sbin", "/usr/local/sbin", "/usr/bin", "/usr/local/bin", "/opt/homebrew/bin"];
+
+export function findExecutable(name: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  for (const dir of [...(env.PATH ?? "").split(delimiter), ...SBIN_DIRS]) {
+    if (!dir) continue;
+    try {
+      accessSync(join(dir, name), constants.X_OK);
+      return join(dir, name);
+    } catch {
+      // keep looking
+    }
+  }
+  return undefined;
+}
+
+interface ServerSpec {
+  kind: "nats" | "redis";
+  binary: string;
+  envVar: string;
+  defaultPort: number;
+  installHint: string;
+  args(hp: HostPort, home: CortexHome): string[];
+  log(home: CortexHome): string;
+}
+
+const SPECS: Record<"nats" | "redis", ServerSpec> = {
+  nats: {
+    kind: "nats",
+    binary: "nats-server",
+    envVar: "NATS_URL",
+    defaultPort: 4222,
+    installHint: "install nats-server (apt-get install nats-server / brew install nats-server)",
+    args: (hp, home) => ["-a", hp.host, "-p", String(hp.port), "-js", "-sd", home.natsDir],
+    log: (home) => home.natsLog,
+  },
+  redis: {
+    kind: "redis",
+    binary: "redis-server",
+    envVar: "REDIS_URL",
+    defaultPort: 6379,
+    installHint: "install redis-server (apt-get install redis-server / brew install redis)",
+    args: (hp, home) => [
+      "--bind",
+      hp.host,
+      "--port",
+      String(hp.port),
+      "--dir",
+      home.redisDir,
+      "--appendonly",
+      "yes",
+      "--save",
+      "",
+    ],
+    log: (home) => home.redisLog,
+  },
+};
+
+export type EnsureOutcome =
+  | { kind: "nats" | "redis"; status: "reachable"; url: string }
+  | { kind: "nats" | "redis"; status: "started"; url: string; server: ManagedServer };
+
+/**
+ * Makes sure NATS or Redis answers at its URL. When it doesn't and the server binary is
+ * on PATH, starts it detached with its data under CORTEX_HOME; otherwise a one-line error
+ * saying what to install or set.
+ */
+export async function ensureServer(
+  kind: "nats" | "redis",
+  url: string,
+  home: CortexHome,
+): Promise<EnsureOutcome> {
+  const spec = SPECS[kind];
+  const hp = hostPortOf(url, spec.defaultPort);
+  if (await isReachable(hp)) return { kind, status: "reachable", url };
+  const bin = findExecutable(spec.binary);
+  if (!bin) {
+    throw new CortexError(
+      ErrorCode.StackUnreachable,
+      `${kind === "nats" ? "NATS" : "Redis"} is not reachable at ${url}`,
+      {
+        hint: `Set ${spec.envVar} to a running server, or ${spec.installHint} so cortex up can start one.`,
+      },
+    );
+  }
+  const out = openSync(spec.log(home), "a");
+  const child = spawn(bin, spec.args(hp, home), { detached: true, stdio: ["ignore", out, out] });
+  child.unref();
+  const pid = child.pid;
+  if (pid === undefined || !(await waitReachable(hp, 10_000))) {
+    throw new CortexError(
+      ErrorCode.StackUnreachable,
+      `${spec.binary} did not start on ${hp.host}:${hp.port}`,
+      {
+        hint: `See ${spec.log(home)} for why.`,
+      },
+    );
+  }
+  return { kind, status: "started", url, server: { kind, pid, url } };
+}

@@ -1,0 +1,109 @@
+/**
+ * The user's path through the built CLI: up (which starts its own nats-server and
+ * redis-server here) → ps → submit --wait → the result in Redis → smoke → down → ps exits 3.
+ */
+import { Redis } from "ioredis";
+import { afterAll, describe, expect, it } from "vitest";
+import { type CliResult, runCli, stackEnv } from "../support/cli.js";
+import { freePort } from "../support/free-port.js";
+
+describe("stack lifecycle through the CLI", () => {
+  let env: NodeJS.ProcessEnv;
+  let redisUrl: string;
+
+  afterAll(async () => {
+    if (env) await runCli(["down"], env);
+  });
+
+  const expectOk = (r: CliResult) => expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
+
+  it("up starts NATS, Redis and the daemon, and is idempotent", async () => {
+    const [natsPort, redisPort] = [await freePort(), await freePort()];
+    redisUrl = `redis://127.0.0.1:${redisPort}`;
+    env = await stackEnv({ natsUrl: `nats://127.0.0.1:${natsPort}`, redisUrl });
+    const up = await runCli(["up", "--json"], env);
+    expectOk(up);
+    const upJson = up.json as {
+      status: string;
+      servers: { kind: string; managed: boolean }[];
+      components: { name: string; state: string }[];
+    };
+    expect(upJson.status).toBe("started");
+    expect(upJson.servers.map((s) => [s.kind, s.managed])).toEqual([
+      ["nats", true],
+      ["redis", true],
+    ]);
+    expect(upJson.components.map((c) => c.name).sort()).toEqual([
+      "gateway",
+      "safety",
+      "scheduler",
+      "workers",
+    ]);
+    expect(upJson.components.every((c) => c.state === "running")).toBe(true);
+
+    const again = await runCli(["up", "--json"], env);
+    expectOk(again);
+    expect((again.json as { status: string }).status).toBe("already-running");
+  });
+
+  it("ps lists components and pools with live workers", async () => {
+    const ps = await runCli(["ps", "--json"], env);
+    expectOk(ps);
+    const json = ps.json as {
+      components: { name: string; state: string }[];
+      pools: { pool: string; liveWorkers: number; capacity: number }[];
+    };
+    expect(json.components.map((c) => c.state)).toEqual(["running", "running", "running", "running"]);
+    const echo = json.pools.find((p) => p.pool === "echo");
+    expect(echo?.liveWorkers).toBe(1);
+    expect(echo?.capacity).toBeGreaterThan(0);
+    const human = await runCli(["ps"], env);
+    expect(human.stdout).toContain("COMPONENT");
+    expect(human.stdout).toContain("scheduler");
+  });
+
+  it("submit echo hello --wait --json returns the echo result, stored at res:<id>", async () => {
+    const sub = await runCli(["submit", "echo", "hello", "--wait", "--json"], env);
+    expectOk(sub);
+    const out = sub.json as { job_id: string; state: string; result: Record<string, unknown> };
+    expect(out.state).toBe("SUCCEEDED");
+    expect(out.result).toMatchObject({ job_id: out.job_id, received_ctx: { prompt: "hello" } });
+    expect(typeof out.result.processed_by).toBe("string");
+    expect(Number.isNaN(Date.parse(String(out.result.completed_at_utc)))).toBe(false);
+
+    const redis = new Redis(redisUrl);
+    try {
+      const stored = JSON.parse((await redis.get(`res:${out.job_id}`)) ?? "null");
+      expect(stored).toEqual(out.result);
+      expect(await redis.hget(`job:meta:${out.job_id}`, "state")).toBe("SUCCEEDED");
+    } finally {
+      redis.disconnect();
+    }
+
+    const job = await runCli(["job", out.job_id, "--json"], env);
+    expectOk(job);
+    expect((job.json as { job: { state: string } }).job.state).toBe("SUCCEEDED");
+  });
+
+  it("smoke passes", async () => {
+    const smoke = await runCli(["smoke", "--json"], env);
+    expectOk(smoke);
+    const json = smoke.json as { ok: boolean; checks: { name: string; outcome: string }[] };
+    expect(json.ok).toBe(true);
+    expect(json.checks.map((c) => [c.name, c.outcome])).toEqual([
+      ["echo", "pass"],
+      ["chat", "pass"],
+    ]);
+  });
+
+  it("down stops everything up started; ps then exits 3", async () => {
+    const down = await runCli(["down", "--json"], env);
+    expectOk(down);
+    const json = down.json as { daemon: string; servers: { kind: string }[] };
+    expect(json.daemon).toBe("stopped");
+    expect(json.servers.map((s) => s.kind).sort()).toEqual(["nats", "redis"]);
+    const ps = await runCli(["ps"], env);
+    expect(ps.code).toBe(3);
+    expect(ps.stderr).toMatch(/cortex up/);
+  });
+});

@@ -1,0 +1,101 @@
+/**
+ * Runs the built CLI (bin/run.js → dist/) as a subprocess, the way a user types it.
+ * `npm test` builds first (pretest), so dist/ is current.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { freePort } from "./free-port.js";
+
+export const RUN_JS = resolve(import.meta.dirname, "../../bin/run.js");
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  /** stdout parsed as JSON (when it is). */
+  json: unknown;
+}
+
+export function runCli(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<CliResult> {
+  return new Promise((resolveRun, reject) => {
+    const child = spawn(process.execPath, [RUN_JS, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => {
+      stdout += String(d);
+    });
+    child.stderr.on("data", (d) => {
+      stderr += String(d);
+    });
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`cortex ${args.join(" ")} did not finish in ${timeoutMs} ms\n${stdout}\n${stderr}`));
+    }, timeoutMs);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      let json: unknown;
+      try {
+        json = JSON.parse(stdout);
+      } catch {
+        json = undefined;
+      }
+      resolveRun({ code: code ?? -1, stdout, stderr, json });
+    });
+  });
+}
+
+/** A long-running CLI process (daemon, worker start) with its output kept for debugging. */
+export interface CliProcess {
+  child: ChildProcess;
+  output(): string;
+  /** Resolves with the exit code. */
+  exited: Promise<number | null>;
+}
+
+export function spawnCli(args: string[], env: NodeJS.ProcessEnv): CliProcess {
+  const child = spawn(process.execPath, [RUN_JS, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  child.stdout?.on("data", (d) => {
+    out += String(d);
+  });
+  child.stderr?.on("data", (d) => {
+    out += String(d);
+  });
+  const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
+  process.once("exit", () => child.kill("SIGKILL"));
+  return { child, output: () => out, exited };
+}
+
+/** Environment for one isolated stack: its own CORTEX_HOME, free ports, given NATS/Redis. */
+export async function stackEnv(opts: {
+  natsUrl: string;
+  redisUrl: string;
+  extra?: NodeJS.ProcessEnv;
+}): Promise<NodeJS.ProcessEnv> {
+  const [grpc, http, safety, sched, orch, gw] = await Promise.all([
+    freePort(),
+    freePort(),
+    freePort(),
+    freePort(),
+    freePort(),
+    freePort(),
+  ]);
+  return {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    CORTEX_HOME: mkdtempSync(join(tmpdir(), "cortex-home-")),
+    NATS_URL: opts.natsUrl,
+    REDIS_URL: opts.redisUrl,
+    CORTEX_GRPC_PORT: String(grpc),
+    CORTEX_HTTP_PORT: String(http),
+    CORTEX_SAFETY_PORT: String(safety),
+    CORTEX_SCHEDULER_METRICS_PORT: String(sched),
+    CORTEX_ORCHESTRATOR_METRICS_PORT: String(orch),
+    CORTEX_GATEWAY_METRICS_PORT: String(gw),
+    CORTEX_LOG_LEVEL: "info",
+    NO_COLOR: "1",
+    ...opts.extra,
+  };
+}
