@@ -68,7 +68,6 @@ export async function connectNatsBus(opts: NatsBusOptions): Promise<NatsBus> {
 export class NatsBus implements Bus {
   private readonly tracker: NatsStatusTracker;
   private readonly consumers = new Set<NatsWorkConsumer>();
-  private readonly subs = new Set<NatsSubscription>();
   private readonly js: JetStreamClient;
   private jsm: Promise<JetStreamManager> | undefined;
   private closing: Promise<void> | undefined;
@@ -135,7 +134,7 @@ export class NatsBus implements Bus {
       // While reconnecting nats.js buffers the message and sends it once back.
       this.nc.publish(subject, data);
     } catch (err) {
-      throw busUnavailable(this.url, err);
+      throw toBusError(this.url, `publish to ${subject}`, err);
     }
   }
 
@@ -226,9 +225,8 @@ export class NatsBus implements Bus {
     try {
       sub = this.nc.subscribe(subject, queue === undefined ? {} : { queue });
     } catch (err) {
-      return Promise.reject(busUnavailable(this.url, err));
+      return Promise.reject(toBusError(this.url, `subscribe to ${subject}`, err));
     }
-    this.subs.add(sub);
     void (async () => {
       // Sequential per subscription: packets reach the handler in publish order.
       for await (const m of sub) {
@@ -238,13 +236,10 @@ export class NatsBus implements Bus {
           this.logger.error({ err, subject: m.subject }, "bus subscription handler failed");
         }
       }
-    })()
-      .catch((err: unknown) => this.logger.error({ err, subject }, "bus subscription ended with an error"))
-      .finally(() => this.subs.delete(sub));
+    })().catch((err: unknown) => this.logger.error({ err, subject }, "bus subscription ended with an error"));
     const handle: Subscription = {
       unsubscribe: async () => {
         sub.unsubscribe();
-        this.subs.delete(sub);
       },
     };
     // Resolve once the server knows the interest, so a publish right after is not missed.

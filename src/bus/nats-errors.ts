@@ -62,11 +62,23 @@ export function jetStreamUnavailable(url: string, cause: unknown): CortexError {
 export function toBusError(url: string, what: string, err: unknown): CortexError {
   if (err instanceof CortexError) return err;
   if (isNatsTimeout(err)) return busTimeout(url, what, err);
+  const code = natsCode(err);
+  if (code === "BAD_SUBJECT" || code === "MAX_PAYLOAD_EXCEEDED") {
+    // The caller's input, not the bus: retrying will not help.
+    return new CortexError(
+      ErrorCode.InvalidArgument,
+      `${what} rejected: ${code.toLowerCase().replace(/_/g, " ")}`,
+      {
+        hint: "Subjects are dot-separated tokens without spaces; payloads must fit the server's max_payload (1 MB by default).",
+        cause: err,
+      },
+    );
+  }
   const js = jsErrCode(err);
   if (js === JsErrCode.JetStreamNotEnabled || js === JsErrCode.JetStreamNotEnabledForAccount) {
     return jetStreamUnavailable(url, err);
   }
-  if (natsCode(err) === "503") {
+  if (code === "503") {
     // No responders: nothing stores this subject, or JetStream is down.
     return new CortexError(
       ErrorCode.BusUnavailable,

@@ -4,12 +4,9 @@
  * result, and only then acks — so a job whose worker dies is redelivered, never lost.
  * Every worker kind (echo, chat, LLM, orchestrator) is this runtime plus a handler.
  */
-import { randomBytes } from "node:crypto";
-import { hostname } from "node:os";
 import { type Logger, pino } from "pino";
 import type { Bus, Subscription, WorkConsumer, WorkMessage } from "../bus/bus.js";
 import { newPacket } from "../bus/codec.js";
-import { backoffDelay } from "../core/backoff.js";
 import { CortexError, ErrorCode } from "../core/errors.js";
 import { isTerminal, JobState } from "../core/states.js";
 import { Streams, Subjects, topicConsumerName } from "../core/subjects.js";
@@ -27,66 +24,29 @@ import {
 } from "./attempt-outcome.js";
 import type { JobHandler, JobInput } from "./handler.js";
 import { HeartbeatSender } from "./heartbeat.js";
+import { ackQuietly, guard, Requeue, retryDelay, settle, within } from "./message-settle.js";
+import {
+  DEFAULT_CONCURRENCY,
+  DEFAULT_DRAIN_TIMEOUT_MS,
+  DEFAULT_HEARTBEAT_INTERVAL_MS,
+  DEFAULT_MAX_DELIVER,
+  DEFAULT_TIMEOUT_MS,
+  defaultWorkerId,
+  MAX_ACK_WAIT_MS,
+  type TopicSettings,
+  type WorkerRuntimeOptions,
+} from "./runtime-options.js";
 import { Slots } from "./slots.js";
 
-/** Delivery settings of one topic, computed by the caller from timeouts.yaml. */
-export interface TopicSettings {
-  /** Redeliver when not acked (nor `working()`-extended) within this time. */
-  ackWaitMs: number;
-  /** Deliveries before JetStream gives up on a message (max_retries + 1). */
-  maxDeliver: number;
-  /** Per-attempt deadline when the JobRequest carries no timeout_ms. */
-  timeoutMs: number;
-}
+export {
+  defaultWorkerId,
+  type TopicSettings,
+  topicSettingsFromTimeout,
+  type WorkerRuntimeOptions,
+} from "./runtime-options.js";
 
-export interface WorkerRuntimeOptions {
-  bus: Bus;
-  store: JobStore;
-  /** Worker kind (heartbeat `type`), e.g. "echo". */
-  kind: string;
-  pool: string;
-  topics: readonly string[];
-  handler: JobHandler;
-  /** max_parallel_jobs across all topics. Default 4. */
-  concurrency?: number;
-  /** Default `${kind}-${hostname}-${pid}-${random}`. */
-  workerId?: string;
-  /** Defaults for topics without an entry in `topicSettings`. */
-  ackWaitMs?: number;
-  maxDeliver?: number;
-  timeoutMs?: number;
-  topicSettings?: Readonly<Record<string, Partial<TopicSettings>>>;
-  /** Default 5000. */
-  heartbeatIntervalMs?: number;
-  /** How long drain() waits for jobs in flight before aborting them. Default 30 s. */
-  drainTimeoutMs?: number;
-  logger?: Logger;
-}
-
-export const DEFAULT_CONCURRENCY = 4;
-export const DEFAULT_TIMEOUT_MS = 60_000;
-export const MAX_ACK_WAIT_MS = 30_000;
-export const DEFAULT_MAX_DELIVER = 3;
-export const DEFAULT_HEARTBEAT_INTERVAL_MS = 5_000;
-export const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
-/** Retry delays when the store or bus fails mid-job. */
-const RETRY_BACKOFF = { baseMs: 1_000, maxMs: 15_000 };
-const MIN_RETRY_DELAY_MS = 250;
 /** Extra wait for handlers after a timed-out drain aborted them. */
 const DRAIN_ABORT_GRACE_MS = 5_000;
-
-/** Settings for a topic from its timeouts.yaml entry: ack wait min(timeout, 30 s). */
-export function topicSettingsFromTimeout(t: { timeoutSeconds: number; maxRetries: number }): TopicSettings {
-  const timeoutMs = t.timeoutSeconds * 1000;
-  return { timeoutMs, ackWaitMs: Math.min(timeoutMs, MAX_ACK_WAIT_MS), maxDeliver: t.maxRetries + 1 };
-}
-
-export function defaultWorkerId(kind: string): string {
-  return `${kind}-${hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`;
-}
-
-/** Thrown inside a job's processing when the store or bus failed: the message goes back. */
-class Requeue extends Error {}
 
 export class WorkerRuntime {
   readonly workerId: string;
@@ -427,49 +387,5 @@ export class WorkerRuntime {
     } finally {
       clearTimeout(timer);
     }
-  }
-}
-
-/** Runs a store/bus call; a failure becomes a Requeue so the message is nak'ed, never lost. */
-async function guard<T>(step: string, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (cause) {
-    throw new Requeue(`${step} failed`, { cause });
-  }
-}
-
-function retryDelay(deliveryCount: number): number {
-  return Math.max(MIN_RETRY_DELAY_MS, backoffDelay(deliveryCount, RETRY_BACKOFF));
-}
-
-/** nak/term/working on a message whose connection may be gone: log, never throw. */
-function settle(fn: () => void, log: Logger): void {
-  try {
-    fn();
-  } catch (err) {
-    log.debug({ err }, "message could not be settled (connection gone?)");
-  }
-}
-
-async function ackQuietly(msg: WorkMessage, log: Logger): Promise<void> {
-  try {
-    await msg.ack();
-  } catch (err) {
-    // The result is stored and published; a redelivery is skipped once the scheduler has recorded it.
-    log.warn({ err }, "ack failed");
-  }
-}
-
-/** True when `p` settled within `ms`. */
-async function within(p: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  try {
-    return await Promise.race([p.then(() => true as const), timeout]);
-  } finally {
-    clearTimeout(timer);
   }
 }

@@ -40,7 +40,7 @@ async function newBus(logger: BusLogger = pino({ level: "silent" })): Promise<Na
 
 beforeAll(async () => {
   nats = await startNats();
-  nc = await connect({ servers: nats.url });
+  nc = await connect({ servers: nats.url, reconnectTimeWait: 100 });
   jsm = await nc.jetstreamManager();
 });
 
@@ -211,6 +211,15 @@ describe("NatsBus on nats-server", () => {
     const bus = await newBus();
     const err = await bus.consume(workQueue({ maxInFlight: 0 }), async () => {}).catch((e: unknown) => e);
     expect(isCortexError(err, "INVALID_ARGUMENT")).toBe(true);
+  });
+
+  it("rejects an empty subject or an oversized payload with INVALID_ARGUMENT", async () => {
+    const bus = await newBus();
+    const empty = await bus.publish("", jobPacket("x")).catch((e: unknown) => e);
+    expect(isCortexError(empty, "INVALID_ARGUMENT")).toBe(true);
+    const huge = await bus.publishRaw("big", new Uint8Array(2 * 1024 * 1024)).catch((e: unknown) => e);
+    expect(isCortexError(huge, "INVALID_ARGUMENT")).toBe(true);
+    await bus.ping();
   });
 
   it("reports closed after close() and fails ping with BUS_UNAVAILABLE", async () => {

@@ -445,5 +445,19 @@ export function runBusContract(name: string, factory: () => Promise<BusContractC
       await bus.ping(2_000);
       expect(bus.status().state).toBe("connected");
     });
+
+    it("keeps an existing consume() going across a server restart", async (t) => {
+      if (!ctx.restartServer) t.skip();
+      const opts = workQueue();
+      const { deliveries, consumer } = await consumeRecording(opts, (m) => m.ack());
+      await bus.publishDurable(opts.filterSubject, jobPacket("before-restart"));
+      await deliveries.count(1);
+      await ctx.restartServer?.();
+      await bus.publishDurable(opts.filterSubject, jobPacket("after-restart"));
+      const got = await deliveries.count(2, 10_000);
+      expect(got.map((d) => d.jobId)).toEqual(["before-restart", "after-restart"]);
+      await bus.ping(2_000);
+      await consumer.stop();
+    });
   });
 }

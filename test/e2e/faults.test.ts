@@ -1,0 +1,166 @@
+/**
+ * Nothing accepted is lost: workers that die, a daemon killed before dispatch, a pool with no
+ * worker, and a nats-server restart under load — through the built CLI and a real daemon.
+ */
+import { setTimeout as sleep } from "node:timers/promises";
+import { afterEach, describe, expect, it } from "vitest";
+import type { GatewayClient } from "../../src/client/gateway-client.js";
+import { waitForJob } from "../../src/client/wait-for-job.js";
+import { type CliProcess, spawnCli } from "../support/cli.js";
+import { fastTimeouts, startTestStack, type TestStack } from "../support/stack.js";
+
+async function waitForState(
+  client: GatewayClient,
+  jobId: string,
+  states: string[],
+  timeoutMs = 20_000,
+): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  let last = "";
+  while (Date.now() < deadline) {
+    last = (await client.getJob(jobId)).job?.state ?? "";
+    if (states.includes(last)) return last;
+    await sleep(50);
+  }
+  throw new Error(`job ${jobId} stayed ${last}, expected ${states.join("/")}`);
+}
+
+async function waitForWorkers(
+  client: GatewayClient,
+  pool: string,
+  n: number,
+  timeoutMs = 15_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const res = await client.listWorkers().catch(() => undefined);
+    if ((res?.pools.find((p) => p.pool === pool)?.liveWorkers ?? 0) >= n) return;
+    await sleep(100);
+  }
+  throw new Error(`no ${n} live worker(s) in pool ${pool}`);
+}
+
+const killAll = (procs: CliProcess[]) => {
+  for (const p of procs) p.child.kill("SIGKILL");
+};
+
+describe("faults", () => {
+  let stack: TestStack | undefined;
+  const procs: CliProcess[] = [];
+
+  afterEach(async () => {
+    killAll(procs.splice(0));
+    await stack?.stop();
+    stack = undefined;
+  });
+
+  it("a job for a pool with no worker waits SCHEDULED and completes when `cortex worker start` adds one", async () => {
+    stack = await startTestStack({ timeoutsYaml: fastTimeouts() });
+    const daemon = spawnCli(["daemon", "--only", "safety,scheduler,gateway"], stack.env);
+    procs.push(daemon);
+    const client = stack.client();
+    await waitForReady(client, daemon);
+    const { jobId } = await client.submitJob({ topic: "job.echo", prompt: "waiting" });
+    expect(await waitForState(client, jobId, ["SCHEDULED"])).toBe("SCHEDULED");
+    await sleep(1500);
+    expect((await client.getJob(jobId)).job?.state).toBe("SCHEDULED");
+    procs.push(spawnCli(["worker", "start", "echo"], stack.env));
+    const done = await waitForJob(client, jobId, { timeoutMs: 20_000 });
+    expect(done.job.state).toBe("SUCCEEDED");
+  });
+
+  it("kill -9 of a worker mid-job: the job is redelivered and completes exactly once (attempts = 2)", async () => {
+    stack = await startTestStack({ timeoutsYaml: fastTimeouts({ echoTimeout: 3, retries: 2 }) });
+    const daemon = spawnCli(["daemon", "--only", "safety,scheduler,gateway"], stack.env);
+    procs.push(daemon);
+    const client = stack.client();
+    await waitForReady(client, daemon);
+    const first = spawnCli(["worker", "start", "echo"], stack.env);
+    procs.push(first);
+    await waitForWorkers(client, "echo", 1);
+    const { jobId } = await client.submitJob({
+      topic: "job.echo",
+      contextJson: JSON.stringify({ sleep_ms: 2000 }),
+    });
+    await waitForState(client, jobId, ["RUNNING"]);
+    first.child.kill("SIGKILL");
+    await first.exited;
+    procs.push(spawnCli(["worker", "start", "echo"], stack.env));
+    const done = await waitForJob(client, jobId, { timeoutMs: 30_000 });
+    expect(done.job.state).toBe("SUCCEEDED");
+    expect(done.job.attempts).toBe(2);
+    const events = (await client.getJob(jobId, { includeEvents: true })).events;
+    expect(events.filter((e) => e.to === "SUCCEEDED")).toHaveLength(1);
+    expect(events.filter((e) => e.to === "RUNNING")).toHaveLength(2);
+  });
+
+  it("kill -9 of the daemon after SubmitJob answered, before dispatch: `cortex up` again completes the job", async () => {
+    stack = await startTestStack({ timeoutsYaml: fastTimeouts() });
+    const gatewayOnly = spawnCli(["daemon", "--only", "gateway"], stack.env);
+    procs.push(gatewayOnly);
+    const client = stack.client();
+    await waitForReady(client, gatewayOnly);
+    const sub = await stack.cli(["submit", "echo", "survive", "--json"]);
+    expect(sub.code, sub.stderr).toBe(0);
+    const jobId = (sub.json as { job_id: string }).job_id;
+    gatewayOnly.child.kill("SIGKILL");
+    await gatewayOnly.exited;
+    const up = await stack.cli(["up", "--json"]);
+    expect(up.code, up.stderr).toBe(0);
+    const done = await waitForJob(client, jobId, { timeoutMs: 20_000 });
+    expect(done.job.state).toBe("SUCCEEDED");
+    expect(done.result).toMatchObject({ received_ctx: { prompt: "survive" } });
+  });
+
+  it("a nats-server restart in the middle of 500 jobs: all reach a terminal state, none twice", async () => {
+    stack = await startTestStack({ timeoutsYaml: fastTimeouts({ echoTimeout: 5, dispatch: 30 }) });
+    const up = await stack.cli(["up", "--json"]);
+    expect(up.code, up.stderr).toBe(0);
+    const client = stack.client();
+    await waitForWorkers(client, "echo", 1);
+    const ids: string[] = [];
+    let next = 0;
+    const submitter = async () => {
+      while (next < 500) {
+        next++;
+        const r = await client.submitJob({
+          topic: "job.echo",
+          contextJson: JSON.stringify({ sleep_ms: 20 }),
+        });
+        ids.push(r.jobId);
+      }
+    };
+    await Promise.all(Array.from({ length: 16 }, submitter));
+    expect(ids).toHaveLength(500);
+    await stack.nats.restart();
+    const deadline = Date.now() + 90_000;
+    const terminal = new Set(["SUCCEEDED", "FAILED", "TIMEOUT", "CANCELLED", "DENIED"]);
+    let pending = [...ids];
+    while (pending.length > 0 && Date.now() < deadline) {
+      const states = await Promise.all(
+        pending.map((id) => client.getJob(id).then((r) => r.job?.state ?? "")),
+      );
+      pending = pending.filter((_, i) => !terminal.has(states[i] ?? ""));
+      if (pending.length > 0) await sleep(500);
+    }
+    expect(pending, `${pending.length} jobs not terminal`).toHaveLength(0);
+    let succeeded = 0;
+    for (const id of ids) {
+      const r = await client.getJob(id, { includeEvents: true });
+      const terminalEvents = r.events.filter((e) => e.kind === "state" && terminal.has(e.to));
+      expect(terminalEvents, `job ${id}`).toHaveLength(1);
+      if (r.job?.state === "SUCCEEDED") succeeded++;
+    }
+    expect(succeeded).toBe(500);
+  }, 150_000);
+});
+
+async function waitForReady(client: GatewayClient, proc: CliProcess, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const st = await client.getStatus().catch(() => undefined);
+    if (st && st.components.length > 0 && st.components.every((c) => c.state === "running")) return;
+    await sleep(100);
+  }
+  throw new Error(`daemon not ready:\n${proc.output()}`);
+}

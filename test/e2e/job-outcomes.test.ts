@@ -1,0 +1,81 @@
+/** Denied, unroutable and invalid jobs through the built CLI and the gRPC API of a real daemon. */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { isCortexError } from "../../src/core/errors.js";
+import { startTestStack, type TestStack } from "../support/stack.js";
+
+interface SubmitJson {
+  job_id: string;
+  state: string;
+  reason?: string;
+}
+
+describe("job outcomes", () => {
+  let stack: TestStack;
+
+  beforeAll(async () => {
+    stack = await startTestStack();
+    const up = await stack.cli(["up", "--json"]);
+    expect(up.code, up.stderr).toBe(0);
+  });
+
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it("sys.destroy is DENIED with the policy's reason and never dispatched", async () => {
+    const r = await stack.cli(["submit", "sys.destroy", "--wait", "--json"]);
+    expect(r.code).toBe(1);
+    const out = r.json as SubmitJson;
+    expect(out.state).toBe("DENIED");
+    expect(out.reason).toMatch(/sys\.destroy is forbidden by policy/);
+    const job = await stack.cli(["job", out.job_id, "--json"]);
+    const events = (job.json as { events: { to: string }[] }).events.map((e) => e.to);
+    expect(events).toEqual(["PENDING", "DENIED"]);
+    const human = await stack.cli(["submit", "sys.destroy", "--wait"]);
+    expect(human.code).toBe(1);
+    expect(human.stderr).toMatch(/DENIED: .*forbidden by policy/);
+  });
+
+  it("an unmapped topic ends FAILED with a 'no pool' reason", async () => {
+    const r = await stack.cli(["submit", "job.nowhere", "--wait", "--json"]);
+    expect(r.code).toBe(1);
+    const out = r.json as SubmitJson;
+    expect(out.state).toBe("FAILED");
+    expect(out.reason).toMatch(/no pool for topic job\.nowhere/);
+  });
+
+  it("bad gRPC input gets INVALID_ARGUMENT naming the field, and the daemon keeps serving", async () => {
+    const client = stack.client();
+    const cases: [Parameters<typeof client.submitJob>[0], RegExp][] = [
+      [{ topic: "job.echo", contextJson: JSON.stringify({ blob: "x".repeat(1024 * 1024 + 10) }) }, /context/],
+      [{ topic: "job.echo", contextJson: "{not json" }, /context_json/],
+      [{ topic: "job.echo", contextJson: "[1,2]" }, /context_json/],
+      [{ topic: "" }, /topic/],
+      [{ topic: "job..bad" }, /topic/],
+      [{ topic: "job.echo", priority: "URGENT" }, /priority/],
+    ];
+    for (const [req, field] of cases) {
+      const err = await client.submitJob(req).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(isCortexError(err, "INVALID_ARGUMENT"), String(err)).toBe(true);
+      expect((err as Error).message).toMatch(field);
+    }
+    const ok = await stack.cli(["submit", "echo", "still-alive", "--wait", "--json"]);
+    expect(ok.code).toBe(0);
+    expect((ok.json as SubmitJson).state).toBe("SUCCEEDED");
+  });
+
+  it("cancel stops a waiting job and a finished job cannot be cancelled", async () => {
+    const sub = await stack.cli(["submit", "echo", "--context", '{"sleep_ms": 5000}', "--json"]);
+    const id = (sub.json as { job_id: string }).job_id;
+    const c = await stack.cli(["cancel", id, "--json"]);
+    expect(c.code).toBe(0);
+    expect(c.json).toMatchObject({ job_id: id, state: "CANCELLED", cancelled: true });
+    const again = await stack.cli(["cancel", id, "--json"]);
+    expect(again.json).toMatchObject({ cancelled: false, state: "CANCELLED" });
+    const missing = await stack.cli(["job", "no-such-job", "--json"]);
+    expect(missing.code).toBe(1);
+  });
+});

@@ -1,0 +1,71 @@
+/**
+ * One isolated stack for an end-to-end test file: real nats-server and redis-server from the
+ * harness, a fresh CORTEX_HOME and free ports, and helpers that drive the built CLI.
+ */
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { createGatewayClient, type GatewayClient } from "../../src/client/gateway-client.js";
+import { type CliResult, runCli, stackEnv } from "./cli.js";
+import { type NatsHandle, startNats } from "./nats-server.js";
+import { type RedisHandle, startRedis } from "./redis-server.js";
+
+export interface TestStack {
+  nats: NatsHandle;
+  redis: RedisHandle;
+  env: NodeJS.ProcessEnv;
+  cli(args: string[], timeoutMs?: number): Promise<CliResult>;
+  client(): GatewayClient;
+  stop(): Promise<void>;
+}
+
+export interface TestStackOptions {
+  /** timeouts.yaml content to use instead of the shipped one. */
+  timeoutsYaml?: string;
+  extraEnv?: NodeJS.ProcessEnv;
+}
+
+/** Short timeouts so fault tests finish in seconds. */
+export function fastTimeouts(
+  opts: { echoTimeout?: number; retries?: number; dispatch?: number; scan?: number } = {},
+): string {
+  return `workflows: {}
+topics:
+  job.echo:
+    timeout_seconds: ${opts.echoTimeout ?? 4}
+    max_retries: ${opts.retries ?? 2}
+  job.chat.simple:
+    timeout_seconds: 10
+    max_retries: 2
+reconciler:
+  dispatch_timeout_seconds: ${opts.dispatch ?? 20}
+  running_timeout_seconds: 30
+  scan_interval_seconds: ${opts.scan ?? 1}
+`;
+}
+
+export async function startTestStack(opts: TestStackOptions = {}): Promise<TestStack> {
+  const [nats, redis] = await Promise.all([startNats(), startRedis()]);
+  const env = await stackEnv({ natsUrl: nats.url, redisUrl: redis.url, extra: opts.extraEnv ?? {} });
+  if (opts.timeoutsYaml) {
+    const path = join(String(env.CORTEX_HOME), "timeouts.yaml");
+    writeFileSync(path, opts.timeoutsYaml);
+    env.TIMEOUT_CONFIG_PATH = path;
+  }
+  const clients: GatewayClient[] = [];
+  return {
+    nats,
+    redis,
+    env,
+    cli: (args, timeoutMs) => runCli(args, env, timeoutMs),
+    client: () => {
+      const c = createGatewayClient({ address: `127.0.0.1:${env.CORTEX_GRPC_PORT}`, timeoutMs: 5000 });
+      clients.push(c);
+      return c;
+    },
+    async stop() {
+      for (const c of clients) c.close();
+      await runCli(["down", "--timeout", "10"], env).catch(() => undefined);
+      await Promise.all([nats.stop(), redis.stop()]);
+    },
+  };
+}
