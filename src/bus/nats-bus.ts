@@ -209,7 +209,9 @@ export class NatsBus implements Bus {
         // Draining needs the server; when it is gone, just close.
         await this.nc.close();
       }
-      await this.nc.closed();
+      // drain() can resolve without closing while the connection is reconnecting.
+      if (!this.nc.isClosed()) await this.nc.close();
+      await withTimeout(this.nc.closed(), this.requestTimeoutMs).catch(() => undefined);
     })();
     await this.closing;
   }

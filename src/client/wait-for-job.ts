@@ -95,7 +95,11 @@ async function followStream(
   check: () => Promise<WaitForJobResult | undefined>,
   report: (state: string, ev?: JobEvent) => void,
 ): Promise<StreamOutcome> {
-  const stream = client.watchEvents({ jobId }, signal ? { signal } : {});
+  // The gateway sends the job's history, then live events, and ends the stream after the
+  // terminal one: no call is ever cancelled on the happy path (many client-side cancels in
+  // a row trip HTTP/2 rapid-reset protection and close the whole connection).
+  const stream = client.watchEvents({ jobId, untilTerminal: true, backfill: 1000 }, signal ? { signal } : {});
+  let ended = false;
   let timedOut = false;
   const timer = Number.isFinite(deadline)
     ? setTimeout(
@@ -108,8 +112,6 @@ async function followStream(
     : undefined;
   try {
     await stream.ready;
-    const first = await check();
-    if (first) return { done: first };
     for await (const ev of stream) {
       // A gap in the stream: ask for the state instead of trusting the events.
       if (ev.kind === "dropped") {
@@ -118,18 +120,17 @@ async function followStream(
         continue;
       }
       if (ev.to !== "") report(ev.to, ev);
-      if (terminal(ev.to)) {
-        const done = await check();
-        if (done) return { done };
-      }
     }
-    return { timedOut };
+    ended = true;
+    if (timedOut) return { timedOut };
+    const done = await check();
+    return done ? { done } : { timedOut };
   } catch (err) {
     // The job does not exist, or the caller gave up: no point in polling.
     if (isCortexError(err, ErrorCode.JobNotFound) || signal?.aborted) throw err;
     return { timedOut };
   } finally {
     clearTimeout(timer);
-    stream.cancel();
+    if (!ended) stream.cancel();
   }
 }

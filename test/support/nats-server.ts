@@ -31,6 +31,7 @@ export interface StartNatsOptions {
 
 const READY_TIMEOUT_MS = 10_000;
 const live = new Set<ChildProcess>();
+const liveDirs = new Set<string>();
 let exitHookInstalled = false;
 
 function installExitHook(): void {
@@ -39,6 +40,7 @@ function installExitHook(): void {
   // "exit" handlers must be synchronous: a plain SIGKILL is all that can be done there.
   process.once("exit", () => {
     for (const child of live) child.kill("SIGKILL");
+    for (const dir of liveDirs) rmSync(dir, { recursive: true, force: true });
   });
 }
 
@@ -76,6 +78,7 @@ async function startNatsProcess(bin: string, jetstream: boolean): Promise<NatsHa
 async function startNatsOnFreePorts(bin: string, jetstream: boolean): Promise<NatsHandle> {
   installExitHook();
   const storeDir = mkdtempSync(join(tmpdir(), "cortex-nats-"));
+  liveDirs.add(storeDir);
   const port = await freePort();
   const monitorPort = await freePort();
   const args = ["-a", "127.0.0.1", "-p", String(port), "-m", String(monitorPort)];
@@ -131,6 +134,7 @@ async function startNatsOnFreePorts(bin: string, jetstream: boolean): Promise<Na
     await launch();
   } catch (err) {
     rmSync(storeDir, { recursive: true, force: true });
+    liveDirs.delete(storeDir);
     throw err;
   }
 
@@ -143,6 +147,7 @@ async function startNatsOnFreePorts(bin: string, jetstream: boolean): Promise<Na
       if (!removed) {
         removed = true;
         rmSync(storeDir, { recursive: true, force: true });
+        liveDirs.delete(storeDir);
       }
     },
     async kill9() {

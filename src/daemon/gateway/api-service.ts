@@ -7,6 +7,7 @@ import { type handleServerStreamingCall, type handleUnaryCall, Metadata, status 
 import type { Logger } from "pino";
 import { API_KEY_METADATA } from "../../client/error-trailers.js";
 import { CortexError, ErrorCode } from "../../core/errors.js";
+import { isJobState, isTerminal } from "../../core/states.js";
 import { summarizePools, type WorkerRegistry } from "../../core/worker-registry.js";
 import type {
   CortexApiServer,
@@ -127,9 +128,25 @@ function watchEvents(ctx: ApiContext): handleServerStreamingCall<WatchEventsRequ
       call.emit("error", toServiceError(err));
       return;
     }
+    const untilTerminal = call.request.untilTerminal && call.request.jobId !== "";
+    let ended = false;
+    const endStream = () => {
+      if (ended) return;
+      ended = true;
+      cleanup();
+      call.end();
+    };
     const watcher = new EventWatcher(
       filterFromRequest(call.request),
-      { write: (ev) => call.write(ev), onDrain: (listener) => call.once("drain", listener) },
+      {
+        write: (ev) => {
+          if (ended) return true;
+          const ok = call.write(ev);
+          if (untilTerminal && isJobState(ev.to) && isTerminal(ev.to)) endStream();
+          return ok;
+        },
+        onDrain: (listener) => call.once("drain", listener),
+      },
       ctx.watchBufferSize,
     );
     let removed = false;
@@ -150,6 +167,11 @@ function watchEvents(ctx: ApiContext): handleServerStreamingCall<WatchEventsRequ
         if (removed) return;
         call.sendMetadata(new Metadata());
         watcher.goLive(backfill);
+        // Terminal before the watch began, with the terminal event outside the backfill asked for.
+        if (untilTerminal && !ended) {
+          const job = await ctx.store.getJob(call.request.jobId);
+          if (job && isTerminal(job.state)) endStream();
+        }
       })
       .catch((err: unknown) => {
         logFailure(ctx.logger, "WatchEvents", err);

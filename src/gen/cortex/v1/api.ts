@@ -181,6 +181,11 @@ export interface WatchEventsRequest {
   traceId: string;
   tenant: string;
   backfill: number;
+  /**
+   * With job_id: the gateway ends the stream after the job's terminal event (at once when it
+   * already is terminal), so waiting clients never have to cancel the call.
+   */
+  untilTerminal: boolean;
 }
 
 export interface JobEvent {
@@ -2085,7 +2090,7 @@ export const ListWorkersResponse: MessageFns<ListWorkersResponse> = {
 };
 
 function createBaseWatchEventsRequest(): WatchEventsRequest {
-  return { topics: [], states: [], jobId: "", traceId: "", tenant: "", backfill: 0 };
+  return { topics: [], states: [], jobId: "", traceId: "", tenant: "", backfill: 0, untilTerminal: false };
 }
 
 export const WatchEventsRequest: MessageFns<WatchEventsRequest> = {
@@ -2107,6 +2112,9 @@ export const WatchEventsRequest: MessageFns<WatchEventsRequest> = {
     }
     if (message.backfill !== 0) {
       writer.uint32(48).int32(message.backfill);
+    }
+    if (message.untilTerminal !== false) {
+      writer.uint32(56).bool(message.untilTerminal);
     }
     return writer;
   },
@@ -2172,6 +2180,14 @@ export const WatchEventsRequest: MessageFns<WatchEventsRequest> = {
             message.backfill = reader.int32();
             continue;
           }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.untilTerminal = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2195,6 +2211,7 @@ export const WatchEventsRequest: MessageFns<WatchEventsRequest> = {
     message.traceId = object.traceId ?? "";
     message.tenant = object.tenant ?? "";
     message.backfill = object.backfill ?? 0;
+    message.untilTerminal = object.untilTerminal ?? false;
     return message;
   },
 };
