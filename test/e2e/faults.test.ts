@@ -69,6 +69,23 @@ describe("faults", () => {
     expect(done.job.state).toBe("SUCCEEDED");
   });
 
+  it("fail-closed: with the safety kernel down a job waits, then ends FAILED 'safety kernel unavailable'", async () => {
+    stack = await startTestStack({ timeoutsYaml: fastTimeouts({ dispatch: 3 }) });
+    // No safety component here, and SAFETY_KERNEL_ADDR points at the free port nobody serves.
+    const daemon = spawnCli(["daemon", "--only", "scheduler,gateway,workers"], stack.env);
+    procs.push(daemon);
+    const client = stack.client();
+    await waitForReady(client, daemon);
+    const { jobId } = await client.submitJob({ topic: "job.echo", prompt: "unchecked" });
+    await sleep(1000);
+    expect((await client.getJob(jobId)).job?.state).toBe("PENDING");
+    const done = await waitForJob(client, jobId, { timeoutMs: 15_000 });
+    expect(done.job.state).toBe("FAILED");
+    expect(done.job.reason).toBe("safety kernel unavailable");
+    const events = (await client.getJob(jobId, { includeEvents: true })).events.map((e) => e.to);
+    expect(events).toEqual(["PENDING", "FAILED"]);
+  });
+
   it("kill -9 of a worker mid-job: the job is redelivered and completes exactly once (attempts = 2)", async () => {
     stack = await startTestStack({ timeoutsYaml: fastTimeouts({ echoTimeout: 3, retries: 2 }) });
     const daemon = spawnCli(["daemon", "--only", "safety,scheduler,gateway"], stack.env);

@@ -96,6 +96,27 @@ describe("stack lifecycle through the CLI", () => {
     ]);
   });
 
+  it("serves Prometheus counters, /health and /ready, and per-component logs", async () => {
+    const metrics = await fetch(`http://127.0.0.1:${env.CORTEX_SCHEDULER_METRICS_PORT}/metrics`).then((r) =>
+      r.text(),
+    );
+    expect(metrics).toMatch(/cortex_scheduler_jobs_received_total\{topic="job.echo"\} \d+/);
+    expect(metrics).toMatch(/cortex_scheduler_jobs_dispatched_total\{topic="job.echo"\} \d+/);
+    expect(metrics).toMatch(
+      /cortex_scheduler_jobs_completed_total\{topic="job.echo",status="succeeded"\} \d+/,
+    );
+    expect(metrics).toContain("cortex_scheduler_safety_denied_total");
+    const health = await fetch(`http://127.0.0.1:${env.CORTEX_HTTP_PORT}/health`);
+    expect(health.status).toBe(200);
+    const ready = await fetch(`http://127.0.0.1:${env.CORTEX_HTTP_PORT}/ready`);
+    expect(ready.status).toBe(200);
+    const logs = await runCli(["logs", "scheduler", "-n", "5"], env);
+    expectOk(logs);
+    const lines = logs.stdout.trim().split("\n");
+    expect(lines.length).toBeGreaterThan(0);
+    expect(lines.every((l) => l.includes("scheduler"))).toBe(true);
+  });
+
   it("down stops everything up started; ps then exits 3", async () => {
     const down = await runCli(["down", "--json"], env);
     expectOk(down);
