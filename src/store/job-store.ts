@@ -65,6 +65,8 @@ export interface JobEventRecord {
   reason?: string;
   tenant?: string;
   attempt?: number;
+  /** Progress text (LLM tokens, step updates); progress events are streamed, not stored. */
+  text?: string;
 }
 
 export interface TransitionRequest {

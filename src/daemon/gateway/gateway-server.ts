@@ -22,7 +22,7 @@ import type { Component, ComponentInfo } from "../component.js";
 import { type ApiContext, createApiService } from "./api-service.js";
 import { DEFAULT_WATCH_BUFFER, EventHub } from "./event-watch.js";
 import { startHealthServer, stopHealthServer } from "./http-health.js";
-import { parseEventRecord } from "./job-info.js";
+import { parseEventRecord, progressToEvent } from "./job-info.js";
 import { addReflection } from "./reflection.js";
 
 export const GATEWAY_DEFAULTS = {
@@ -207,6 +207,13 @@ export class GatewayServer implements Component {
         const { joined, entry } = this.registry.observe(packet.payload.heartbeat);
         if (joined)
           logger.info({ workerId: entry.heartbeat.workerId, pool: entry.heartbeat.pool }, "worker joined");
+      }),
+    );
+    // Progress (LLM tokens, step updates) is streamed to watchers, never stored per token.
+    this.subs.push(
+      await bus.subscribe(Subjects.jobProgress, (packet) => {
+        if (packet.payload?.$case !== "jobProgress") return;
+        this.hub.publish(progressToEvent(packet.payload.jobProgress, packet.traceId));
       }),
     );
     this.subs.push(

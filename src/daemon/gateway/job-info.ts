@@ -1,6 +1,7 @@
 /** Store records -> API messages. Absent optional values become the proto3 defaults ("" / 0). */
 import { z } from "zod";
 import type { JobEvent, JobInfo } from "../../gen/cortex/v1/api.js";
+import type { JobProgress } from "../../gen/cortex/v1/bus.js";
 import type { JobEventRecord, JobRecord } from "../../store/job-store.js";
 
 export function toJobInfo(job: JobRecord): JobInfo {
@@ -41,7 +42,7 @@ export function toJobEvent(ev: JobEventRecord): JobEvent {
     workerId: ev.workerId ?? "",
     reason: ev.reason ?? "",
     tenant: ev.tenant ?? "",
-    text: "",
+    text: ev.text ?? "",
     dropped: 0,
     attempt: ev.attempt ?? 0,
   };
@@ -61,6 +62,7 @@ const eventRecordSchema = z.object({
   reason: z.string().optional(),
   tenant: z.string().optional(),
   attempt: z.number().int().optional(),
+  text: z.string().optional(),
 });
 
 /**
@@ -78,4 +80,20 @@ export function parseEventRecord(data: Uint8Array): JobEventRecord | undefined {
   const parsed = eventRecordSchema.safeParse(value);
   if (!parsed.success) return undefined;
   return { ...parsed.data, at: parsed.data.at ?? Date.now() };
+}
+
+/** A JobProgress packet as a watch event (seq 0: progress is not part of the stored history). */
+export function progressToEvent(p: JobProgress, packetTraceId: string): JobEventRecord {
+  return {
+    seq: 0,
+    at: Date.now(),
+    kind: p.kind || "progress",
+    jobId: p.jobId,
+    traceId: p.traceId || packetTraceId,
+    topic: p.topic,
+    tenant: p.tenant,
+    workerId: p.workerId,
+    attempt: p.attempt,
+    text: p.text,
+  };
 }

@@ -111,6 +111,11 @@ export interface JobProgress {
   text: string;
   dataJson: string;
   workerId: string;
+  /** Copied from the job so watchers can filter progress like state events. */
+  topic: string;
+  traceId: string;
+  tenant: string;
+  attempt: number;
 }
 
 /** Asks the worker running a job to abort it. Not part of CortexOS v1. */
@@ -1023,7 +1028,18 @@ export const WorkerList: MessageFns<WorkerList> = {
 };
 
 function createBaseJobProgress(): JobProgress {
-  return { jobId: "", seq: 0, kind: "", text: "", dataJson: "", workerId: "" };
+  return {
+    jobId: "",
+    seq: 0,
+    kind: "",
+    text: "",
+    dataJson: "",
+    workerId: "",
+    topic: "",
+    traceId: "",
+    tenant: "",
+    attempt: 0,
+  };
 }
 
 export const JobProgress: MessageFns<JobProgress> = {
@@ -1045,6 +1061,18 @@ export const JobProgress: MessageFns<JobProgress> = {
     }
     if (message.workerId !== "") {
       writer.uint32(50).string(message.workerId);
+    }
+    if (message.topic !== "") {
+      writer.uint32(58).string(message.topic);
+    }
+    if (message.traceId !== "") {
+      writer.uint32(66).string(message.traceId);
+    }
+    if (message.tenant !== "") {
+      writer.uint32(74).string(message.tenant);
+    }
+    if (message.attempt !== 0) {
+      writer.uint32(80).int32(message.attempt);
     }
     return writer;
   },
@@ -1110,6 +1138,38 @@ export const JobProgress: MessageFns<JobProgress> = {
             message.workerId = reader.string();
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.topic = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.traceId = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.tenant = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.attempt = reader.int32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1133,6 +1193,10 @@ export const JobProgress: MessageFns<JobProgress> = {
     message.text = object.text ?? "";
     message.dataJson = object.dataJson ?? "";
     message.workerId = object.workerId ?? "";
+    message.topic = object.topic ?? "";
+    message.traceId = object.traceId ?? "";
+    message.tenant = object.tenant ?? "";
+    message.attempt = object.attempt ?? 0;
     return message;
   },
 };
