@@ -3,6 +3,7 @@ export const JOB_KINDS: Record<string, string> = {
   echo: "job.echo",
   chat: "job.chat.simple",
   "chat-simple": "job.chat.simple",
+  "chat-advanced": "job.chat.advanced",
 };
 
 export function topicForKind(kind: string): string | undefined {

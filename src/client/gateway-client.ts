@@ -41,7 +41,7 @@ const MAX_RECEIVE_BYTES = 64 * 1024 * 1024;
 export interface GatewayClientOptions {
   /** host:port; default $CORTEX_GATEWAY_ADDR or 127.0.0.1:8080. */
   address?: string;
-  /** Sent as `x-api-key`; default $API_KEY. */
+  /** Sent as `x-api-key`; default $CORTEX_API_KEY, else $API_KEY (the daemon's own key). */
   apiKey?: string;
   /** Deadline of each unary call. */
   timeoutMs?: number;
@@ -85,7 +85,7 @@ type Callback<Res> = (err: ServiceError | null, res: Res) => void;
 
 export function createGatewayClient(opts: GatewayClientOptions = {}): GatewayClient {
   const address = opts.address || process.env[GATEWAY_ADDR_ENV] || DEFAULT_GATEWAY_ADDR;
-  const apiKey = opts.apiKey ?? process.env.API_KEY;
+  const apiKey = opts.apiKey ?? (process.env.CORTEX_API_KEY || process.env.API_KEY);
   const timeoutMs = opts.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
   const raw = new CortexApiClient(address, credentials.createInsecure(), {
     "grpc.max_receive_message_length": MAX_RECEIVE_BYTES,

@@ -41,9 +41,13 @@ export function fromServiceError(err: ServiceError, address: string): CortexErro
     case status.ALREADY_EXISTS:
       return new CortexError(ErrorCode.JobExists, details, { cause: err });
     case status.UNAUTHENTICATED:
-    case status.PERMISSION_DENIED:
       return new CortexError(ErrorCode.Unauthenticated, details, {
-        hint: "Set API_KEY to the key the gateway expects.",
+        hint: "Set CORTEX_API_KEY to a key the gateway accepts.",
+        cause: err,
+      });
+    case status.PERMISSION_DENIED:
+      return new CortexError(ErrorCode.PermissionDenied, details, {
+        hint: "The API key may not do this (e.g. act for another tenant); use a key that may.",
         cause: err,
       });
     case status.UNAVAILABLE:

@@ -6,12 +6,16 @@ import { gatewayFromEnv } from "../cli/gateway.js";
 import { renderTable } from "../cli/table.js";
 import type { GatewayClient } from "../client/gateway-client.js";
 import { waitForJob } from "../client/wait-for-job.js";
+import { loadEnv } from "../config/env.js";
+import { createLlmClient } from "../llm/index.js";
 
 type Outcome = "pass" | "fail" | "skip";
 
 interface Check {
   name: string;
   topic: string;
+  /** Needs Ollama: skipped (not passed) when it does not answer or lacks the model. */
+  llm?: boolean;
   run(
     client: GatewayClient,
     timeoutMs: number,
@@ -71,7 +75,70 @@ const CHECKS: Check[] = [
       };
     },
   },
+  {
+    name: "chat-advanced",
+    topic: "job.chat.advanced",
+    llm: true,
+    async run(client, timeoutMs) {
+      const sub = await client.submitJob({
+        topic: "job.chat.advanced",
+        prompt: "Reply with the single word: pong",
+      });
+      const done = await waitForJob(client, sub.jobId, { timeoutMs });
+      if (done.job.state !== "SUCCEEDED")
+        return { outcome: "fail", detail: `${done.job.state} ${done.job.reason}`, jobId: sub.jobId };
+      const bad = expectShape(done.result, ["model", "response", "usage", "completed_at"]);
+      const response = (done.result as { response?: unknown }).response;
+      if (bad || typeof response !== "string" || response.trim() === "")
+        return { outcome: "fail", detail: bad ?? "empty response", jobId: sub.jobId };
+      return {
+        outcome: "pass",
+        detail: `${done.job.finishedAtMs - done.job.createdAtMs} ms`,
+        jobId: sub.jobId,
+      };
+    },
+  },
+  {
+    name: "code-llm",
+    topic: "job.code.llm",
+    llm: true,
+    async run(client, timeoutMs) {
+      const sub = await client.submitJob({
+        topic: "job.code.llm",
+        contextJson: JSON.stringify({
+          file_path: "smoke/add.py",
+          code_snippet: "def add(a, b):\n    return a + b\n",
+          instruction: "Add a one-line docstring to the function.",
+          language: "python",
+        }),
+      });
+      const done = await waitForJob(client, sub.jobId, { timeoutMs });
+      if (done.job.state !== "SUCCEEDED")
+        return { outcome: "fail", detail: `${done.job.state} ${done.job.reason}`, jobId: sub.jobId };
+      const patch = (done.result as { patch?: { type?: unknown; content?: unknown } }).patch;
+      if (
+        patch?.type !== "unified_diff" ||
+        typeof patch.content !== "string" ||
+        !patch.content.includes("@@")
+      )
+        return { outcome: "fail", detail: "result holds no unified diff", jobId: sub.jobId };
+      return {
+        outcome: "pass",
+        detail: `${done.job.finishedAtMs - done.job.createdAtMs} ms`,
+        jobId: sub.jobId,
+      };
+    },
+  },
 ];
+
+/** Why LLM flows cannot run here (Ollama down, model not pulled), or undefined when they can. */
+async function llmSkipReason(): Promise<string | undefined> {
+  const env = loadEnv(process.env);
+  const health = await createLlmClient({ baseUrl: env.OLLAMA_URL, model: env.OLLAMA_MODEL }).health();
+  if (!health.reachable) return `Ollama not reachable at ${health.url} (start it or set OLLAMA_URL)`;
+  if (!health.modelPresent) return `model ${health.model} not on Ollama (cortex pull-model ${health.model})`;
+  return undefined;
+}
 
 export interface SmokeResult {
   ok: boolean;
@@ -79,7 +146,8 @@ export interface SmokeResult {
 }
 
 export default class Smoke extends BaseCommand {
-  static override summary = "Run the echo and chat flows against the running stack; exit 1 on any failure";
+  static override summary =
+    "Run the echo, chat and LLM flows against the running stack; exit 1 on any failure (LLM flows are skipped when Ollama does not answer)";
   static override flags = {
     timeout: Flags.integer({ description: "seconds each flow may take", default: 60 }),
   };
@@ -90,7 +158,12 @@ export default class Smoke extends BaseCommand {
     const checks: SmokeResult["checks"] = [];
     try {
       await client.getStatus();
+      const llmSkip = CHECKS.some((c) => c.llm) ? await llmSkipReason() : undefined;
       for (const check of CHECKS) {
+        if (check.llm && llmSkip !== undefined) {
+          checks.push({ name: check.name, topic: check.topic, outcome: "skip", detail: llmSkip });
+          continue;
+        }
         try {
           const r = await check.run(client, flags.timeout * 1000);
           checks.push({

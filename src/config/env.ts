@@ -2,7 +2,8 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { z } from "zod";
 import { CortexError, ErrorCode } from "../core/errors.js";
-import { nonEmptyString, positiveInt } from "./fields.js";
+import { isValidTopic } from "../core/subjects.js";
+import { isValidTopicPattern, nonEmptyString, positiveInt } from "./fields.js";
 import { parseParams, toProblems } from "./issues.js";
 
 /** Every environment variable cortex reads, with its default. Empty values count as unset. */
@@ -54,12 +55,48 @@ const natsServers = () =>
       },
     );
 
+const FLAG_ERROR = "expected 1, 0, true, false, yes, no, on or off";
+const flag = () =>
+  z
+    .string()
+    .transform((s) => s.trim().toLowerCase())
+    .pipe(z.enum(["1", "0", "true", "false", "yes", "no", "on", "off"], { error: FLAG_ERROR }))
+    .transform((s) => ["1", "true", "yes", "on"].includes(s));
+
+const topicList = () =>
+  z
+    .string()
+    .transform((s) =>
+      s
+        .split(",")
+        .map((t) => t.trim())
+        .filter((t) => t !== ""),
+    )
+    .pipe(
+      z
+        .array(
+          z.string().refine(isValidTopicPattern, {
+            error: "expected comma-separated topics such as job.echo,job.chat.*",
+          }),
+        )
+        .min(1, { error: "expected at least one topic" }),
+    );
+
 const envSchema = z.object({
   NATS_URL: natsServers(),
   REDIS_URL: url(/^rediss?$/, "redis://127.0.0.1:6379", "redis://127.0.0.1:6379"),
   OLLAMA_URL: url(/^https?$/, "http://127.0.0.1:11434", "http://127.0.0.1:11434"),
   OLLAMA_MODEL: nonEmptyString().default("llama3"),
+  // Optional: unset means the LLM client's own default (120 s of silence from Ollama).
+  OLLAMA_TIMEOUT_MS: z
+    .string()
+    .regex(/^[0-9]{1,15}$/, { error: COUNT_ERROR })
+    .transform(Number)
+    .pipe(positiveInt())
+    .optional(),
   API_KEY: z.string().optional(),
+  /** YAML/JSON file of API keys bound to tenants (src/config/api-keys.ts). */
+  CORTEX_API_KEYS_FILE: nonEmptyString().optional(),
   SAFETY_KERNEL_ADDR: hostPort().optional(),
   CORTEX_HOME: nonEmptyString().optional(),
   CORTEX_BIND: nonEmptyString().default("127.0.0.1"),
@@ -74,6 +111,15 @@ const envSchema = z.object({
   CORTEX_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   CORTEX_MAX_CONTEXT_BYTES: count(1048576),
   CORTEX_GATEWAY_ADDR: hostPort().optional(),
+  /** Workflows ask the planner for a plan (default on); off = always the default plan. */
+  USE_PLANNER: flag().optional(),
+  /** Comma-separated topics (or patterns) a workflow step may use; unset = src/workers/orchestrator default. */
+  CORTEX_WORKFLOW_TOPICS: topicList().optional(),
+  /** Topic of the default plan's explain step: job.chat.advanced (default) or job.chat.simple. */
+  CORTEX_WORKFLOW_EXPLAIN_TOPIC: z
+    .string()
+    .refine(isValidTopic, { error: "expected a topic such as job.chat.advanced" })
+    .optional(),
   CORTEX_API_KEY: z.string().optional(),
 });
 

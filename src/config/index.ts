@@ -35,6 +35,7 @@ export {
   timeoutsConfigSchema,
   type WorkflowTimeouts,
   type WorkflowTimeoutValues,
+  workflowForTopic,
   workflowTimeouts,
 } from "./timeouts.js";
 

@@ -21,10 +21,28 @@ export const workflowTimeoutsSchema = z
     }
   });
 
-export const topicTimeoutSchema = z.strictObject({
-  timeout_seconds: positiveInt(),
-  max_retries: nonNegativeInt().optional(),
-});
+export const topicTimeoutSchema = z
+  .strictObject({
+    timeout_seconds: positiveInt().optional(),
+    /**
+     * The topic runs this workflow (`workflows.<name>`): its deadline is the workflow's
+     * total_timeout_seconds, so the job is never cut short by a second, drifting number.
+     */
+    workflow: workflowName().optional(),
+    max_retries: nonNegativeInt().optional(),
+  })
+  .superRefine((t, ctx) => {
+    if ((t.timeout_seconds === undefined) === (t.workflow === undefined)) {
+      ctx.addIssue({
+        code: "custom",
+        path: t.timeout_seconds === undefined ? ["timeout_seconds"] : ["workflow"],
+        message:
+          t.timeout_seconds === undefined
+            ? "required key is missing (expected a positive integer, or `workflow: <name>`)"
+            : "expected either timeout_seconds or workflow, not both",
+      });
+    }
+  });
 
 export const reconcilerSchema = z.strictObject({
   dispatch_timeout_seconds: positiveInt(),
@@ -33,15 +51,29 @@ export const reconcilerSchema = z.strictObject({
 });
 
 /** config/timeouts.yaml: per-topic and per-workflow deadlines and retries, and the reconciler's pace. */
-export const timeoutsConfigSchema = z.strictObject({
-  workflows: z
-    .record(workflowName(), workflowTimeoutsSchema, { error: "expected a map of workflow name -> timeouts" })
-    .default({}),
-  topics: z
-    .record(topicName(), topicTimeoutSchema, { error: "expected a map of topic -> timeouts" })
-    .default({}),
-  reconciler: reconcilerSchema,
-});
+export const timeoutsConfigSchema = z
+  .strictObject({
+    workflows: z
+      .record(workflowName(), workflowTimeoutsSchema, {
+        error: "expected a map of workflow name -> timeouts",
+      })
+      .default({}),
+    topics: z
+      .record(topicName(), topicTimeoutSchema, { error: "expected a map of topic -> timeouts" })
+      .default({}),
+    reconciler: reconcilerSchema,
+  })
+  .superRefine((file, ctx) => {
+    for (const [topic, entry] of Object.entries(file.topics)) {
+      if (entry.workflow !== undefined && !Object.hasOwn(file.workflows, entry.workflow)) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["topics", topic, "workflow"],
+          message: `expected the name of a workflow under workflows (${Object.keys(file.workflows).join(", ") || "none configured"}), got "${entry.workflow}"`,
+        });
+      }
+    }
+  });
 
 export type WorkflowTimeouts = z.infer<typeof workflowTimeoutsSchema>;
 export type TopicTimeout = z.infer<typeof topicTimeoutSchema>;
@@ -64,8 +96,18 @@ export interface JobTimeout {
  */
 export function timeoutFor(timeouts: TimeoutsConfig, topic: string): JobTimeout {
   const entry = Object.hasOwn(timeouts.topics, topic) ? timeouts.topics[topic] : undefined;
-  if (entry) return { timeoutSeconds: entry.timeout_seconds, maxRetries: entry.max_retries ?? 0 };
+  const maxRetries = entry?.max_retries ?? 0;
+  if (entry?.timeout_seconds !== undefined) return { timeoutSeconds: entry.timeout_seconds, maxRetries };
+  const workflow = entry?.workflow === undefined ? undefined : workflowTimeouts(timeouts, entry.workflow);
+  // A topic that runs a workflow lives as long as the whole workflow may (all steps and retries).
+  if (workflow) return { timeoutSeconds: workflow.totalTimeoutSeconds, maxRetries };
   return { timeoutSeconds: timeouts.reconciler.running_timeout_seconds, maxRetries: 0 };
+}
+
+/** The workflow a topic runs (`topics.<topic>.workflow`), or undefined. */
+export function workflowForTopic(timeouts: TimeoutsConfig, topic: string): string | undefined {
+  const entry = Object.hasOwn(timeouts.topics, topic) ? timeouts.topics[topic] : undefined;
+  return entry?.workflow;
 }
 
 export interface WorkflowTimeoutValues {

@@ -17,9 +17,23 @@ export const ErrorCode = {
   SafetyUnavailable: "SAFETY_UNAVAILABLE",
   NoPool: "NO_POOL",
   Unauthenticated: "UNAUTHENTICATED",
+  /** Authenticated, but the key may not act for that tenant. */
+  PermissionDenied: "PERMISSION_DENIED",
   LlmUnavailable: "LLM_UNAVAILABLE",
+  /** The configured model is not on the Ollama server (it answered 404). */
+  LlmModelMissing: "LLM_MODEL_MISSING",
+  /** Ollama answered, but not with a usable answer (malformed, truncated, server error). */
+  LlmBadResponse: "LLM_BAD_RESPONSE",
+  /** Ollama stayed silent longer than the request timeout. */
+  LlmTimeout: "LLM_TIMEOUT",
+  /** Ollama could not pull a model (unknown name, registry unreachable, disk full …). */
+  LlmPullFailed: "LLM_PULL_FAILED",
   /** A client stopped waiting (e.g. `--wait` timed out); the job itself may still finish. */
   WaitTimeout: "WAIT_TIMEOUT",
+  /** A workflow step failed for good (all its attempts); the result names the step. */
+  WorkflowStepFailed: "WORKFLOW_STEP_FAILED",
+  /** A patch no longer applies to the file as it is now (it changed since it was read). */
+  PatchConflict: "PATCH_CONFLICT",
   Internal: "INTERNAL",
 } as const;
 

@@ -7,12 +7,14 @@ import type { Logger } from "pino";
 import { Registry } from "prom-client";
 import type { Bus } from "../bus/bus.js";
 import { connectNatsBus } from "../bus/nats-bus.js";
+import { type ApiKeyEntry, loadApiKeysFile } from "../config/api-keys.js";
 import type { CortexConfig } from "../config/index.js";
 import type { JobStore } from "../store/job-store.js";
 import { createRedisStore } from "../store/redis-store.js";
 import { workerKindNames } from "../workers/registry.js";
 import type { Component, ComponentInfo, ComponentName } from "./component.js";
 import { GatewayServer } from "./gateway/gateway-server.js";
+import { registerProcessMetrics } from "./metrics/process-metrics.js";
 import { type MetricsServer, startMetricsServer } from "./metrics-server.js";
 import { createSafetyClient } from "./safety/safety-client.js";
 import { SafetyKernelServer } from "./safety/safety-server.js";
@@ -76,6 +78,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   };
 
   try {
+    // Read before anything connects: a bad keys file stops the daemon with one clear line.
+    const apiKeys: readonly ApiKeyEntry[] =
+      wanted.has("gateway") && env.CORTEX_API_KEYS_FILE ? loadApiKeysFile(env.CORTEX_API_KEYS_FILE) : [];
     const needsBus = wanted.has("scheduler") || wanted.has("gateway") || wanted.has("workers");
     let bus: Bus | undefined;
     let store: JobStore | undefined;
@@ -110,6 +115,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
 
     if (wanted.has("scheduler") && bus && store) {
       const registry = new Registry();
+      registerProcessMetrics(registry);
       const safetyClient = createSafetyClient({ address: safetyAddress });
       closers.push(async () => safetyClient.close());
       const scheduler = new Scheduler({
@@ -126,6 +132,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         registry,
         host: env.CORTEX_BIND,
         port: env.CORTEX_SCHEDULER_METRICS_PORT,
+        portEnvVar: "CORTEX_SCHEDULER_METRICS_PORT",
       });
       closers.unshift(() => metrics.close());
       const info = running[running.length - 1]?.info;
@@ -133,6 +140,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     }
 
     if (wanted.has("gateway") && bus && store) {
+      const gatewayRegistry = new Registry();
       const gateway = new GatewayServer({
         bus,
         store,
@@ -145,24 +153,54 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
           defaultTenant: config.safety.default_tenant,
           poolTopics: config.pools.topics,
           ...(env.API_KEY ? { apiKey: env.API_KEY } : {}),
+          apiKeys,
           redisUrl: env.REDIS_URL,
         },
         statusProvider: statuses,
+        metrics: gatewayRegistry,
       });
       await launch(gateway);
+      const gatewayInfo = running[running.length - 1]?.info;
+      const gatewayMetrics = await startMetricsServer({
+        registry: gatewayRegistry,
+        host: env.CORTEX_BIND,
+        port: env.CORTEX_GATEWAY_METRICS_PORT,
+        portEnvVar: "CORTEX_GATEWAY_METRICS_PORT",
+      });
+      closers.unshift(() => gatewayMetrics.close());
+      if (gatewayInfo) gatewayInfo.detail = `metrics ${env.CORTEX_BIND}:${gatewayMetrics.port}`;
     }
     // Workers last: the gateway's registry is listening for their first heartbeat.
     if (wanted.has("workers") && bus && store) {
+      const kinds = opts.workerKinds ?? workerKindNames();
+      // Workflow metrics are the orchestrator's, on their own port (CORTEX_ORCHESTRATOR_METRICS_PORT).
+      const workflowRegistry = kinds.includes("orchestrator") ? new Registry() : undefined;
       const workers = new WorkersComponent({
         bus,
         store,
         timeouts: config.timeouts,
-        kinds: opts.workerKinds ?? workerKindNames(),
+        env,
+        kinds,
         ...(opts.concurrency !== undefined ? { concurrency: opts.concurrency } : {}),
         // the worker runtime tags its own lines with component "worker"
         logger: root,
+        pools: config.pools,
+        safetyAddress,
+        ...(workflowRegistry ? { metrics: workflowRegistry } : {}),
       });
       await launch(workers);
+      if (workflowRegistry) {
+        const workersInfo = running[running.length - 1]?.info;
+        const workflowMetrics = await startMetricsServer({
+          registry: workflowRegistry,
+          host: env.CORTEX_BIND,
+          port: env.CORTEX_ORCHESTRATOR_METRICS_PORT,
+          portEnvVar: "CORTEX_ORCHESTRATOR_METRICS_PORT",
+        });
+        closers.unshift(() => workflowMetrics.close());
+        if (workersInfo)
+          workersInfo.detail = `orchestrator metrics ${env.CORTEX_BIND}:${workflowMetrics.port}`;
+      }
     }
   } catch (err) {
     await stop();

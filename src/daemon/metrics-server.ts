@@ -10,6 +10,8 @@ export interface MetricsServerOptions {
   host?: string;
   /** 0 picks a free port. */
   port: number;
+  /** The variable that sets the port, named in the error when it is taken. */
+  portEnvVar?: string;
 }
 
 export interface MetricsServer {
@@ -52,7 +54,7 @@ export async function startMetricsServer(opts: MetricsServerOptions): Promise<Me
     });
   }).catch((err: unknown) => {
     throw new CortexError(ErrorCode.Internal, `metrics server cannot listen on ${host}:${opts.port}`, {
-      hint: "Another process may hold the port: stop it, or set CORTEX_SCHEDULER_METRICS_PORT to a free one.",
+      hint: `Another process may hold the port: stop it, or set ${opts.portEnvVar ?? "its *_METRICS_PORT variable"} to a free one.`,
       cause: err,
       details: { host, port: opts.port },
     });

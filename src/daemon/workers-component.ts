@@ -1,6 +1,8 @@
 import type { Logger } from "pino";
+import type { Registry } from "prom-client";
 import type { Bus } from "../bus/bus.js";
-import { type TimeoutsConfig, timeoutFor } from "../config/index.js";
+import type { CortexEnv } from "../config/env.js";
+import { type PoolsConfig, type TimeoutsConfig, timeoutFor } from "../config/index.js";
 import type { JobStore } from "../store/job-store.js";
 import { workerKind } from "../workers/registry.js";
 import {
@@ -15,9 +17,17 @@ export interface WorkersComponentOptions {
   bus: Bus;
   store: JobStore;
   timeouts: TimeoutsConfig;
+  /** Handed to handler factories (OLLAMA_URL, OLLAMA_MODEL for the LLM kinds). */
+  env?: CortexEnv;
   kinds: readonly string[];
   concurrency?: number;
   logger: Logger;
+  /** Routing, for kinds that plan and submit other jobs (orchestrator, planner). */
+  pools?: PoolsConfig;
+  /** host:port of the safety kernel (workflow plans are checked before any step runs). */
+  safetyAddress?: string;
+  /** Where handler metrics go (the orchestrator's workflow metrics). */
+  metrics?: Registry;
 }
 
 /** Runs one WorkerRuntime per kind; stop() drains them all in parallel. */
@@ -40,7 +50,17 @@ export class WorkersComponent implements Component {
         kind: kind.kind,
         pool: kind.pool,
         topics: kind.topics,
-        handler: kind.createHandler({ workerId, logger }),
+        handler: kind.createHandler({
+          workerId,
+          logger,
+          ...(opts.env ? { env: opts.env } : {}),
+          bus: opts.bus,
+          store: opts.store,
+          timeouts: opts.timeouts,
+          ...(opts.pools ? { pools: opts.pools } : {}),
+          ...(opts.safetyAddress ? { safetyAddress: opts.safetyAddress } : {}),
+          ...(opts.metrics ? { metrics: opts.metrics } : {}),
+        }),
         ...(opts.concurrency !== undefined ? { concurrency: opts.concurrency } : {}),
         topicSettings,
         logger,

@@ -1,9 +1,11 @@
 /**
  * How one attempt ended, and the result document and bus status each ending produces.
- * Error result documents are `{job_id, processed_by, error: {code, message}}`.
+ * Error result documents are `{job_id, processed_by, error: {code, message, hint?}}`, plus
+ * the fields a JobFailure adds.
  */
 import { isCortexError } from "../core/errors.js";
 import { JobStatus } from "../gen/cortex/v1/bus.js";
+import { JobFailure } from "./job-failure.js";
 
 /** Codes of `error.code` in result documents that are not CortexError codes. */
 export const ResultErrorCode = {
@@ -30,7 +32,15 @@ export class JobAbortError extends Error {
 
 export type AttemptOutcome =
   | { kind: "completed"; value: unknown }
-  | { kind: "failed"; code: string; message: string }
+  | {
+      kind: "failed";
+      code: string;
+      message: string;
+      /** What the user should do (a CortexError's hint), kept in the result document. */
+      hint?: string;
+      /** Extra result-document fields from a JobFailure. */
+      fields?: Record<string, unknown>;
+    }
   | { kind: "timeout"; message: string }
   | { kind: "cancelled"; message: string }
   /** Stopped by a drain that ran out of time: handed back to the queue, no result. */
@@ -46,7 +56,15 @@ export function outcomeOfAbort(reason: unknown): AttemptOutcome {
 }
 
 export function outcomeOfError(err: unknown): AttemptOutcome {
-  if (isCortexError(err)) return { kind: "failed", code: err.code, message: err.message };
+  if (isCortexError(err)) {
+    return {
+      kind: "failed",
+      code: err.code,
+      message: err.message,
+      ...(err.hint ? { hint: err.hint } : {}),
+      ...(err instanceof JobFailure ? { fields: err.resultFields } : {}),
+    };
+  }
   const message = err instanceof Error ? err.message : String(err);
   return { kind: "failed", code: ResultErrorCode.HandlerError, message };
 }
@@ -75,7 +93,14 @@ export function resultDocument(outcome: Reported, jobId: string, workerId: strin
       : outcome.kind === "timeout"
         ? ResultErrorCode.Timeout
         : ResultErrorCode.Cancelled;
-  return { job_id: jobId, processed_by: workerId, error: { code, message: outcome.message } };
+  const hint = outcome.kind === "failed" ? outcome.hint : undefined;
+  const fields = outcome.kind === "failed" ? outcome.fields : undefined;
+  return {
+    job_id: jobId,
+    processed_by: workerId,
+    ...fields,
+    error: { code, message: outcome.message, ...(hint ? { hint } : {}) },
+  };
 }
 
 export function errorMessageOf(outcome: Reported): string {

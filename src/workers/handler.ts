@@ -3,6 +3,13 @@
  * document. The runtime owns everything else (acks, attempts, timeouts, results).
  */
 import type { Logger } from "pino";
+import type { Registry } from "prom-client";
+import type { Bus } from "../bus/bus.js";
+import type { CortexEnv } from "../config/env.js";
+import type { PoolsConfig, TimeoutsConfig } from "../config/index.js";
+import type { LlmClient } from "../llm/index.js";
+import type { JobStore } from "../store/job-store.js";
+import type { ProgressFn } from "./progress.js";
 
 /** One attempt of a job, as a handler sees it. */
 export interface JobInput {
@@ -17,6 +24,12 @@ export interface JobInput {
   tenant: string;
   /** The worker running this attempt (the `processed_by` of result documents). */
   workerId: string;
+  /**
+   * Streams progress to watchers (`cortex submit … --wait`, `cortex watch`): tokens by
+   * default, or another kind such as "progress". Batched and fire-and-forget; calls after
+   * the attempt ended are ignored.
+   */
+  progress: ProgressFn;
 }
 
 /**
@@ -30,6 +43,20 @@ export type JobHandler = (job: JobInput, signal: AbortSignal) => Promise<unknown
 export interface HandlerDeps {
   workerId: string;
   logger: Logger;
+  /** The validated environment (OLLAMA_URL, OLLAMA_MODEL, …); factories that need none ignore it. */
+  env?: CortexEnv;
+  /** An LLM client to use instead of one built from env (OLLAMA_URL, OLLAMA_MODEL). */
+  llm?: LlmClient;
+  /** The runtime's bus and store, for handlers that submit and follow other jobs (the orchestrator). */
+  bus?: Bus;
+  store?: JobStore;
+  /** Routing and deadlines (pools.yaml, timeouts.yaml), for handlers that plan or run other jobs. */
+  pools?: PoolsConfig;
+  timeouts?: TimeoutsConfig;
+  /** host:port of the safety kernel (workflow plans are checked before any step runs). */
+  safetyAddress?: string;
+  /** Where handler metrics go (the orchestrator's, served on CORTEX_ORCHESTRATOR_METRICS_PORT). */
+  metrics?: Registry;
 }
 
 export type HandlerFactory = (deps: HandlerDeps) => JobHandler;

@@ -4,9 +4,13 @@
  * code-llm, orchestrator, planner) are added as entries.
  */
 import { CortexError, ErrorCode } from "../core/errors.js";
+import { createChatAdvancedHandler } from "./chat-advanced.js";
 import { createChatSimpleHandler } from "./chat-simple.js";
+import { createCodeLlmHandler } from "./code-llm.js";
 import { createEchoHandler } from "./echo.js";
 import type { HandlerFactory } from "./handler.js";
+import { createOrchestratorHandler } from "./orchestrator/orchestrator.js";
+import { createPlannerHandler } from "./planner.js";
 
 export interface WorkerKind {
   kind: string;
@@ -22,6 +26,31 @@ export const WORKER_KINDS: Readonly<Record<string, WorkerKind>> = {
     pool: "chat-simple",
     topics: ["job.chat.simple"],
     createHandler: createChatSimpleHandler,
+  },
+  "chat-advanced": {
+    kind: "chat-advanced",
+    pool: "chat-advanced",
+    topics: ["job.chat.advanced"],
+    createHandler: createChatAdvancedHandler,
+  },
+  "code-llm": {
+    kind: "code-llm",
+    pool: "code-llm",
+    topics: ["job.code.llm"],
+    createHandler: createCodeLlmHandler,
+  },
+  // Two kinds, one pool: a parent waiting on its planner never holds the slot the planner needs.
+  orchestrator: {
+    kind: "orchestrator",
+    pool: "workflow",
+    topics: ["job.workflow.demo"],
+    createHandler: createOrchestratorHandler,
+  },
+  planner: {
+    kind: "planner",
+    pool: "workflow",
+    topics: ["job.workflow.plan"],
+    createHandler: createPlannerHandler,
   },
 };
 

@@ -11,7 +11,7 @@ import { CortexError, ErrorCode } from "../core/errors.js";
 import { isTerminal, JobState } from "../core/states.js";
 import { Streams, Subjects, topicConsumerName } from "../core/subjects.js";
 import type { JobRequest } from "../gen/cortex/v1/bus.js";
-import type { JobRecord, JobStore } from "../store/job-store.js";
+import type { JobEventRecord, JobRecord, JobStore } from "../store/job-store.js";
 import {
   type AttemptOutcome,
   errorMessageOf,
@@ -25,6 +25,7 @@ import {
 import type { JobHandler, JobInput } from "./handler.js";
 import { HeartbeatSender } from "./heartbeat.js";
 import { ackQuietly, guard, Requeue, retryDelay, settle, within } from "./message-settle.js";
+import { ProgressPublisher } from "./progress.js";
 import {
   DEFAULT_CONCURRENCY,
   DEFAULT_DRAIN_TIMEOUT_MS,
@@ -317,6 +318,16 @@ export class WorkerRuntime {
     }
   }
 
+  /**
+   * Tells watchers (`--wait`, `cortex watch`, a workflow's orchestrator) that the job started,
+   * as the scheduler does for its transitions. Fire-and-forget: the store already holds the event.
+   */
+  private announce(event: JobEventRecord): void {
+    this.bus
+      .publishRaw(Subjects.jobEvent, new TextEncoder().encode(JSON.stringify(event)))
+      .catch((err: unknown) => this.log.warn({ err, jobId: event.jobId }, "could not publish job event"));
+  }
+
   /** RUNNING with attempts + 1; undefined when the job must be skipped (already acked). */
   private async markRunning(req: JobRequest, msg: WorkMessage): Promise<JobRecord | undefined> {
     const outcome = await guard("mark running", () =>
@@ -328,7 +339,10 @@ export class WorkerRuntime {
         workerId: this.workerId,
       }),
     );
-    if (outcome.ok) return outcome.job;
+    if (outcome.ok) {
+      this.announce(outcome.event);
+      return outcome.job;
+    }
     if (outcome.code === "not_found") {
       this.log.warn({ jobId: req.jobId }, "job record not found (expired or never created): dropped");
       await ackQuietly(msg, this.log);
@@ -348,7 +362,7 @@ export class WorkerRuntime {
     req: JobRequest,
     attempt: number,
     context: Record<string, unknown>,
-  ): JobInput {
+  ): Omit<JobInput, "progress"> {
     return {
       jobId: job.jobId,
       traceId: job.traceId,
@@ -363,10 +377,12 @@ export class WorkerRuntime {
 
   /** Runs the handler until it settles or its signal aborts (a handler ignoring the signal is abandoned). */
   private async execute(
-    input: JobInput,
+    job: Omit<JobInput, "progress">,
     controller: AbortController,
     timeoutMs: number,
   ): Promise<AttemptOutcome> {
+    const progress = new ProgressPublisher({ bus: this.bus, logger: this.log, job });
+    const input: JobInput = { ...job, progress: progress.push };
     const { signal } = controller;
     const timer = setTimeout(
       () =>
@@ -386,6 +402,8 @@ export class WorkerRuntime {
       return signal.aborted ? outcomeOfAbort(signal.reason) : outcomeOfError(err);
     } finally {
       clearTimeout(timer);
+      // Queued tokens go out before the result is published, so watchers see them first.
+      progress.close();
     }
   }
 }

@@ -246,7 +246,11 @@ describe("worker runtime", () => {
     expect(await store.getResult(bad)).toEqual({
       job_id: bad,
       processed_by: runtime.workerId,
-      error: { code: "INVALID_ARGUMENT", message: expect.stringMatching(/no prompt/) },
+      error: {
+        code: "INVALID_ARGUMENT",
+        message: expect.stringMatching(/no prompt/),
+        hint: expect.stringMatching(/prompt/),
+      },
     });
   });
 

@@ -6,9 +6,11 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { packageRoot } from "../../src/config/package-root.js";
 import { freePort } from "./free-port.js";
 
-export const RUN_JS = resolve(import.meta.dirname, "../../bin/run.js");
+// From the package root, so this also works when compiled elsewhere (the benchmark's build).
+export const RUN_JS = resolve(packageRoot(), "bin/run.js");
 
 export interface CliResult {
   code: number;

@@ -49,8 +49,10 @@ export interface EventSink {
   onDrain(listener: () => void): void;
 }
 
+export const DROPPED_KIND = "dropped";
+
 export function droppedEvent(count: number, atMs: number): JobEvent {
-  return { ...toJobEvent({ seq: 0, at: atMs, kind: "dropped", jobId: "" }), dropped: count };
+  return { ...toJobEvent({ seq: 0, at: atMs, kind: DROPPED_KIND, jobId: "" }), dropped: count };
 }
 
 /**
@@ -76,6 +78,8 @@ export class EventWatcher {
     private readonly sink: EventSink,
     private readonly maxQueued = DEFAULT_WATCH_BUFFER,
     private readonly now: () => number = Date.now,
+    /** Told of every event this watcher drops (metrics). */
+    private readonly onDropped?: () => void,
   ) {}
 
   offer(ev: JobEventRecord): void {
@@ -118,6 +122,7 @@ export class EventWatcher {
 
   private enqueue(ev: JobEventRecord): void {
     if (this.queue.length >= this.maxQueued) {
+      this.onDropped?.();
       const tail = this.queue[this.queue.length - 1];
       if (tail !== undefined && tail === this.marker) {
         tail.dropped += 1;
@@ -149,6 +154,8 @@ export class EventWatcher {
 /** The set of live watchers; the gateway feeds it from its single bus subscription. */
 export class EventHub {
   private readonly watchers = new Set<EventWatcher>();
+  /** Events fanned out so far (tests wait on it). */
+  published = 0;
 
   add(w: EventWatcher): () => void {
     this.watchers.add(w);
@@ -159,11 +166,19 @@ export class EventHub {
   }
 
   publish(ev: JobEventRecord): void {
+    this.published += 1;
     for (const w of this.watchers) w.offer(ev);
   }
 
   size(): number {
     return this.watchers.size;
+  }
+
+  /** The longest queue of any watcher: bounded by its buffer size plus one marker. */
+  maxQueued(): number {
+    let max = 0;
+    for (const w of this.watchers) max = Math.max(max, w.queued());
+    return max;
   }
 
   closeAll(): void {

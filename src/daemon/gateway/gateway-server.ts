@@ -1,13 +1,15 @@
 /**
- * The gateway component: CortexApi over gRPC (with reflection), /health and /ready over
- * HTTP, a worker registry fed by `sys.heartbeat.>` and the event fan-out for WatchEvents.
+ * The gateway component: CortexApi over gRPC (with reflection), the HTTP API (REST,
+ * WebSocket event stream, /health and /ready), a worker registry fed by `sys.heartbeat.>`
+ * whose joins and leaves become events, and the event fan-out for every watcher.
  */
 import { readFileSync } from "node:fs";
-import type { Server as HttpServer } from "node:http";
 import { join } from "node:path";
 import { Server, ServerCredentials } from "@grpc/grpc-js";
 import type { Logger } from "pino";
+import type { Registry } from "prom-client";
 import type { Bus, Subscription } from "../../bus/bus.js";
+import type { ApiKeyEntry } from "../../config/api-keys.js";
 import { packageRoot } from "../../config/package-root.js";
 import { CortexError, ErrorCode } from "../../core/errors.js";
 import { Subjects } from "../../core/subjects.js";
@@ -19,11 +21,14 @@ import {
 import { CortexApiService } from "../../gen/cortex/v1/api.js";
 import type { JobStore } from "../../store/job-store.js";
 import type { Component, ComponentInfo } from "../component.js";
+import { GatewayMetrics } from "../metrics/gateway-metrics.js";
 import { type ApiContext, createApiService } from "./api-service.js";
+import { ApiKeys } from "./auth.js";
 import { DEFAULT_WATCH_BUFFER, EventHub } from "./event-watch.js";
-import { startHealthServer, stopHealthServer } from "./http-health.js";
+import { type HttpApi, startHttpApi } from "./http/server.js";
 import { parseEventRecord, progressToEvent } from "./job-info.js";
 import { addReflection } from "./reflection.js";
+import { WorkerPresence } from "./worker-presence.js";
 
 export const GATEWAY_DEFAULTS = {
   grpcHost: "127.0.0.1",
@@ -44,8 +49,10 @@ export interface GatewayConfig {
   /** Limit on prompt + context_json bytes per submit. */
   maxContextBytes?: number;
   defaultTenant?: string;
-  /** When set, every call must carry it as `x-api-key` metadata. */
+  /** `API_KEY`: when set, every call must carry a key (`x-api-key`); this one may act for any tenant. */
   apiKey?: string;
+  /** Keys from CORTEX_API_KEYS_FILE, each optionally bound to a tenant. */
+  apiKeys?: readonly ApiKeyEntry[];
   /** pools.yaml `topics` (topic -> pool), for ListWorkers' per-pool topics. */
   poolTopics?: Readonly<Record<string, string>>;
   /** Events queued per WatchEvents client before it starts losing them. */
@@ -68,6 +75,8 @@ export interface GatewayOptions {
   statusProvider?: () => ComponentInfo[] | Promise<ComponentInfo[]>;
   /** Clock for the worker registry (tests). */
   now?: () => number;
+  /** Gateway metrics are registered here (served on CORTEX_GATEWAY_METRICS_PORT by the daemon). */
+  metrics?: Registry;
 }
 
 export interface GatewayPorts {
@@ -100,12 +109,14 @@ export class GatewayServer implements Component {
   readonly registry: WorkerRegistry;
   private readonly hub = new EventHub();
   private readonly streams = new Set<{ end(): void }>();
-  private readonly cfg: Required<Omit<GatewayConfig, "apiKey" | "httpHost" | "version">> & {
-    apiKey: string | undefined;
+  private readonly cfg: Required<Omit<GatewayConfig, "apiKey" | "apiKeys" | "httpHost" | "version">> & {
     httpHost: string;
   };
+  private readonly keys: ApiKeys;
+  private readonly metrics: GatewayMetrics | undefined;
+  private readonly presence: WorkerPresence;
   private grpc: Server | undefined;
-  private http: HttpServer | undefined;
+  private http: HttpApi | undefined;
   private subs: Subscription[] = [];
   private bound: GatewayPorts | undefined;
   private startedAtMs = 0;
@@ -121,7 +132,6 @@ export class GatewayServer implements Component {
       httpPort: c.httpPort ?? GATEWAY_DEFAULTS.httpPort,
       maxContextBytes: c.maxContextBytes ?? GATEWAY_DEFAULTS.maxContextBytes,
       defaultTenant: c.defaultTenant ?? GATEWAY_DEFAULTS.defaultTenant,
-      apiKey: c.apiKey || undefined,
       poolTopics: c.poolTopics ?? {},
       watchBufferSize: c.watchBufferSize ?? DEFAULT_WATCH_BUFFER,
       heartbeatIntervalMs: c.heartbeatIntervalMs ?? HEARTBEAT_INTERVAL_MS,
@@ -134,6 +144,26 @@ export class GatewayServer implements Component {
       missedBeats: this.cfg.missedBeats,
       ...(opts.now ? { now: opts.now } : {}),
     });
+    this.keys = new ApiKeys({ apiKey: c.apiKey, keys: c.apiKeys });
+    this.presence = new WorkerPresence({
+      registry: this.registry,
+      store: opts.store,
+      hub: this.hub,
+      logger: opts.logger,
+      pruneIntervalMs: this.cfg.heartbeatIntervalMs,
+      silenceMs: this.cfg.heartbeatIntervalMs * this.cfg.missedBeats,
+    });
+    this.metrics = opts.metrics
+      ? new GatewayMetrics(opts.metrics, {
+          watchers: () => ({ grpc: this.streams.size, websocket: this.http?.streams() ?? 0 }),
+          liveWorkersByPool: () => {
+            const counts = new Map<string, number>();
+            for (const { heartbeat } of this.registry.live())
+              counts.set(heartbeat.pool, (counts.get(heartbeat.pool) ?? 0) + 1);
+            return counts;
+          },
+        })
+      : undefined;
   }
 
   /** Bound ports; throws before start(). */
@@ -142,12 +172,24 @@ export class GatewayServer implements Component {
     return this.bound;
   }
 
-  /** Open WatchEvents streams, live workers and ignored event payloads (metrics, tests). */
-  stats(): { watchers: number; liveWorkers: number; malformedEvents: number } {
+  /** Open watches (gRPC + WebSocket), live workers, ignored event payloads and stream buffers (metrics, tests). */
+  stats(): {
+    watchers: number;
+    liveWorkers: number;
+    malformedEvents: number;
+    eventsPublished: number;
+    websocketStreams: number;
+    maxWatchQueue: number;
+    maxSocketBufferedBytes: number;
+  } {
     return {
       watchers: this.hub.size(),
       liveWorkers: this.registry.live().length,
       malformedEvents: this.badEvents,
+      eventsPublished: this.hub.published,
+      websocketStreams: this.http?.streams() ?? 0,
+      maxWatchQueue: this.hub.maxQueued(),
+      maxSocketBufferedBytes: this.http?.maxBufferedBytes() ?? 0,
     };
   }
 
@@ -162,22 +204,37 @@ export class GatewayServer implements Component {
     try {
       await this.subscribe(bus, logger);
       const grpcPort = await this.startGrpc();
-      const health = await startHealthServer(
-        { bus, store, logger },
+      this.http = await startHttpApi(
+        {
+          bus,
+          store,
+          logger,
+          limits: this.limits(),
+          keys: this.keys,
+          hub: this.hub,
+          registry: this.registry,
+          poolTopics: this.cfg.poolTopics,
+          watchBufferSize: this.cfg.watchBufferSize,
+          metrics: this.metrics,
+        },
         this.cfg.httpHost,
         this.cfg.httpPort,
       ).catch((err: unknown) => {
         throw portInUse("HTTP", hostPort(this.cfg.httpHost, this.cfg.httpPort), "CORTEX_HTTP_PORT", err);
       });
-      this.http = health.server;
-      this.bound = { grpc: grpcPort, http: health.port };
+      this.bound = { grpc: grpcPort, http: this.http.port };
+      this.presence.start();
     } catch (err) {
       await this.stop();
       throw err;
     }
     logger.info(
-      { grpc: this.address(), http: hostPort(this.cfg.httpHost, this.bound.http) },
-      "gateway listening (gRPC CortexApi, HTTP /health /ready)",
+      {
+        grpc: this.address(),
+        http: hostPort(this.cfg.httpHost, this.bound.http),
+        apiKeys: this.keys.enabled ? this.keys.size : "off",
+      },
+      "gateway listening (gRPC CortexApi; HTTP /api/v1, /api/v1/stream, /health, /ready)",
     );
   }
 
@@ -187,6 +244,7 @@ export class GatewayServer implements Component {
     this.grpc = undefined;
     this.http = undefined;
     this.bound = undefined;
+    this.presence.stop();
     // Watch streams never end on their own; end them so tryShutdown can complete.
     this.hub.closeAll();
     for (const s of this.streams) s.end();
@@ -196,18 +254,13 @@ export class GatewayServer implements Component {
     await Promise.allSettled([
       ...subs.map((s) => s.unsubscribe()),
       grpc ? this.shutdownGrpc(grpc) : undefined,
-      http ? stopHealthServer(http) : undefined,
+      http?.close(),
     ]);
   }
 
   private async subscribe(bus: Bus, logger: Logger): Promise<void> {
     this.subs.push(
-      await bus.subscribe(Subjects.heartbeatAll, (packet) => {
-        if (packet.payload?.$case !== "heartbeat") return;
-        const { joined, entry } = this.registry.observe(packet.payload.heartbeat);
-        if (joined)
-          logger.info({ workerId: entry.heartbeat.workerId, pool: entry.heartbeat.pool }, "worker joined");
-      }),
+      await bus.subscribe(Subjects.heartbeatAll, (packet, subject) => this.presence.observe(packet, subject)),
     );
     // Progress (LLM tokens, step updates) is streamed to watchers, never stored per token.
     this.subs.push(
@@ -238,12 +291,13 @@ export class GatewayServer implements Component {
       bus,
       store,
       logger,
-      limits: { maxContextBytes: this.cfg.maxContextBytes, defaultTenant: this.cfg.defaultTenant },
+      limits: this.limits(),
       registry: this.registry,
       hub: this.hub,
       poolTopics: this.cfg.poolTopics,
       watchBufferSize: this.cfg.watchBufferSize,
-      apiKey: this.cfg.apiKey,
+      keys: this.keys,
+      metrics: this.metrics,
       statusProvider: this.opts.statusProvider ?? (() => [this.selfStatus()]),
       status: {
         version: this.opts.config?.version ?? readVersion(),
@@ -263,6 +317,10 @@ export class GatewayServer implements Component {
         else resolve(port);
       });
     });
+  }
+
+  private limits(): ApiContext["limits"] {
+    return { maxContextBytes: this.cfg.maxContextBytes, defaultTenant: this.cfg.defaultTenant };
   }
 
   private shutdownGrpc(server: Server): Promise<void> {

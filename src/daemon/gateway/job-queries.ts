@@ -1,7 +1,14 @@
-/** GetJobStatus, GetJob, ListJobs and CancelJob: reads and the one write a user may make. */
+/**
+ * GetJobStatus, GetJob, ListJobs, CancelJob and a trace's jobs: reads and the one write a
+ * user may make, shared by gRPC and HTTP. Each takes the caller: a key bound to a tenant
+ * sees only that tenant's jobs, and another tenant's job is "not found", not "forbidden",
+ * so ids of other tenants' jobs disclose nothing.
+ */
 import type { Logger } from "pino";
 import type { Bus } from "../../bus/bus.js";
 import { newPacket } from "../../bus/codec.js";
+import { CortexError, ErrorCode } from "../../core/errors.js";
+import { isValidTraceId } from "../../core/ids.js";
 import { ALL_STATES, isJobState, JobState } from "../../core/states.js";
 import { Subjects } from "../../core/subjects.js";
 import type {
@@ -11,10 +18,12 @@ import type {
   GetJobResponse,
   GetJobStatusRequest,
   GetJobStatusResponse,
+  JobInfo,
   ListJobsRequest,
   ListJobsResponse,
 } from "../../gen/cortex/v1/api.js";
 import type { JobRecord, JobStore, ListJobsQuery } from "../../store/job-store.js";
+import { canSee, OPEN_PRINCIPAL, type Principal, scopedTenant } from "./auth.js";
 import { invalidArgument, jobNotFound } from "./grpc-errors.js";
 import { toJobEvent, toJobInfo } from "./job-info.js";
 import { SENDER_ID } from "./submit-job.js";
@@ -32,21 +41,30 @@ function requireJobId(jobId: string): void {
   if (jobId === "") throw invalidArgument("job_id", "must not be empty");
 }
 
-async function loadJob(store: JobStore, jobId: string): Promise<JobRecord> {
+/** The job if it exists and the caller may see it; JOB_NOT_FOUND otherwise. */
+export async function loadJob(store: JobStore, jobId: string, principal: Principal): Promise<JobRecord> {
   requireJobId(jobId);
   const job = await store.getJob(jobId);
-  if (job === undefined) throw jobNotFound(jobId);
+  if (job === undefined || !canSee(principal, job.tenant)) throw jobNotFound(jobId);
   return job;
 }
 
 /** The CortexOS v1 call: status is the state name. */
-export async function getJobStatus(deps: QueryDeps, req: GetJobStatusRequest): Promise<GetJobStatusResponse> {
-  const job = await loadJob(deps.store, req.jobId);
+export async function getJobStatus(
+  deps: QueryDeps,
+  req: GetJobStatusRequest,
+  principal: Principal = OPEN_PRINCIPAL,
+): Promise<GetJobStatusResponse> {
+  const job = await loadJob(deps.store, req.jobId, principal);
   return { jobId: job.jobId, status: job.state, resultPtr: job.resultPtr ?? "" };
 }
 
-export async function getJob(deps: QueryDeps, req: GetJobRequest): Promise<GetJobResponse> {
-  const job = await loadJob(deps.store, req.jobId);
+export async function getJob(
+  deps: QueryDeps,
+  req: GetJobRequest,
+  principal: Principal = OPEN_PRINCIPAL,
+): Promise<GetJobResponse> {
+  const job = await loadJob(deps.store, req.jobId, principal);
   const [result, context, events] = await Promise.all([
     req.includeResult ? deps.store.getResult(job.jobId) : undefined,
     req.includeContext ? deps.store.getContext(job.jobId) : undefined,
@@ -60,7 +78,11 @@ export async function getJob(deps: QueryDeps, req: GetJobRequest): Promise<GetJo
   };
 }
 
-export async function listJobs(deps: QueryDeps, req: ListJobsRequest): Promise<ListJobsResponse> {
+export async function listJobs(
+  deps: QueryDeps,
+  req: ListJobsRequest,
+  principal: Principal = OPEN_PRINCIPAL,
+): Promise<ListJobsResponse> {
   const query: ListJobsQuery = {};
   if (req.state !== "") {
     const state = req.state.toUpperCase();
@@ -76,7 +98,8 @@ export async function listJobs(deps: QueryDeps, req: ListJobsRequest): Promise<L
   if (req.limit < 0) throw invalidArgument("limit", "must not be negative");
   if (req.limit > 0) query.limit = Math.min(req.limit, MAX_LIST_LIMIT);
   if (req.topic !== "") query.topic = req.topic;
-  if (req.tenant !== "") query.tenant = req.tenant;
+  const tenant = scopedTenant(principal, req.tenant);
+  if (tenant !== "") query.tenant = tenant;
   if (req.cursor !== "") query.cursor = req.cursor;
   const page = await deps.store.listJobs(query);
   return { jobs: page.jobs.map(toJobInfo), nextCursor: page.nextCursor ?? "" };
@@ -86,8 +109,14 @@ export async function listJobs(deps: QueryDeps, req: ListJobsRequest): Promise<L
  * Any non-terminal job may be cancelled; the store's guarded transition decides, so a job
  * finishing at the same moment is either cancelled or reported in its terminal state.
  */
-export async function cancelJob(deps: QueryDeps, req: CancelJobRequest): Promise<CancelJobResponse> {
+export async function cancelJob(
+  deps: QueryDeps,
+  req: CancelJobRequest,
+  principal: Principal = OPEN_PRINCIPAL,
+): Promise<CancelJobResponse> {
   requireJobId(req.jobId);
+  // A job's tenant never changes, so checking it before the transition is not a race.
+  if (principal.tenant !== undefined) await loadJob(deps.store, req.jobId, principal);
   const reason = req.reason || DEFAULT_CANCEL_REASON;
   const outcome = await deps.store.transition({ jobId: req.jobId, to: JobState.Cancelled, reason });
   if (!outcome.ok) {
@@ -117,4 +146,30 @@ export async function cancelJob(deps: QueryDeps, req: CancelJobRequest): Promise
   }
   deps.logger.info({ jobId: job.jobId, from: outcome.from, reason }, "job cancelled");
   return { jobId: job.jobId, state: job.state, cancelled: true };
+}
+
+/** The jobs of a trace the caller may see, in submit order; JOB_NOT_FOUND when there are none. */
+export async function traceJobs(
+  deps: QueryDeps,
+  traceId: string,
+  principal: Principal = OPEN_PRINCIPAL,
+): Promise<JobInfo[]> {
+  if (!isValidTraceId(traceId)) {
+    throw invalidArgument(
+      "trace_id",
+      `"${traceId}" is not a valid trace id`,
+      "Trace ids are 32 lowercase hex digits.",
+    );
+  }
+  const ids = await deps.store.traceJobs(traceId);
+  const jobs = (await deps.store.getJobs(ids)).filter(
+    (job): job is JobRecord => job !== undefined && canSee(principal, job.tenant),
+  );
+  if (jobs.length === 0) {
+    throw new CortexError(ErrorCode.JobNotFound, `trace ${traceId} has no jobs`, {
+      hint: "Check the id (a job's trace_id); finished jobs are forgotten after the retention period.",
+      details: { traceId },
+    });
+  }
+  return jobs.map(toJobInfo);
 }

@@ -5,15 +5,15 @@
  */
 import type { Logger } from "pino";
 import type { Bus } from "../../bus/bus.js";
-import { newPacket } from "../../bus/codec.js";
+import { enqueueJob } from "../../bus/enqueue-job.js";
 import { ErrorCode, isCortexError } from "../../core/errors.js";
 import { isValidJobId, isValidTraceId, newJobId, newTraceId } from "../../core/ids.js";
 import { PRIORITY_NAMES, parsePriority, priorityName } from "../../core/priority.js";
-import { JobState } from "../../core/states.js";
-import { isValidTopic, Subjects } from "../../core/subjects.js";
+import { isValidTopic } from "../../core/subjects.js";
 import type { SubmitJobRequest, SubmitJobResponse } from "../../gen/cortex/v1/api.js";
 import type { JobPriority } from "../../gen/cortex/v1/bus.js";
 import type { JobStore, NewJob } from "../../store/job-store.js";
+import { OPEN_PRINCIPAL, type Principal, scopedTenant } from "./auth.js";
 import { invalidArgument } from "./grpc-errors.js";
 
 export const SENDER_ID = "gateway";
@@ -131,52 +131,21 @@ export interface SubmitDeps {
   limits: SubmitLimits;
 }
 
-export async function submitJob(deps: SubmitDeps, req: SubmitJobRequest): Promise<SubmitJobResponse> {
-  const { job, priority } = validateSubmit(req, deps.limits);
-  const record = await deps.store.createJob(job);
-  const packet = newPacket(
-    {
-      $case: "jobRequest",
-      jobRequest: {
-        jobId: record.jobId,
-        topic: record.topic,
-        priority,
-        contextPtr: record.contextPtr,
-        adapterId: job.adapterId ?? "",
-        envVars: job.envVars ?? {},
-        parentJobId: job.parentJobId ?? "",
-        workflowId: job.workflowId ?? "",
-        stepIndex: job.stepIndex ?? 0,
-        attempt: 0,
-        timeoutMs: 0,
-      },
-    },
-    { traceId: record.traceId, senderId: SENDER_ID },
-  );
-  try {
-    await deps.bus.publishDurable(Subjects.jobSubmit, packet, { msgId: record.jobId });
-  } catch (err) {
-    await failUnqueued(deps, record.jobId, err);
-    throw err;
-  }
-  deps.logger.info({ jobId: record.jobId, traceId: record.traceId, topic: record.topic }, "job submitted");
-  return { jobId: record.jobId, traceId: record.traceId };
+/** A key bound to a tenant submits as that tenant, wherever the request names one. */
+export function scopeSubmit(req: SubmitJobRequest, principal: Principal): SubmitJobRequest {
+  if (principal.tenant === undefined) return req;
+  const tenant = scopedTenant(principal, req.tenant);
+  scopedTenant(principal, req.envVars[TENANT_ENV_VAR] ?? "", `env_vars.${TENANT_ENV_VAR}`);
+  return { ...req, tenant };
 }
 
-/**
- * The client is told the submit failed, so the stored job must not look accepted: mark it
- * FAILED (best effort) rather than leave it PENDING forever. If the publish did reach the
- * stream after all, the scheduler finds a terminal job and skips it.
- */
-async function failUnqueued(deps: SubmitDeps, jobId: string, cause: unknown): Promise<void> {
-  try {
-    await deps.store.transition({
-      jobId,
-      to: JobState.Failed,
-      from: [JobState.Pending],
-      reason: "not queued: the bus was unavailable at submit",
-    });
-  } catch (err) {
-    deps.logger.warn({ jobId, err, cause }, "could not mark an unqueued job FAILED");
-  }
+export async function submitJob(
+  deps: SubmitDeps,
+  req: SubmitJobRequest,
+  principal: Principal = OPEN_PRINCIPAL,
+): Promise<SubmitJobResponse> {
+  const { job } = validateSubmit(scopeSubmit(req, principal), deps.limits);
+  const record = await enqueueJob(deps, job, SENDER_ID);
+  deps.logger.info({ jobId: record.jobId, traceId: record.traceId, topic: record.topic }, "job submitted");
+  return { jobId: record.jobId, traceId: record.traceId };
 }

@@ -121,3 +121,26 @@ describe("loadEnv", () => {
     });
   }
 });
+
+describe("loadEnv: workflow settings", () => {
+  it("parses USE_PLANNER, CORTEX_WORKFLOW_TOPICS and CORTEX_WORKFLOW_EXPLAIN_TOPIC", () => {
+    const env = loadEnv({
+      USE_PLANNER: "Off",
+      CORTEX_WORKFLOW_TOPICS: " job.echo, job.chat.* ,",
+      CORTEX_WORKFLOW_EXPLAIN_TOPIC: "job.chat.simple",
+    });
+    expect(env.USE_PLANNER).toBe(false);
+    expect(env.CORTEX_WORKFLOW_TOPICS).toEqual(["job.echo", "job.chat.*"]);
+    expect(env.CORTEX_WORKFLOW_EXPLAIN_TOPIC).toBe("job.chat.simple");
+    expect(loadEnv({ USE_PLANNER: "1" }).USE_PLANNER).toBe(true);
+    expect(loadEnv({}).USE_PLANNER).toBeUndefined();
+  });
+
+  it("names the variable when a value is wrong", () => {
+    expect(envError({ USE_PLANNER: "maybe" }).message).toContain("USE_PLANNER");
+    expect(envError({ CORTEX_WORKFLOW_TOPICS: "job..x" }).message).toContain("CORTEX_WORKFLOW_TOPICS");
+    expect(envError({ CORTEX_WORKFLOW_EXPLAIN_TOPIC: "job.*" }).message).toContain(
+      "CORTEX_WORKFLOW_EXPLAIN_TOPIC",
+    );
+  });
+});

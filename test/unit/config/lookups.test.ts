@@ -4,6 +4,8 @@ import {
   poolForTopic,
   type TimeoutsConfig,
   timeoutFor,
+  timeoutsConfigSchema,
+  workflowForTopic,
   workflowTimeouts,
 } from "../../../src/config/index.js";
 
@@ -14,6 +16,7 @@ const timeouts: TimeoutsConfig = {
   topics: {
     "job.code.llm": { timeout_seconds: 120, max_retries: 1 },
     "job.chat.simple": { timeout_seconds: 60 },
+    "job.workflow.demo": { workflow: "code_review_demo" },
   },
   reconciler: { dispatch_timeout_seconds: 120, running_timeout_seconds: 300, scan_interval_seconds: 30 },
 };
@@ -37,6 +40,35 @@ describe("timeoutFor", () => {
 
   it("defaults max_retries to 0 when the entry has none", () => {
     expect(timeoutFor(timeouts, "job.chat.simple")).toEqual({ timeoutSeconds: 60, maxRetries: 0 });
+  });
+
+  it("gives a topic that runs a workflow the workflow's total timeout", () => {
+    expect(timeoutFor(timeouts, "job.workflow.demo")).toEqual({ timeoutSeconds: 600, maxRetries: 0 });
+    expect(workflowForTopic(timeouts, "job.workflow.demo")).toBe("code_review_demo");
+    expect(workflowForTopic(timeouts, "job.code.llm")).toBeUndefined();
+    expect(workflowForTopic(timeouts, "constructor")).toBeUndefined();
+  });
+
+  it("a topic entry names either timeout_seconds or an existing workflow", () => {
+    const file = (topic: Record<string, unknown>) => ({
+      workflows: timeouts.workflows,
+      topics: { "job.workflow.demo": topic },
+      reconciler: timeouts.reconciler,
+    });
+    const messages = (topic: Record<string, unknown>) =>
+      timeoutsConfigSchema
+        .safeParse(file(topic))
+        .error?.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
+    expect(messages({ workflow: "code_review_demo" })).toBeUndefined();
+    expect(messages({ workflow: "nope" })).toEqual([
+      'topics.job.workflow.demo.workflow: expected the name of a workflow under workflows (code_review_demo), got "nope"',
+    ]);
+    expect(messages({ workflow: "code_review_demo", timeout_seconds: 5 })).toEqual([
+      "topics.job.workflow.demo.workflow: expected either timeout_seconds or workflow, not both",
+    ]);
+    expect(messages({ max_retries: 1 })).toEqual([
+      "topics.job.workflow.demo.timeout_seconds: required key is missing (expected a positive integer, or `workflow: <name>`)",
+    ]);
   });
 
   it("falls back to the reconciler's running timeout and no retries", () => {

@@ -43,6 +43,8 @@ describe("shipped config files", () => {
         "job.echo": { timeout_seconds: 30, max_retries: 2 },
         "job.chat.simple": { timeout_seconds: 60, max_retries: 2 },
         "job.code.llm": { timeout_seconds: 120, max_retries: 1 },
+        "job.workflow.demo": { workflow: "code_review_demo" },
+        "job.workflow.plan": { timeout_seconds: 120 },
       },
       reconciler: { dispatch_timeout_seconds: 120, running_timeout_seconds: 300, scan_interval_seconds: 30 },
     });

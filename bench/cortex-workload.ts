@@ -1,0 +1,82 @@
+/** The cortex side: a real daemon (built CLI) and the gateway client, submit → wait for result. */
+import { type ChildProcess, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { createGatewayClient, type GatewayClient } from "../src/client/gateway-client.js";
+import { waitForJob } from "../src/client/wait-for-job.js";
+import { RUN_JS, stackEnv } from "../test/support/cli.js";
+import { figures, runClosedLoop, type WorkloadFigures } from "./stats.js";
+
+export interface CortexDaemon {
+  client: GatewayClient;
+  env: NodeJS.ProcessEnv;
+  pid: number;
+  /** Peak resident set size so far (VmHWM), MB. */
+  peakRssMb(): number;
+  rssMb(): number;
+  stop(): Promise<void>;
+}
+
+function procStatusMb(pid: number, field: "VmHWM" | "VmRSS"): number {
+  try {
+    const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return m ? Math.round(Number(m[1]) / 102.4) / 10 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+export async function startCortexDaemon(
+  natsUrl: string,
+  redisUrl: string,
+  concurrency: number,
+): Promise<CortexDaemon> {
+  const env = await stackEnv({ natsUrl, redisUrl, extra: { CORTEX_LOG_LEVEL: "warn" } });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [RUN_JS, "daemon", "--concurrency", String(concurrency)],
+    {
+      env,
+      stdio: ["ignore", "ignore", "inherit"],
+    },
+  );
+  process.once("exit", () => child.kill("SIGKILL"));
+  const client = createGatewayClient({ address: `127.0.0.1:${env.CORTEX_GRPC_PORT}`, timeoutMs: 30_000 });
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const st = await client.getStatus().catch(() => undefined);
+    const ready = st?.components.every((c) => c.state === "running") && (st?.components.length ?? 0) > 0;
+    const workers = ready ? await client.listWorkers().catch(() => undefined) : undefined;
+    if (workers?.pools.some((p) => p.pool === "echo" && p.liveWorkers > 0)) break;
+    if (Date.now() > deadline) throw new Error("cortex daemon did not become ready");
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const pid = child.pid ?? 0;
+  return {
+    client,
+    env,
+    pid,
+    peakRssMb: () => procStatusMb(pid, "VmHWM"),
+    rssMb: () => procStatusMb(pid, "VmRSS"),
+    async stop() {
+      client.close();
+      child.kill("SIGTERM");
+      await new Promise((r) => child.once("exit", r));
+    },
+  };
+}
+
+export async function runCortexWorkload(
+  daemon: CortexDaemon,
+  n: number,
+  w: number,
+  payload: string,
+): Promise<WorkloadFigures> {
+  const contextJson = JSON.stringify({ payload });
+  const { latencies, wallMs } = await runClosedLoop(n, w, async () => {
+    const { jobId } = await daemon.client.submitJob({ topic: "job.echo", contextJson });
+    const done = await waitForJob(daemon.client, jobId, { timeoutMs: 60_000 });
+    if (done.job.state !== "SUCCEEDED")
+      throw new Error(`job ${jobId} ended ${done.job.state}: ${done.job.reason}`);
+  });
+  return figures(latencies, wallMs);
+}

@@ -1,0 +1,36 @@
+/** Start-up cost of the CLI against a bare `node -e 0`, median wall time of several runs. */
+import { spawnSync } from "node:child_process";
+import { RUN_JS } from "../test/support/cli.js";
+import { median } from "./stats.js";
+
+function wallMs(args: string[], env: NodeJS.ProcessEnv): number {
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, args, { env, stdio: "ignore" });
+  const ms = performance.now() - t0;
+  if (r.status !== 0) throw new Error(`${args.join(" ")} exited ${r.status}`);
+  return ms;
+}
+
+export interface StartupFigures {
+  node_e0_ms: number;
+  version_ms: number;
+  ps_ms: number;
+  version_ratio: number;
+  ps_ratio: number;
+}
+
+export function measureStartup(env: NodeJS.ProcessEnv, runs = 7): StartupFigures {
+  const time = (args: string[]) => median(Array.from({ length: runs }, () => wallMs(args, env)));
+  time(["-e", "0"]); // warm the page cache
+  const node = time(["-e", "0"]);
+  const version = time([RUN_JS, "--version"]);
+  const ps = time([RUN_JS, "ps"]);
+  const r = (x: number) => Math.round(x * 10) / 10;
+  return {
+    node_e0_ms: r(node),
+    version_ms: r(version),
+    ps_ms: r(ps),
+    version_ratio: Math.round((version / node) * 100) / 100,
+    ps_ratio: Math.round((ps / node) * 100) / 100,
+  };
+}

@@ -1,0 +1,73 @@
+/**
+ * The REST routes: thin adapters from HTTP to the same submit/query functions the gRPC
+ * API calls, so both answer alike. Errors are thrown and answered by the server's error
+ * handler as `{error: {code, message}}`.
+ */
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { WorkerRegistry } from "../../../core/worker-registry.js";
+import type { Principal } from "../auth.js";
+import { cancelJob, getJob, listJobs, type QueryDeps, traceJobs } from "../job-queries.js";
+import { type SubmitLimits, submitJob } from "../submit-job.js";
+import { listWorkers } from "../worker-queries.js";
+import { jobDetailJson, protoJson, workersJson } from "./json.js";
+import { cancelRequest, getJobRequest, listJobsRequest, submitRequest, workersPool } from "./params.js";
+import { readiness } from "./probes.js";
+
+export interface RouteDeps extends QueryDeps {
+  limits: SubmitLimits;
+  registry: WorkerRegistry;
+  poolTopics: Readonly<Record<string, string>>;
+  principalOf(req: FastifyRequest): Principal;
+}
+
+export const Routes = {
+  health: "/health",
+  ready: "/ready",
+  jobs: "/api/v1/jobs",
+  job: "/api/v1/jobs/:id",
+  cancel: "/api/v1/jobs/:id/cancel",
+  workers: "/api/v1/workers",
+  trace: "/api/v1/traces/:id",
+  stream: "/api/v1/stream",
+} as const;
+
+/** Routes a caller reaches without an API key: orchestrators' probes. */
+export const OPEN_ROUTES: ReadonlySet<string> = new Set([Routes.health, Routes.ready]);
+
+type IdParams = { Params: { id: string } };
+
+export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
+  app.get(Routes.health, async () => ({ status: "ok" }));
+
+  app.get(Routes.ready, async (_req, reply) => {
+    const { ready, body } = await readiness(deps);
+    return reply.code(ready ? 200 : 503).send(body);
+  });
+
+  app.get(Routes.jobs, async (req) => {
+    const res = await listJobs(deps, listJobsRequest(req.query), deps.principalOf(req));
+    return { jobs: protoJson(res.jobs), next_cursor: res.nextCursor };
+  });
+
+  app.post(Routes.jobs, async (req, reply) => {
+    const res = await submitJob(deps, submitRequest(req.body), deps.principalOf(req));
+    return reply.code(201).send({ job_id: res.jobId, trace_id: res.traceId });
+  });
+
+  app.get<IdParams>(Routes.job, async (req) => {
+    const { req: getReq, withContext } = getJobRequest(req.params.id, req.query);
+    return jobDetailJson(await getJob(deps, getReq, deps.principalOf(req)), withContext);
+  });
+
+  app.post<IdParams>(Routes.cancel, async (req) => {
+    const res = await cancelJob(deps, cancelRequest(req.params.id, req.body), deps.principalOf(req));
+    return protoJson(res);
+  });
+
+  app.get(Routes.workers, async (req) => workersJson(listWorkers(deps, { pool: workersPool(req.query) })));
+
+  app.get<IdParams>(Routes.trace, async (req) => {
+    const jobs = await traceJobs(deps, req.params.id, deps.principalOf(req));
+    return { trace_id: req.params.id, jobs: protoJson(jobs) };
+  });
+}

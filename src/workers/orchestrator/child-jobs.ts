@@ -1,0 +1,110 @@
+/**
+ * Child jobs of a workflow go the way every job goes: a record in the store and a submit on
+ * `sys.job.submit` (the scheduler then checks safety, routes and dispatches them). Ids are
+ * deterministic, so a redelivered orchestrator finds what it already submitted and reuses
+ * it instead of running a step twice.
+ */
+import type { Logger } from "pino";
+import type { Bus } from "../../bus/bus.js";
+import { newPacket } from "../../bus/codec.js";
+import { enqueueJob, publishSubmit } from "../../bus/enqueue-job.js";
+import { CortexError, ErrorCode, isCortexError } from "../../core/errors.js";
+import { JobState } from "../../core/states.js";
+import { Subjects } from "../../core/subjects.js";
+import type { JobEventRecord, JobRecord, JobStore, NewJob } from "../../store/job-store.js";
+
+export interface ChildDeps {
+  bus: Bus;
+  store: JobStore;
+  logger: Logger;
+  /** sender_id of the packets (the orchestrator's worker id). */
+  senderId: string;
+}
+
+/** What a child inherits from its parent: trace, tenant, env_vars, priority and the workflow. */
+export interface ParentInfo {
+  jobId: string;
+  traceId: string;
+  tenant: string;
+  priority: JobRecord["priority"];
+  envVars: Record<string, string>;
+  workflowId: string;
+}
+
+export interface ChildSpec {
+  jobId: string;
+  topic: string;
+  context: Record<string, unknown>;
+  /** 1-based position of the step in the plan; 0 for the planner. */
+  stepIndex: number;
+}
+
+/** Creates and submits the child, or returns the existing one (a redelivered orchestrator). */
+export async function submitChild(deps: ChildDeps, parent: ParentInfo, spec: ChildSpec): Promise<JobRecord> {
+  const job: NewJob = {
+    jobId: spec.jobId,
+    traceId: parent.traceId,
+    topic: spec.topic,
+    tenant: parent.tenant,
+    priority: parent.priority,
+    context: spec.context,
+    parentJobId: parent.jobId,
+    workflowId: parent.workflowId,
+    stepIndex: spec.stepIndex,
+    envVars: parent.envVars,
+  };
+  try {
+    return await enqueueJob(deps, job, deps.senderId);
+  } catch (err) {
+    if (!isCortexError(err, ErrorCode.JobExists)) throw err;
+  }
+  const existing = await deps.store.getJob(spec.jobId);
+  if (!existing) {
+    throw new CortexError(ErrorCode.Internal, `child job ${spec.jobId} exists but cannot be read`, {
+      hint: "It may have expired between the two reads; the step is retried as a new job.",
+    });
+  }
+  // The earlier run may have died between the write and the publish; the same msgId makes
+  // a second publish a no-op when the first one did go out.
+  if (existing.state === JobState.Pending) await publishSubmit(deps, existing, deps.senderId);
+  deps.logger.info({ jobId: spec.jobId, state: existing.state }, "reusing a child job submitted earlier");
+  return existing;
+}
+
+/**
+ * Ends a child that is still running (CANCELLED when the workflow stops, TIMEOUT past its
+ * deadline) and tells its worker to stop. Returns the record as it is afterwards; a child
+ * that ended meanwhile keeps its own state.
+ */
+export async function stopChild(
+  deps: ChildDeps,
+  jobId: string,
+  to: typeof JobState.Cancelled | typeof JobState.Timeout,
+  reason: string,
+): Promise<JobRecord | undefined> {
+  const outcome = await deps.store.transition({ jobId, to, reason });
+  if (!outcome.ok) return outcome.code === "not_found" ? undefined : deps.store.getJob(jobId);
+  await announce(deps, outcome.event);
+  try {
+    await deps.bus.publish(
+      Subjects.jobCancel,
+      newPacket(
+        { $case: "jobCancel", jobCancel: { jobId, reason } },
+        { traceId: outcome.job.traceId, senderId: deps.senderId },
+      ),
+    );
+  } catch (err) {
+    // The store already says so; the worker finds the job terminal when it tries to finish it.
+    deps.logger.warn({ err, jobId }, "child stopped in the store but the cancel signal was not published");
+  }
+  return outcome.job;
+}
+
+/** Best effort, as for the scheduler: watchers can catch up from the store's event history. */
+async function announce(deps: ChildDeps, event: JobEventRecord): Promise<void> {
+  try {
+    await deps.bus.publishRaw(Subjects.jobEvent, new TextEncoder().encode(JSON.stringify(event)));
+  } catch (err) {
+    deps.logger.warn({ err, jobId: event.jobId }, "could not publish a child's job event");
+  }
+}

@@ -1,0 +1,152 @@
+/**
+ * The orchestrator worker (`job.workflow.demo`, pool `workflow`): one parent job runs a
+ * whole workflow — choose a plan, validate it, run its steps as child jobs, and write one
+ * result document. The parent's own attempt timeout is the workflow's total timeout
+ * (timeouts.yaml `topics.job.workflow.demo.workflow`). Cancelling or timing out the parent
+ * cancels its running children; a drain does not, because the redelivered parent finds
+ * and reuses them by their deterministic ids.
+ */
+import { Registry } from "prom-client";
+import { loadConfig, loadEnv } from "../../config/index.js";
+import { CortexError, ErrorCode } from "../../core/errors.js";
+import { stepJobId } from "../../core/plan.js";
+import { JobAbortError } from "../attempt-outcome.js";
+import type { HandlerDeps, HandlerFactory, JobHandler, JobInput } from "../handler.js";
+import { JobFailure } from "../job-failure.js";
+import { type ChildDeps, type ParentInfo, stopChild, submitChild } from "./child-jobs.js";
+import { ChildWatch } from "./child-watch.js";
+import { choosePlan, PLANNER_TOPIC, type PlannerChild } from "./choose-plan.js";
+import { OrchestratorMetrics, type WorkflowStatus } from "./metrics.js";
+import { safetyKernelAt } from "./plan-checks.js";
+import { runPlan, type StepRunner } from "./run-plan.js";
+import { workflowSettings } from "./settings.js";
+import { workflowInputs, workflowResult } from "./workflow-doc.js";
+
+/** A drain hands the parent back to the queue: its children keep running for the next delivery. */
+const cancelChildrenOn = (reason: unknown): boolean =>
+  !(reason instanceof JobAbortError && reason.kind === "drain");
+
+function abortStatus(reason: unknown): WorkflowStatus | undefined {
+  if (reason instanceof JobAbortError) {
+    if (reason.kind === "drain") return undefined;
+    return reason.kind === "timeout" ? "timeout" : "cancelled";
+  }
+  return "cancelled";
+}
+
+export const createOrchestratorHandler: HandlerFactory = (deps: HandlerDeps): JobHandler => {
+  const { bus, store } = deps;
+  if (!bus || !store) {
+    throw new CortexError(ErrorCode.Internal, "the orchestrator needs the runtime's bus and store", {
+      hint: "Start it through the daemon or `cortex worker start orchestrator`.",
+    });
+  }
+  const env = deps.env ?? loadEnv(process.env);
+  // `cortex worker start` and the daemon pass both; anything else reads the config files.
+  const { pools, timeouts } =
+    deps.pools && deps.timeouts ? { pools: deps.pools, timeouts: deps.timeouts } : loadConfig();
+  const safety = safetyKernelAt(deps.safetyAddress ?? env.SAFETY_KERNEL_ADDR);
+  const metrics = new OrchestratorMetrics(deps.metrics ?? new Registry());
+  const log = deps.logger.child({ component: "orchestrator" });
+  const watch = new ChildWatch(bus, store, log);
+  const childDeps: ChildDeps = { bus, store, logger: log, senderId: deps.workerId };
+
+  return async (job: JobInput, signal: AbortSignal) => {
+    const startedAt = Date.now();
+    const settings = workflowSettings(job.topic, timeouts, env);
+    const inputs = workflowInputs(job.context);
+    const record = await store.getJob(job.jobId);
+    const workflowId = record?.workflowId || record?.parentJobId || job.jobId;
+    const parent: ParentInfo = {
+      jobId: job.jobId,
+      traceId: job.traceId,
+      tenant: job.tenant,
+      priority: record?.priority ?? "INTERACTIVE",
+      envVars: job.envVars,
+      workflowId,
+    };
+    const note = (text: string) => job.progress(`${text}\n`, "progress");
+    // A redelivered parent is the same workflow: count it once.
+    if (job.attempt === 1) metrics.onStart(settings.name);
+    let status: WorkflowStatus | undefined = "failed";
+    try {
+      const planner: PlannerChild = {
+        submit: (jobId, context) =>
+          submitChild(childDeps, parent, { jobId, topic: PLANNER_TOPIC, context, stepIndex: 0 }),
+        waitTerminal: (jobId, deadline, s) => watch.waitTerminal(jobId, deadline, s),
+        stop: (jobId, to, reason) => stopChild(childDeps, jobId, to, reason),
+        result: (jobId) => store.getResult(jobId),
+      };
+      const chosen = await choosePlan(
+        {
+          parentJobId: job.jobId,
+          tenant: job.tenant,
+          inputs,
+          settings,
+          pools,
+          safety,
+          signal,
+          cancelChildrenOn,
+        },
+        planner,
+      );
+      note(
+        `plan (${chosen.source}${chosen.reason ? `: ${chosen.reason}` : ""}): ${chosen.plan.steps.map((s) => `${s.id}=${s.topic}`).join(", ")}`,
+      );
+      const runner: StepRunner = {
+        submit: (step, stepIndex, attempt, context) =>
+          submitChild(childDeps, parent, {
+            jobId: stepJobId(job.jobId, step.id, attempt),
+            topic: step.topic,
+            context,
+            stepIndex,
+          }),
+        waitTerminal: (jobId, deadline, s, onState) => watch.waitTerminal(jobId, deadline, s, onState),
+        stop: (jobId, to, reason) => stopChild(childDeps, jobId, to, reason),
+        result: (jobId) => store.getResult(jobId),
+        note,
+      };
+      const run = await runPlan(
+        {
+          plan: chosen.plan,
+          inputs,
+          childTimeoutMs: settings.childTimeoutMs,
+          maxRetries: settings.maxRetries,
+          signal,
+          cancelChildrenOn,
+        },
+        runner,
+      );
+      if (!run.ok) {
+        throw new JobFailure(
+          ErrorCode.WorkflowStepFailed,
+          run.error,
+          {
+            workflow_id: workflowId,
+            failed_step: run.failedStep,
+            plan_source: chosen.source,
+            steps: run.steps,
+          },
+          { hint: `See why with \`cortex job ${run.steps.find((s) => s.id === run.failedStep)?.job_id}\`.` },
+        );
+      }
+      status = "succeeded";
+      return workflowResult({
+        jobId: job.jobId,
+        workerId: job.workerId,
+        workflowId,
+        inputs,
+        planSource: chosen.source,
+        planReason: chosen.reason,
+        steps: run.steps,
+        results: run.results,
+      });
+    } catch (err) {
+      if (signal.aborted) status = abortStatus(signal.reason);
+      log.info({ jobId: job.jobId, status, err }, "workflow did not succeed");
+      throw err;
+    } finally {
+      if (status !== undefined) metrics.onEnd(settings.name, status, (Date.now() - startedAt) / 1000);
+    }
+  };
+};

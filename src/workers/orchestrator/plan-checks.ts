@@ -1,0 +1,82 @@
+/**
+ * Full plan validation: the pure structural checks of src/core/plan.ts, then the safety
+ * kernel for every step's topic — all before any step runs, so a plan with one forbidden
+ * step never starts its harmless ones.
+ */
+import type { PoolsConfig } from "../../config/index.js";
+import { poolForTopic } from "../../config/index.js";
+import { checkPlan, type PlanCheck, type PlanProblem } from "../../core/plan.js";
+import { createSafetyClient } from "../../daemon/safety/safety-client.js";
+
+/** The one call plan validation needs from the safety kernel (the gRPC SafetyClient fits). */
+export interface PlanSafety {
+  check(req: { jobId: string; topic: string; tenant: string }): Promise<{
+    decision: "ALLOW" | "DENY";
+    reason: string;
+  }>;
+}
+
+/**
+ * The safety kernel at `address`, one gRPC channel per check: a plan is checked once per
+ * workflow, and a handler has no shutdown hook that could close a long-lived channel.
+ */
+export function safetyKernelAt(address: string): PlanSafety {
+  return {
+    async check(req) {
+      const client = createSafetyClient({ address });
+      try {
+        return await client.check(req);
+      } finally {
+        client.close();
+      }
+    },
+  };
+}
+
+export interface PlanValidationOptions {
+  allowedTopics: readonly string[];
+  pools: PoolsConfig;
+  /** Omitted: no safety check (the scheduler still checks every child). */
+  safety?: PlanSafety;
+  tenant: string;
+  /** The job id the step would run as, for the safety request. */
+  jobIdFor: (stepId: string) => string;
+  /**
+   * An unreachable kernel rejects the plan (true: a model plan, which has a fallback) or is
+   * left to the scheduler's own fail-closed check of each child (false: the default plan).
+   */
+  failClosed: boolean;
+}
+
+export async function validatePlan(candidate: unknown, opts: PlanValidationOptions): Promise<PlanCheck> {
+  const check = checkPlan(candidate, {
+    allowedTopics: opts.allowedTopics,
+    isRoutable: (topic) => poolForTopic(opts.pools, topic) !== undefined,
+  });
+  if (!check.ok || !opts.safety) return check;
+  const problems: PlanProblem[] = [];
+  for (const step of check.plan.steps) {
+    try {
+      const verdict = await opts.safety.check({
+        jobId: opts.jobIdFor(step.id),
+        topic: step.topic,
+        tenant: opts.tenant,
+      });
+      if (verdict.decision !== "ALLOW") {
+        problems.push({
+          code: "topic_denied",
+          step: step.id,
+          message: `step "${step.id}": topic ${step.topic} is denied by the safety kernel (${verdict.reason || "no reason given"})`,
+        });
+      }
+    } catch (err) {
+      if (!opts.failClosed) continue;
+      problems.push({
+        code: "topic_denied",
+        step: step.id,
+        message: `step "${step.id}": the safety kernel could not check ${step.topic} (${err instanceof Error ? err.message : String(err)})`,
+      });
+    }
+  }
+  return problems.length === 0 ? check : { ok: false, problems };
+}

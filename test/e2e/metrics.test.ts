@@ -1,0 +1,95 @@
+/**
+ * Every metrics endpoint of a daemon started by the built CLI passes `promtool check
+ * metrics` after a workload over gRPC (the CLI), HTTP and the WebSocket, and carries the
+ * series the issue names. The orchestrator's endpoint is checked once the build has one.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { workerKindNames } from "../../src/workers/registry.js";
+import { httpJson, openStream } from "../support/http-api.js";
+import { checkMetrics, promtoolPath } from "../support/promtool.js";
+import { startTestStack, type TestStack } from "../support/stack.js";
+
+let stack: TestStack;
+let env: NodeJS.ProcessEnv;
+
+async function scrape(port: string | undefined): Promise<string> {
+  const res = await fetch(`http://127.0.0.1:${port}/metrics`);
+  expect(res.status).toBe(200);
+  expect(res.headers.get("content-type")).toMatch(/^text\/plain/);
+  return res.text();
+}
+
+async function expectValid(name: string, text: string): Promise<void> {
+  const { code, output } = await checkMetrics(text);
+  expect(code, `promtool check metrics on the ${name} endpoint:\n${output}`).toBe(0);
+}
+
+beforeAll(async () => {
+  promtoolPath(); // fail at once, with the install hint, when promtool is missing
+  stack = await startTestStack();
+  env = stack.env;
+  const up = await stack.cli(["up", "--json"]);
+  expect(up.code, up.stderr).toBe(0);
+
+  // Workload: jobs through the CLI (gRPC), through HTTP, a denied one, a stream, a 404.
+  for (const prompt of ["one", "two"]) {
+    const sub = await stack.cli(["submit", "echo", prompt, "--wait", "--json"]);
+    expect(sub.code, sub.stderr).toBe(0);
+  }
+  const http = `http://127.0.0.1:${env.CORTEX_HTTP_PORT}`;
+  const created = await httpJson<{ job_id: string }>(`${http}/api/v1/jobs`, { body: { topic: "job.echo" } });
+  expect(created.status).toBe(201);
+  const stream = await openStream(
+    `ws://127.0.0.1:${env.CORTEX_HTTP_PORT}/api/v1/stream?job_id=${created.body.job_id}&backfill=20&until_terminal=true`,
+  );
+  await stream.closed;
+  expect((await httpJson(`${http}/api/v1/jobs/${created.body.job_id}`)).status).toBe(200);
+  expect((await httpJson(`${http}/api/v1/jobs/not-a-job`)).status).toBe(404);
+  const denied = await stack.cli(["submit", "sys.destroy", "--wait", "--json"]);
+  expect(denied.code).toBe(1);
+}, 120_000);
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+describe("metrics endpoints after a workload", () => {
+  it("scheduler (:9090 by default): valid, with job duration and dispatch latency by topic and status", async () => {
+    const text = await scrape(env.CORTEX_SCHEDULER_METRICS_PORT);
+    await expectValid("scheduler", text);
+    expect(text).toMatch(
+      /cortex_scheduler_job_duration_seconds_count\{topic="job.echo",status="succeeded"\} [3-9]/,
+    );
+    expect(text).toMatch(/cortex_scheduler_dispatch_latency_seconds_count\{topic="job.echo"\} [3-9]/);
+    expect(text).toMatch(/cortex_scheduler_safety_denied_total\{topic="sys.destroy"\} 1/);
+    expect(text).toContain("process_cpu_user_seconds_total");
+    expect(text).toContain("nodejs_eventloop_lag_seconds");
+  });
+
+  it("gateway (:9092 by default): valid, with requests by method, route template and status", async () => {
+    const text = await scrape(env.CORTEX_GATEWAY_METRICS_PORT);
+    await expectValid("gateway", text);
+    expect(text).toMatch(
+      /cortex_api_gateway_http_requests_total\{method="POST",route="\/api\/v1\/jobs",status="201"\} 1/,
+    );
+    expect(text).toMatch(
+      /cortex_api_gateway_http_requests_total\{method="GET",route="\/api\/v1\/jobs\/:id",status="404"\} 1/,
+    );
+    expect(text).toMatch(
+      /cortex_api_gateway_http_requests_total\{method="GET",route="\/api\/v1\/stream",status="101"\} 1/,
+    );
+    expect(text).toMatch(
+      /cortex_api_gateway_http_request_duration_seconds_count\{method="GET",route="\/api\/v1\/jobs\/:id"\} 2/,
+    );
+    expect(text).toMatch(/cortex_api_gateway_grpc_requests_total\{method="SubmitJob",code="OK"\} 3/);
+    expect(text).toMatch(/cortex_api_gateway_grpc_requests_total\{method="WatchEvents",code="OK"\} \d+/);
+    expect(text).toMatch(/cortex_api_gateway_live_workers\{pool="echo"\} 1/);
+    expect(text).toContain("process_resident_memory_bytes");
+    expect(text).not.toContain("not-a-job");
+  });
+
+  it("orchestrator (:9091 by default): valid, when this build has an orchestrator worker", async () => {
+    if (!workerKindNames().includes("orchestrator")) return;
+    await expectValid("orchestrator", await scrape(env.CORTEX_ORCHESTRATOR_METRICS_PORT));
+  });
+});

@@ -1,0 +1,161 @@
+/**
+ * `cortex watch` in a real terminal: tmux runs the BUILT CLI in an 80×24 pane against a live
+ * stack, and the test reads the screen with `capture-pane`. Also `cortex jobs` through the
+ * built CLI. Run `npm run build` first (`npm test` does).
+ */
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { RUN_JS } from "../support/cli.js";
+import { findBinary } from "../support/find-binary.js";
+import { startTestStack, type TestStack } from "../support/stack.js";
+
+const run = promisify(execFile);
+const SESSION = "watch";
+const MARKER = "WATCH-EXIT=";
+/** The marker as printed after the command, not as typed in it (`$?`). */
+const EXITED = /WATCH-EXIT=(\d+)/;
+
+interface SubmitJson {
+  job_id: string;
+}
+
+describe("cortex watch in tmux", () => {
+  let stack: TestStack;
+  let tmuxBin: string;
+  const socket = `cortex-watch-${process.pid}-${Date.now()}`;
+  let env: NodeJS.ProcessEnv;
+
+  const tmux = async (...args: string[]): Promise<string> =>
+    (await run(tmuxBin, ["-L", socket, ...args], { env, encoding: "utf8" })).stdout;
+
+  const screen = async (): Promise<string[]> => (await tmux("capture-pane", "-p", "-t", SESSION)).split("\n");
+
+  /** Polls the pane until `check` holds; the failure message shows the last screen. */
+  async function waitForScreen(
+    check: (text: string) => boolean,
+    timeoutMs: number,
+    what: string,
+  ): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    let last = "";
+    for (;;) {
+      last = (await screen()).join("\n");
+      if (check(last)) return last;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; screen:\n${last}`);
+      await new Promise((r) => setTimeout(r, 40));
+    }
+  }
+
+  async function startWatch(): Promise<void> {
+    await tmux("send-keys", "-t", SESSION, "clear", "Enter");
+    await tmux(
+      "send-keys",
+      "-t",
+      SESSION,
+      `'${process.execPath}' '${RUN_JS}' watch; echo "${MARKER}$?"`,
+      "Enter",
+    );
+    await waitForScreen((t) => t.includes("● live") && t.includes("components"), 20_000, "the live header");
+  }
+
+  beforeAll(async () => {
+    const bin = findBinary("tmux");
+    if (bin === undefined)
+      throw new Error("tmux not found: install it (Debian/Ubuntu: `apt-get install -y tmux`).");
+    tmuxBin = bin;
+    stack = await startTestStack();
+    const up = await stack.cli(["up", "--json"]);
+    expect(up.code, up.stderr).toBe(0);
+    // The pane's shell gets the stack's environment; no CI variables, so Ink draws live.
+    env = { ...stack.env, TERM: "xterm-256color", LANG: "C.UTF-8", PS1: "$ " };
+    await tmux("-f", "/dev/null", "new-session", "-d", "-s", SESSION, "-x", "80", "-y", "24", "sh");
+  });
+
+  afterAll(async () => {
+    if (tmuxBin) await tmux("kill-server").catch(() => undefined);
+    await stack?.stop();
+  });
+
+  it("shows a submitted job within a second, Enter shows its result, q exits 0 and restores the pane", async () => {
+    await startWatch();
+    const first = await screen();
+    expect(first[0]).toMatch(/^cortex watch ● live {2}nats ✓ {2}redis ✓ {2}components \d+\/\d+/);
+    expect(first.some((l) => l.startsWith("─ POOLS"))).toBe(true);
+    for (const line of first) expect(Array.from(line).length).toBeLessThanOrEqual(80);
+
+    const sub = await stack.cli(["submit", "echo", "tmux-hello", "--json"]);
+    expect(sub.code, sub.stderr).toBe(0);
+    const id = (sub.json as SubmitJson).job_id;
+    const submittedAt = Date.now();
+    await waitForScreen((t) => t.includes(`>${id.slice(0, 8)} job.echo`), 5_000, "the new job's row");
+    const seenAfterMs = Date.now() - submittedAt;
+    expect(seenAfterMs, `the job appeared after ${seenAfterMs} ms`).toBeLessThan(1_000);
+
+    await waitForScreen(
+      (t) => new RegExp(`>${id.slice(0, 8)} job\\.echo +SUCCEEDED`).test(t),
+      10_000,
+      "SUCCEEDED",
+    );
+    await tmux("send-keys", "-t", SESSION, "Enter");
+    const detail = await waitForScreen(
+      (t) => t.includes("tmux-hello") && t.includes("RESULT"),
+      5_000,
+      "the result",
+    );
+    expect(detail.split("\n")[0]).toContain(`JOB ${id}`);
+    expect(detail).toMatch(/"received_ctx": \{\n\s+"prompt": "tmux-hello"/);
+    expect(detail).toMatch(/TIMELINE[\s\S]*PENDING[\s\S]*SUCCEEDED/);
+
+    await tmux("send-keys", "-t", SESSION, "Escape");
+    await waitForScreen((t) => t.includes("↑↓ select"), 5_000, "the list again");
+    await tmux("send-keys", "-t", SESSION, "q");
+    const after = await waitForScreen((t) => EXITED.test(t), 5_000, "the exit marker");
+    expect(after).toContain(`${MARKER}0`);
+    // The alternate screen is gone: the shell's own lines are back, nothing of the TUI is left.
+    expect(after).toMatch(/^[$#] .*watch; echo/m);
+    expect(after).not.toMatch(/cortex watch|─ POOLS|─ EVENTS|↑↓ select/);
+  });
+
+  it("reconnects by itself when the daemon restarts", async () => {
+    await startWatch();
+    const down = await stack.cli(["down", "--timeout", "10"]);
+    expect(down.code, down.stderr).toBe(0);
+    await waitForScreen((t) => /^cortex watch reconnecting…/m.test(t), 10_000, "reconnecting in the header");
+    const up = await stack.cli(["up", "--json"]);
+    expect(up.code, up.stderr).toBe(0);
+    await waitForScreen((t) => /^cortex watch ● live/m.test(t), 15_000, "live again");
+    const sub = await stack.cli(["submit", "echo", "after-restart", "--json"]);
+    const id = (sub.json as SubmitJson).job_id;
+    await waitForScreen((t) => t.includes(id.slice(0, 8)), 5_000, "a job submitted after the restart");
+    await tmux("send-keys", "-t", SESSION, "q");
+    expect(await waitForScreen((t) => EXITED.test(t), 5_000, "the exit marker")).toContain(`${MARKER}0`);
+  });
+
+  it("cortex jobs lists newest first, filters, and prints JSON", async () => {
+    const ids: string[] = [];
+    for (const word of ["one", "two"]) {
+      const r = await stack.cli(["submit", "echo", word, "--wait", "--json"]);
+      ids.push((r.json as SubmitJson).job_id);
+    }
+    const json = await stack.cli(["jobs", "--limit", "2", "--json"]);
+    expect(json.code, json.stderr).toBe(0);
+    const listed = (json.json as { jobs: { jobId: string; state: string }[]; next_cursor?: string }).jobs;
+    expect(listed.map((j) => j.jobId)).toEqual([ids[1], ids[0]]);
+    expect((json.json as { next_cursor?: string }).next_cursor).toBeTruthy();
+
+    const table = await stack.cli(["jobs", "--topic", "job.echo", "--state", "succeeded"]);
+    expect(table.code, table.stderr).toBe(0);
+    const lines = table.stdout.trim().split("\n");
+    expect(lines[0]).toMatch(/^ID +TOPIC +STATE +ATTEMPTS +AGE +DURATION +WORKER$/);
+    expect(lines[1]).toMatch(
+      new RegExp(`^${ids[1]?.slice(0, 8)} +job\\.echo +SUCCEEDED +1 +\\d+s +\\S+ +echo-`),
+    );
+
+    const none = await stack.cli(["jobs", "--topic", "job.nothing", "--json"]);
+    expect(none.json).toEqual({ jobs: [] });
+    const bad = await stack.cli(["jobs", "--state", "SLEEPING"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/state/);
+  });
+});
