@@ -2,12 +2,17 @@
  * `--wait` for commands that submit one job and follow it: state changes on stderr, the
  * job's progress (LLM tokens) live as they arrive, then the outcome. With `--json` nothing
  * is printed here at all, so stdout holds only the final JSON document.
+ *
+ * Progress is not stored, so a watch opened after the submit would miss the first tokens
+ * of a fast job. submitAndFollow therefore picks the job and trace ids itself, opens a
+ * watch on the trace before submitting, and follows the states with waitForJob.
  */
 import { Flags } from "@oclif/core";
 import ansis from "ansis";
-import type { GatewayClient } from "../client/gateway-client.js";
+import type { GatewayClient, SubmitJobInput } from "../client/gateway-client.js";
 import { type WaitForJobResult, waitForJob } from "../client/wait-for-job.js";
-import type { JobEvent } from "../gen/cortex/v1/api.js";
+import { newJobId, newTraceId } from "../core/ids.js";
+import type { JobEvent, SubmitJobResponse } from "../gen/cortex/v1/api.js";
 import { ExitCode } from "./exit-codes.js";
 import { describeTransition } from "./print-job.js";
 
@@ -25,9 +30,8 @@ export function followFlags(defaultTimeoutS: number) {
 export type TokenSink = "stdout" | "stderr" | "none";
 
 export interface FollowJobOptions {
-  topic: string;
   timeoutMs: number;
-  /** --json: print nothing while following. */
+  /** --json: print nothing while following (and skip the progress watch). */
   quiet: boolean;
   tokens: TokenSink;
   stdout?: NodeJS.WritableStream;
@@ -53,54 +57,136 @@ export interface SubmittedJob {
   result?: unknown;
 }
 
-export async function followJob(
-  client: GatewayClient,
-  jobId: string,
-  opts: FollowJobOptions,
-): Promise<FollowedJob> {
-  const stdout = opts.stdout ?? process.stdout;
-  const stderr = opts.stderr ?? process.stderr;
-  const tokenOut = opts.tokens === "stdout" ? stdout : opts.tokens === "stderr" ? stderr : undefined;
-  let streamed = "";
-  let attempt = 0;
-  let progressEvents = 0;
-  /** True while the token stream is mid-line: a state line must start on a fresh one. */
-  let openLine = false;
-  const endLine = () => {
-    if (openLine) tokenOut?.write("\n");
-    openLine = false;
-  };
-  const info = (line: string) => {
-    if (opts.quiet) return;
-    endLine();
-    stderr.write(`${line}\n`);
-  };
+/**
+ * Prints a followed job: state lines on stderr, tokens on their sink. A state line that
+ * comes while the answer is mid-line waits for the line's end, so piped stdout holds the
+ * answer exactly as the model wrote it and a terminal never shows a sentence cut in two.
+ */
+class LivePrinter {
+  streamed = "";
+  progressEvents = 0;
+  private attempt = 0;
+  /** True while the token stream is mid-line. */
+  private openLine = false;
+  private readonly held: string[] = [];
+  private readonly stdout: NodeJS.WritableStream;
+  private readonly stderr: NodeJS.WritableStream;
+  private readonly tokenOut: NodeJS.WritableStream | undefined;
 
-  info(`${ansis.dim("job")} ${jobId} ${ansis.dim(`(${opts.topic})`)}`);
-  const done = await waitForJob(client, jobId, {
-    timeoutMs: opts.timeoutMs,
-    onState: (state, e) =>
-      info(`  ${describeTransition(e ?? { to: state, workerId: "", reason: "", attempt: 0 })}`),
-    onProgress: (ev: JobEvent) => {
-      progressEvents += 1;
-      if (ev.kind !== "token") {
-        info(`  ${ansis.dim(ev.text)}`);
-        return;
+  constructor(private readonly opts: FollowJobOptions) {
+    this.stdout = opts.stdout ?? process.stdout;
+    this.stderr = opts.stderr ?? process.stderr;
+    this.tokenOut =
+      opts.tokens === "stdout" ? this.stdout : opts.tokens === "stderr" ? this.stderr : undefined;
+  }
+
+  info(line: string): void {
+    if (this.opts.quiet) return;
+    if (this.openLine) this.held.push(line);
+    else this.stderr.write(`${line}\n`);
+  }
+
+  state(state: string, e?: JobEvent): void {
+    this.info(`  ${describeTransition(e ?? { to: state, workerId: "", reason: "", attempt: 0 })}`);
+  }
+
+  progress(ev: JobEvent): void {
+    this.progressEvents += 1;
+    if (ev.kind !== "token") {
+      this.info(`  ${ansis.dim(ev.text)}`);
+      return;
+    }
+    // A retry streams its answer from the start again.
+    if (ev.attempt !== this.attempt) {
+      if (this.attempt !== 0) {
+        this.endLine();
+        this.info(ansis.dim(`  (attempt ${ev.attempt} starts over)`));
       }
-      // A retry streams its answer from the start again.
-      if (ev.attempt !== attempt) {
-        if (attempt !== 0) info(ansis.dim(`  (attempt ${ev.attempt} starts over)`));
-        attempt = ev.attempt;
-        streamed = "";
+      this.attempt = ev.attempt;
+      this.streamed = "";
+    }
+    this.streamed += ev.text;
+    if (this.opts.quiet || !this.tokenOut) return;
+    this.tokenOut.write(this.opts.tokens === "stderr" ? ansis.dim(ev.text) : ev.text);
+    this.openLine = !ev.text.endsWith("\n");
+    if (!this.openLine) this.flushHeld();
+  }
+
+  /** Ends the answer's line (if open) and prints the state lines that waited for it. */
+  endLine(): void {
+    if (this.openLine) this.tokenOut?.write("\n");
+    this.openLine = false;
+    this.flushHeld();
+  }
+
+  private flushHeld(): void {
+    for (const line of this.held.splice(0)) this.stderr.write(`${line}\n`);
+  }
+}
+
+/** Live progress of one job, from a watch on its trace; best effort (no watch, no live tokens). */
+async function watchProgress(
+  client: GatewayClient,
+  traceId: string,
+  jobId: string,
+  onProgress: (ev: JobEvent) => void,
+): Promise<{ stop(): Promise<void> }> {
+  const stream = client.watchEvents({ traceId });
+  try {
+    await stream.ready;
+  } catch {
+    // The submit that follows reports an unreachable stack; a refused watch only costs the live view.
+    stream.cancel();
+    return { stop: async () => undefined };
+  }
+  const loop = (async () => {
+    try {
+      for await (const ev of stream) {
+        if (ev.jobId === jobId && ev.to === "" && ev.kind !== "state" && ev.text !== "") onProgress(ev);
       }
-      streamed += ev.text;
-      if (opts.quiet || !tokenOut) return;
-      tokenOut.write(opts.tokens === "stderr" ? ansis.dim(ev.text) : ev.text);
-      openLine = !ev.text.endsWith("\n");
+    } catch {
+      // stream ended or cancelled: the states and the result come from waitForJob
+    }
+  })();
+  return {
+    async stop() {
+      stream.cancel();
+      await loop;
     },
-  });
-  endLine();
-  return { ...done, streamed, progressEvents };
+  };
+}
+
+/**
+ * Submits `req` and follows the job to its end, printing as it goes (unless quiet).
+ * Job and trace ids are chosen here unless `req` has them, so the progress watch is live
+ * before the job exists.
+ */
+export async function submitAndFollow(
+  client: GatewayClient,
+  req: SubmitJobInput,
+  opts: FollowJobOptions,
+): Promise<{ submitted: SubmitJobResponse; done: FollowedJob }> {
+  const jobId = req.jobId || newJobId();
+  const traceId = req.traceId || newTraceId();
+  const printer = new LivePrinter(opts);
+  const progress = opts.quiet
+    ? undefined
+    : await watchProgress(client, traceId, jobId, (ev) => printer.progress(ev));
+  try {
+    const submitted = await client.submitJob({ ...req, jobId, traceId });
+    printer.info(`${ansis.dim("job")} ${submitted.jobId} ${ansis.dim(`(${req.topic})`)}`);
+    const done = await waitForJob(client, submitted.jobId, {
+      timeoutMs: opts.timeoutMs,
+      onState: (state, e) => printer.state(state, e),
+    });
+    printer.endLine();
+    return {
+      submitted,
+      done: { ...done, streamed: printer.streamed, progressEvents: printer.progressEvents },
+    };
+  } finally {
+    await progress?.stop();
+  }
 }
 
 /** The `--json` document for a followed job. */

@@ -15,8 +15,6 @@ export interface WaitForJobOptions {
   timeoutMs?: number;
   /** Called on every state change seen, with the event when it came from the stream. */
   onState?: (state: string, event?: JobEvent) => void;
-  /** Called on every progress event of the job (kind "token", "progress", …; text in `text`). */
-  onProgress?: (event: JobEvent) => void;
   pollIntervalMs?: number;
   signal?: AbortSignal;
 }
@@ -69,7 +67,7 @@ export async function waitForJob(
     return finished(res);
   };
 
-  const streamed = await followStream(client, jobId, deadline, opts.signal, check, report, opts.onProgress);
+  const streamed = await followStream(client, jobId, deadline, opts.signal, check, report);
   if (streamed.done) return streamed.done;
   if (streamed.timedOut) throw timedOut();
 
@@ -96,7 +94,6 @@ async function followStream(
   signal: AbortSignal | undefined,
   check: () => Promise<WaitForJobResult | undefined>,
   report: (state: string, ev?: JobEvent) => void,
-  onProgress: ((ev: JobEvent) => void) | undefined,
 ): Promise<StreamOutcome> {
   // The gateway sends the job's history, then live events, and ends the stream after the
   // terminal one: no call is ever cancelled on the happy path (many client-side cancels in
@@ -123,7 +120,6 @@ async function followStream(
         continue;
       }
       if (ev.to !== "") report(ev.to, ev);
-      else if (ev.kind !== "state" && ev.text !== "") onProgress?.(ev);
     }
     ended = true;
     if (timedOut) return { timedOut };

@@ -10,9 +10,9 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { GatewayClient } from "../client/gateway-client.js";
 import { backoffCeiling, backoffDelay } from "../core/backoff.js";
-import { ErrorCode, isCortexError } from "../core/errors.js";
 import { JobState } from "../core/states.js";
 import type { JobEvent } from "../gen/cortex/v1/api.js";
+import { followDetail } from "./detail-follower.js";
 import { type Action, type Effect, initialState, type WatchState } from "./model/state.js";
 import { update } from "./model/update.js";
 
@@ -251,66 +251,23 @@ export class WatchController {
     this.closeDetail();
     const abort = new AbortController();
     this.detail = { jobId, abort };
-    void this.followDetail(jobId, abort.signal);
+    void followDetail({
+      jobId,
+      signal: abort.signal,
+      client: () => this.currentClient(),
+      dispatch: (action) => this.dispatch(action),
+      onEvent: (ev) => {
+        if (this.detailInbox?.jobId !== jobId) this.detailInbox = { jobId, events: [] };
+        this.detailInbox.events.push(ev);
+      },
+      flush: () => this.flush(),
+      backoff: this.opts.backoff,
+    });
   }
 
   private closeDetail(): void {
     this.detail?.abort.abort();
     this.detail = undefined;
     this.detailInbox = undefined;
-  }
-
-  /**
-   * The job's history and live output (tokens) from its own stream, which the gateway ends
-   * after the terminal event; then the final record with the result.
-   */
-  private async followDetail(jobId: string, signal: AbortSignal): Promise<void> {
-    const load = async () => {
-      try {
-        const response = await this.currentClient().getJob(jobId, {
-          includeResult: true,
-          includeContext: true,
-          includeEvents: true,
-        });
-        if (!signal.aborted) this.dispatch({ type: "detailLoaded", jobId, response });
-      } catch (err) {
-        if (!signal.aborted) this.dispatch({ type: "detailFailed", jobId, error: message(err) });
-      }
-    };
-    let failures = 0;
-    while (!signal.aborted) {
-      const stream = this.currentClient().watchEvents(
-        { jobId, backfill: 1000, untilTerminal: true },
-        { signal },
-      );
-      try {
-        await stream.ready;
-        if (signal.aborted) return;
-        this.dispatch({ type: "detailStreaming", jobId, streaming: true });
-        // Loaded once the watch is registered: nothing between the two is missed.
-        await load();
-        for await (const ev of stream) {
-          if (this.detailInbox?.jobId !== jobId) this.detailInbox = { jobId, events: [] };
-          this.detailInbox.events.push(ev);
-        }
-        if (signal.aborted) return;
-        this.flush();
-        this.dispatch({ type: "detailStreaming", jobId, streaming: false });
-        await load();
-        return;
-      } catch (err) {
-        if (signal.aborted) return;
-        this.dispatch({ type: "detailStreaming", jobId, streaming: false });
-        if (isCortexError(err, ErrorCode.JobNotFound)) {
-          this.dispatch({ type: "detailFailed", jobId, error: message(err) });
-          return;
-        }
-        await load();
-        failures += 1;
-        await sleep(backoffCeiling(failures, this.opts.backoff), undefined, { signal }).catch(
-          () => undefined,
-        );
-      }
-    }
   }
 }

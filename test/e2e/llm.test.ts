@@ -199,7 +199,9 @@ describe("LLM workers through the CLI", () => {
     await fixture.setBehaviour({ answer: "Short and sweet.", slowMsPerToken: 20 });
     const r = await stack.cli(["submit", "chat-advanced", "be brief", "--wait"]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout.trim()).toBe("Short and sweet.");
+    // Streamed live, exactly once, with no state line mixed in.
+    expect(r.stdout).toBe("Short and sweet.\n");
+    expect(r.stderr).not.toMatch(/incomplete/);
     expect(r.stderr).toMatch(/RUNNING/);
     expect(r.stderr).toMatch(/SUCCEEDED/);
     expect(r.stderr).toMatch(/llama3 · \d+ prompt \+ 3 completion tokens/);
@@ -325,6 +327,8 @@ describe("LLM workers through the CLI", () => {
     expect(r.stdout).not.toContain("\u001b[");
     expect(r.stdout).toContain("\\ No newline at end of file");
     expect(r.stderr).toContain("Drops the program name.");
+    // The model's JSON streamed live to stderr, even for a job this fast (the watch is open before the submit).
+    expect(r.stderr).toContain('{"revised_code":');
     writeFileSync(join(repo, "tool.patch"), r.stdout);
     execFileSync("git", ["apply", "--check", "tool.patch"], { cwd: repo, stdio: "pipe" });
   });

@@ -97,6 +97,8 @@ export async function stackEnv(opts: {
     CORTEX_ORCHESTRATOR_METRICS_PORT: String(orch),
     CORTEX_GATEWAY_METRICS_PORT: String(gw),
     CORTEX_LOG_LEVEL: "info",
+    // Nothing listens there: a developer's own Ollama never leaks into a test.
+    OLLAMA_URL: "http://127.0.0.1:9",
     NO_COLOR: "1",
     ...opts.extra,
   };

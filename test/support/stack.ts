@@ -2,7 +2,7 @@
  * One isolated stack for an end-to-end test file: real nats-server and redis-server from the
  * harness, a fresh CORTEX_HOME and free ports, and helpers that drive the built CLI.
  */
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createGatewayClient, type GatewayClient } from "../../src/client/gateway-client.js";
 import { type CliResult, runCli, stackEnv } from "./cli.js";
@@ -43,6 +43,16 @@ reconciler:
 `;
 }
 
+/** A daemon `down` could not stop (or a test that never reached it) must not outlive the test. */
+function killLeftoverDaemon(env: NodeJS.ProcessEnv): void {
+  try {
+    const pid = Number(readFileSync(join(String(env.CORTEX_HOME), "daemon.pid"), "utf8").trim());
+    if (pid > 0) process.kill(pid, "SIGKILL");
+  } catch {
+    // no pid file or already gone
+  }
+}
+
 export async function startTestStack(opts: TestStackOptions = {}): Promise<TestStack> {
   const [nats, redis] = await Promise.all([startNats(), startRedis()]);
   const env = await stackEnv({ natsUrl: nats.url, redisUrl: redis.url, extra: opts.extraEnv ?? {} });
@@ -52,6 +62,7 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
     env.TIMEOUT_CONFIG_PATH = path;
   }
   const clients: GatewayClient[] = [];
+  process.once("exit", () => killLeftoverDaemon(env));
   return {
     nats,
     redis,
@@ -65,6 +76,7 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
     async stop() {
       for (const c of clients) c.close();
       await runCli(["down", "--timeout", "10"], env).catch(() => undefined);
+      killLeftoverDaemon(env);
       await Promise.all([nats.stop(), redis.stop()]);
     },
   };

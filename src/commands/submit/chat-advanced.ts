@@ -3,9 +3,9 @@ import ansis from "ansis";
 import { BaseCommand } from "../../cli/base-command.js";
 import {
   followFlags,
-  followJob,
   reportOutcome,
   type SubmittedJob,
+  submitAndFollow,
   submittedJob,
 } from "../../cli/follow-job.js";
 import { gatewayFromEnv } from "../../cli/gateway.js";
@@ -42,31 +42,31 @@ export default class SubmitChatAdvanced extends BaseCommand {
       ...(flags.model ? { model: flags.model } : {}),
       ...(flags.system ? { system: flags.system } : {}),
     };
+    const request = {
+      topic: TOPIC,
+      prompt: args.prompt,
+      contextJson: JSON.stringify(context),
+      priority: flags.priority,
+      tenant: flags.tenant ?? "",
+    };
+    const human = !this.jsonEnabled();
     const client = gatewayFromEnv();
     try {
-      const sub = await client.submitJob({
-        topic: TOPIC,
-        prompt: args.prompt,
-        contextJson: JSON.stringify(context),
-        priority: flags.priority,
-        tenant: flags.tenant ?? "",
-      });
-      const base: SubmittedJob = { job_id: sub.jobId, trace_id: sub.traceId, topic: TOPIC };
-      const human = !this.jsonEnabled();
       if (!flags.wait) {
+        const sub = await client.submitJob(request);
         if (human) this.log(sub.jobId);
-        return base;
+        return { job_id: sub.jobId, trace_id: sub.traceId, topic: TOPIC };
       }
-      const done = await followJob(client, sub.jobId, {
-        topic: TOPIC,
+      const { submitted, done } = await submitAndFollow(client, request, {
         timeoutMs: flags.timeout * 1000,
         quiet: !human,
         tokens: "stdout",
       });
+      const base: SubmittedJob = { job_id: submitted.jobId, trace_id: submitted.traceId, topic: TOPIC };
       if (reportOutcome(done, !human) && human) {
         const answer = (done.result ?? {}) as ChatAnswer;
         const response = typeof answer.response === "string" ? answer.response : "";
-        // Tokens missed (the watch began late, or the stream dropped some): print the whole answer.
+        // Tokens lost on the way (a slow terminal drops events): print the whole answer.
         if (done.streamed !== response) {
           if (done.streamed !== "") this.logToStderr(ansis.dim("(live stream incomplete; the full answer:)"));
           this.log(response);

@@ -6,9 +6,9 @@ import { languageOf, readCodeFile } from "../../cli/code-file.js";
 import { formatDiff } from "../../cli/diff-print.js";
 import {
   followFlags,
-  followJob,
   reportOutcome,
   type SubmittedJob,
+  submitAndFollow,
   submittedJob,
 } from "../../cli/follow-job.js";
 import { gatewayFromEnv } from "../../cli/gateway.js";
@@ -56,34 +56,34 @@ export default class SubmitCode extends BaseCommand {
       ...(language ? { language } : {}),
       ...(flags.model ? { model: flags.model } : {}),
     };
+    const request = {
+      topic: TOPIC,
+      contextJson: JSON.stringify(context),
+      priority: flags.priority,
+      tenant: flags.tenant ?? "",
+    };
+    const human = !this.jsonEnabled();
     const client = gatewayFromEnv();
     try {
-      const sub = await client.submitJob({
-        topic: TOPIC,
-        contextJson: JSON.stringify(context),
-        priority: flags.priority,
-        tenant: flags.tenant ?? "",
-      });
-      const base: SubmittedJob = { job_id: sub.jobId, trace_id: sub.traceId, topic: TOPIC };
-      const human = !this.jsonEnabled();
       if (!flags.wait && flags.out === undefined) {
+        const sub = await client.submitJob(request);
         if (human) this.log(sub.jobId);
-        return base;
+        return { job_id: sub.jobId, trace_id: sub.traceId, topic: TOPIC };
       }
       // The model's tokens are JSON; stdout is kept for the patch so `> fix.patch` works.
-      const done = await followJob(client, sub.jobId, {
-        topic: TOPIC,
+      const { submitted, done } = await submitAndFollow(client, request, {
         timeoutMs: flags.timeout * 1000,
         quiet: !human,
         tokens: "stderr",
       });
+      const base: SubmittedJob = { job_id: submitted.jobId, trace_id: submitted.traceId, topic: TOPIC };
       const out: SubmitCodeResult = submittedJob(base, done);
       if (!reportOutcome(done, !human)) return out;
       const answer = (done.result ?? {}) as CodeAnswer;
       const patch = answer.patch?.type === "unified_diff" ? answer.patch.content : undefined;
       if (typeof patch !== "string") {
-        throw new CortexError(ErrorCode.Internal, `job ${sub.jobId} succeeded without a unified diff`, {
-          hint: `Inspect the result with \`cortex job ${sub.jobId}\`.`,
+        throw new CortexError(ErrorCode.Internal, `job ${submitted.jobId} succeeded without a unified diff`, {
+          hint: `Inspect the result with \`cortex job ${submitted.jobId}\`.`,
         });
       }
       if (flags.out !== undefined) {

@@ -33,27 +33,27 @@ export function toKeyPress(input: string, key: Key): KeyPress {
   };
 }
 
-function useTerminalSize(fixed: { columns?: number; rows?: number }) {
+function useTerminalSize(fixedColumns?: number, fixedRows?: number) {
   const { stdout } = useStdout();
-  const read = () => ({
-    columns: fixed.columns ?? stdout.columns ?? 80,
-    rows: fixed.rows ?? stdout.rows ?? 24,
-  });
-  const [size, setSize] = useState(read);
+  const [size, setSize] = useState(() => ({
+    columns: fixedColumns ?? stdout.columns ?? 80,
+    rows: fixedRows ?? stdout.rows ?? 24,
+  }));
   useEffect(() => {
-    const onResize = () => setSize(read());
+    const onResize = () =>
+      setSize({ columns: fixedColumns ?? stdout.columns ?? 80, rows: fixedRows ?? stdout.rows ?? 24 });
     stdout.on("resize", onResize);
     return () => {
       stdout.off("resize", onResize);
     };
-  });
+  }, [stdout, fixedColumns, fixedRows]);
   return size;
 }
 
 /** `cortex watch`: the controller's state on screen, keys into the controller. */
 export function WatchApp({ controller, columns, rows }: WatchAppProps) {
   const state = useSyncExternalStore(controller.subscribe, controller.getState);
-  const size = useTerminalSize({ columns, rows });
+  const size = useTerminalSize(columns, rows);
   const { exit } = useApp();
   const model = useMemo(() => screenModel(state, size.columns, size.rows), [state, size.columns, size.rows]);
 

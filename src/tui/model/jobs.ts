@@ -151,7 +151,7 @@ export function logEntryFor(ev: JobEvent): LogEntry | undefined {
     case "dropped":
       return {
         ...base,
-        text: `⚠ ${ev.dropped} events dropped: the stream fell behind, resyncing`,
+        text: `! ${ev.dropped} events dropped: the stream fell behind, resyncing`,
         tone: "yellow",
       };
     default:

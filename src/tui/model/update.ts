@@ -139,6 +139,8 @@ function flush(state: WatchState, now: number): Transition {
   const incoming = [...state.pending];
   if (state.pendingDropped > 0) incoming.push(localDrop(state.pendingDropped, now));
   for (const ev of incoming) {
+    // Tokens belong to the detail view, which follows its job on its own stream.
+    if (ev.kind === "token") continue;
     if (ev.seq > 0) {
       // A reconnect's backfill repeats what was already seen.
       if (seen.has(ev.seq)) continue;

@@ -120,10 +120,10 @@ export function detailBodyLines(d: DetailState, columns: number): Line[] {
   }
 
   const terminal = isTerminalState(state);
-  if (d.output !== "" || (d.streaming && !terminal)) {
+  // Only jobs that stream (LLM tokens, step notes) get an OUTPUT section.
+  if (d.output !== "") {
     lines.push(section("OUTPUT", d.streaming && !terminal ? "live" : d.outputTruncated ? "(tail)" : ""));
-    const out = d.output === "" ? ["waiting for output…"] : wrapLines(d.output.replace(/\n$/, ""), width);
-    for (const l of out) lines.push(indent(l, { color: "white" }));
+    for (const l of wrapLines(d.output.replace(/\n$/, ""), width)) lines.push(indent(l, { color: "white" }));
   }
 
   lines.push(section("RESULT"));

@@ -49,9 +49,11 @@ export function poolLines(pools: readonly PoolRow[], now: number, columns: numbe
     lines.push(line);
   }
   if (shown < pools.length) {
-    const last = lines[lines.length - 1] ?? [];
-    if (lines.length === 0) lines.push(last);
-    last.push(seg(`  +${pools.length - shown} more pools`, { dim: true }));
+    // The slot left free by `shown` holds the count of the pools that do not fit.
+    const more = seg(`+${pools.length - shown} more pools`, { dim: true });
+    const last = lines[lines.length - 1];
+    if (last !== undefined && shown % perLine !== 0) last.push(seg("  "), more);
+    else lines.push([more]);
   }
   return lines.map((l) => clipLine(l, columns));
 }

@@ -13,6 +13,7 @@ import { initialState, type WatchState } from "../../../src/tui/model/state.js";
 import { updateAll } from "../../../src/tui/model/update.js";
 import { clipLine, fillLine, lineText, seg } from "../../../src/tui/view/line.js";
 import { listLayout, screenLines, screenModel } from "../../../src/tui/view/screen.js";
+import { poolLines } from "../../../src/tui/view/sections.js";
 import { event, jobInfo } from "./fake-gateway.js";
 
 const T0 = 1_800_000_000_000;
@@ -93,7 +94,6 @@ describe("screen at 80×24", () => {
     expectFits(lines, 80, 24);
     expect(lines[0]).toMatch(/^cortex watch ● live {2}nats ✓ {2}redis ✗ {2}components 4\/4/);
     expect(lines[1]).toMatch(/jobs\/s 1\.4 {2}backlog 504\+ \(P500 S3 D1\) {2}failures\/10s 14/);
-    expect(lines.some((l) => l.includes("+"))).toBe(true);
     expect(lines.find((l) => l.includes("more pools"))).toBeDefined();
     expect(lines.at(-1)).toMatch(/↑↓ select {2}Enter open/);
   });
@@ -197,5 +197,27 @@ describe("format helpers", () => {
     expect(lineText(clipLine(line, 8))).toBe("hello w…");
     expect(lineText(fillLine(line, 14))).toBe("hello world   ");
     expect(lineText(clipLine(line, 11))).toBe("hello world");
+  });
+});
+
+describe("pools", () => {
+  const pools = Array.from({ length: 7 }, (_, i) => ({
+    pool: `p${i}`,
+    liveWorkers: 1,
+    activeJobs: 0,
+    capacity: 4,
+    lastHeartbeatMs: T0 - 2000,
+  }));
+
+  it("two per line at 80 columns, the overflow counted in the free slot", () => {
+    const lines = poolLines(pools, T0, 80, 3).map(lineText);
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toMatch(/^p0 +1w +0\/4 +hb 2s +p1 +1w/);
+    expect(lines[2]).toMatch(/^p4 .* +\+2 more pools$/);
+  });
+
+  it("one per line on narrow terminals", () => {
+    const lines = poolLines(pools, T0, 60, 2).map(lineText);
+    expect(lines).toEqual([expect.stringMatching(/^p0 /), "+6 more pools"]);
   });
 });

@@ -331,6 +331,16 @@ describe("pause", () => {
   });
 });
 
+describe("tokens on the main stream", () => {
+  it("are left to the detail view: not logged, counted or held", () => {
+    const tok = event({ jobId: "a", kind: "token", seq: 0, text: "x" });
+    const s = feed(start(), [tok, tok]).state;
+    expect(s).toMatchObject({ totalEvents: 0, log: [] });
+    const paused = feed(keys(start(), key("p")).state, [tok]).state;
+    expect(paused.held).toEqual([]);
+  });
+});
+
 describe("dropped markers", () => {
   it("a gateway 'dropped' event is counted, logged, and triggers a resync", () => {
     const t = feed(start(), [event({ kind: "dropped", jobId: "", seq: 0, dropped: 42 })]);
