@@ -21,6 +21,7 @@ const { values } = parseArgs({
     startup: { type: "boolean", default: true },
     "no-startup": { type: "boolean", default: false },
     warmup: { type: "string", default: "200" },
+    profile: { type: "string" },
   },
 });
 const int = (name: string, v: string | undefined) => {
@@ -45,7 +46,7 @@ const combine = (rs: WorkloadFigures[]): WorkloadFigures => ({
 });
 
 const [nats, redis] = await Promise.all([startNats(), startRedis()]);
-const daemon = await startCortexDaemon(nats.url, redis.url, W);
+const daemon = await startCortexDaemon(nats.url, redis.url, W, values.profile);
 try {
   if (warmup > 0) {
     progress(`warm-up: ${warmup} jobs`);

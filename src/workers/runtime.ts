@@ -260,11 +260,14 @@ export class WorkerRuntime {
     controllers.add(controller);
     this.running.set(req.jobId, controllers);
     try {
+      // The context read overlaps the RUNNING transition: one round trip of latency, not two.
+      const contextRead = guard("read context", () => this.store.getContext(req.jobId));
+      contextRead.catch(() => undefined);
       const job = await this.markRunning(req, msg);
       if (!job) return;
       const attempt = job.attempts;
       const log = this.log.child({ jobId: job.jobId, attempt });
-      const context = await guard("read context", () => this.store.getContext(job.jobId));
+      const context = await contextRead;
       const startedAt = Date.now();
       const outcome: AttemptOutcome =
         context === undefined

@@ -3,6 +3,7 @@
  * then answer. Once the answer is sent the job is never lost: the submit stream holds it
  * until the scheduler acks it.
  */
+
 import type { Logger } from "pino";
 import type { Bus } from "../../bus/bus.js";
 import { enqueueJob } from "../../bus/enqueue-job.js";
@@ -10,6 +11,7 @@ import { ErrorCode, isCortexError } from "../../core/errors.js";
 import { isValidJobId, isValidTraceId, newJobId, newTraceId } from "../../core/ids.js";
 import { PRIORITY_NAMES, parsePriority, priorityName } from "../../core/priority.js";
 import { isValidTopic } from "../../core/subjects.js";
+import { TENANT_ENV_VAR } from "../../core/tenant.js";
 import type { SubmitJobRequest, SubmitJobResponse } from "../../gen/cortex/v1/api.js";
 import type { JobPriority } from "../../gen/cortex/v1/bus.js";
 import type { JobStore, NewJob } from "../../store/job-store.js";
@@ -17,8 +19,6 @@ import { OPEN_PRINCIPAL, type Principal, scopedTenant } from "./auth.js";
 import { invalidArgument } from "./grpc-errors.js";
 
 export const SENDER_ID = "gateway";
-/** v1 clients carry the tenant in env_vars; cortex keeps it there for workers too. */
-export const TENANT_ENV_VAR = "tenant_id";
 
 export interface SubmitLimits {
   maxContextBytes: number;

@@ -1,11 +1,10 @@
 /** The JobRequest the scheduler publishes, rebuilt from the job record (the store is the source of truth). */
 import { newPacket } from "../../bus/codec.js";
 import { parsePriority } from "../../core/priority.js";
+/** CortexOS v1 workers read the tenant from env_vars. */
+import { TENANT_ENV_VAR } from "../../core/tenant.js";
 import type { BusPacket, JobRequest } from "../../gen/cortex/v1/bus.js";
 import type { JobRecord } from "../../store/job-store.js";
-
-/** CortexOS v1 workers read the tenant from env_vars. */
-const TENANT_ENV_VAR = "tenant_id";
 
 export function jobRequestFor(job: JobRecord, attempt: number, timeoutMs: number): JobRequest {
   const envVars: Record<string, string> = { ...(job.envVars ?? {}) };

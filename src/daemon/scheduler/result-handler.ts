@@ -42,6 +42,22 @@ export class ResultHandler {
       return { kind: "term" };
     }
     const result = payload.jobResult;
+    const { to, reason } = targetOf(result);
+    const base: Omit<TransitionRequest, "to" | "reason"> = {
+      jobId: result.jobId,
+      from: ACTIVE,
+      ...(result.workerId ? { workerId: result.workerId } : {}),
+      ...(result.resultPtr ? { resultPtr: result.resultPtr } : {}),
+      // A result from an attempt that has since been superseded must not move the job.
+      ...(result.attempt > 0 ? { expectAttempt: result.attempt } : {}),
+    };
+    // Hot path: a success needs no retry decision, so the guarded transition is the only store call.
+    if (to === JobState.Succeeded) {
+      const done = await this.transitions.apply({ ...base, to, ...(reason === undefined ? {} : { reason }) });
+      if (!done.ok) logger.info({ jobId: result.jobId, outcome: done }, "late or stale result ignored");
+      return ACK;
+    }
+
     const job = await store.getJob(result.jobId);
     if (!job) {
       logger.warn({ jobId: result.jobId }, "dropping a result for a job the store does not know");
@@ -52,16 +68,6 @@ export class ResultHandler {
       logger.info({ jobId: job.jobId, state: job.state, workerId: result.workerId }, "late result ignored");
       return ACK;
     }
-
-    const { to, reason } = targetOf(result);
-    const base: Omit<TransitionRequest, "to" | "reason"> = {
-      jobId: job.jobId,
-      from: ACTIVE,
-      ...(result.workerId ? { workerId: result.workerId } : {}),
-      ...(result.resultPtr ? { resultPtr: result.resultPtr } : {}),
-      // A result from an attempt that has since been superseded must not move the job.
-      ...(result.attempt > 0 ? { expectAttempt: result.attempt } : {}),
-    };
 
     const { maxRetries } = timeoutFor(timeouts, job.topic);
     const retryable = to === JobState.Failed || to === JobState.Timeout;
