@@ -87,7 +87,7 @@ export async function runCodeReview(io: CommandIo, flags: CodeReviewFlags): Prom
     ...(language ? { language } : {}),
   };
   const human = !io.jsonEnabled();
-  const client = gatewayFromEnv();
+  const client = await gatewayFromEnv();
   try {
     const sub = await client.submitJob({
       topic: WORKFLOW_TOPIC,

@@ -12,7 +12,7 @@ export default class Cancel extends BaseCommand {
 
   async run(): Promise<{ job_id: string; state: string; cancelled: boolean }> {
     const { args, flags } = await this.parse(Cancel);
-    const client = gatewayFromEnv();
+    const client = await gatewayFromEnv();
     try {
       const res = await client.cancelJob(args.id, flags.reason);
       if (!this.jsonEnabled()) {

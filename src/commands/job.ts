@@ -10,7 +10,7 @@ export default class Job extends BaseCommand {
 
   async run(): Promise<unknown> {
     const { args } = await this.parse(Job);
-    const client = gatewayFromEnv();
+    const client = await gatewayFromEnv();
     try {
       const res = await client.getJob(args.id, {
         includeResult: true,

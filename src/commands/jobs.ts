@@ -1,9 +1,9 @@
 import { Flags } from "@oclif/core";
 import ansis from "ansis";
 import { BaseCommand } from "../cli/base-command.js";
+import { gatewayEnv } from "../cli/gateway.js";
 import { renderTable } from "../cli/table.js";
 import { createGatewayClient } from "../client/gateway-client.js";
-import { loadEnv } from "../config/env.js";
 import type { JobInfo } from "../gen/cortex/v1/api.js";
 import { formatAge, formatDuration, jobAgeMs, jobDurationMs, shortId, stateTone } from "../tui/format.js";
 
@@ -31,7 +31,7 @@ export default class Jobs extends BaseCommand {
 
   async run(): Promise<JobsResult> {
     const { flags } = await this.parse(Jobs);
-    const env = loadEnv(process.env);
+    const env = await gatewayEnv();
     const client = createGatewayClient({
       address: flags.gateway ?? env.CORTEX_GATEWAY_ADDR,
       ...(env.CORTEX_API_KEY ? { apiKey: env.CORTEX_API_KEY } : {}),

@@ -25,7 +25,7 @@ export default class Ps extends BaseCommand {
 
   async run(): Promise<PsResult> {
     await this.parse(Ps);
-    const client = gatewayFromEnv(3000);
+    const client = await gatewayFromEnv(3000);
     try {
       const [status, workers] = await Promise.all([client.getStatus(), client.listWorkers()]);
       const now = Date.now();

@@ -154,7 +154,7 @@ export default class Smoke extends BaseCommand {
 
   async run(): Promise<SmokeResult> {
     const { flags } = await this.parse(Smoke);
-    const client = gatewayFromEnv();
+    const client = await gatewayFromEnv();
     const checks: SmokeResult["checks"] = [];
     try {
       await client.getStatus();

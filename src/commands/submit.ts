@@ -64,7 +64,7 @@ export default class Submit extends BaseCommand {
         });
       }
     }
-    const client = gatewayFromEnv();
+    const client = await gatewayFromEnv();
     try {
       const sub = await client.submitJob({
         prompt: args.prompt ?? "",

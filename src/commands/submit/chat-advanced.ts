@@ -50,7 +50,7 @@ export default class SubmitChatAdvanced extends BaseCommand {
       tenant: flags.tenant ?? "",
     };
     const human = !this.jsonEnabled();
-    const client = gatewayFromEnv();
+    const client = await gatewayFromEnv();
     try {
       if (!flags.wait) {
         const sub = await client.submitJob(request);

@@ -63,7 +63,7 @@ export default class SubmitCode extends BaseCommand {
       tenant: flags.tenant ?? "",
     };
     const human = !this.jsonEnabled();
-    const client = gatewayFromEnv();
+    const client = await gatewayFromEnv();
     try {
       if (!flags.wait && flags.out === undefined) {
         const sub = await client.submitJob(request);

@@ -1,0 +1,16 @@
+#!/usr/bin/env node
+// `npm run build`: tsc into dist/, then oclif.manifest.json from what tsc wrote. The manifest
+// is written even when tsc reports type errors (tsc still emits), so it never describes an
+// older dist/; the exit code is tsc's, or the manifest's when only that failed.
+import { spawnSync } from "node:child_process";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const tscBin = createRequire(import.meta.url).resolve("typescript/bin/tsc");
+const run = (args) => spawnSync(process.execPath, args, { cwd: root, stdio: "inherit" }).status ?? 1;
+
+const tsc = run([tscBin, "-p", "tsconfig.build.json"]);
+const manifest = run([join(root, "scripts", "oclif-manifest.mjs")]);
+process.exitCode = tsc !== 0 ? tsc : manifest;
