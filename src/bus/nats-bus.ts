@@ -58,6 +58,9 @@ export async function connectNatsBus(opts: NatsBusOptions): Promise<NatsBus> {
       waitOnFirstConnect: false,
       reconnectTimeWait: opts.reconnectWaitMs ?? 1_000,
       timeout: requestTimeoutMs,
+      // Async traces capture a stack (new Error) per request: a durable publish per job
+      // step pays for it on the hot path, and our errors already say which call failed.
+      noAsyncTraces: true,
     });
   } catch (err) {
     throw busUnavailable(opts.url, err);
@@ -88,7 +91,6 @@ export class NatsBus implements Bus {
     const tracker = this.tracker;
     this.host = {
       url: this.url,
-      ackTimeoutMs: this.requestTimeoutMs,
       pullExpiresMs: Math.max(1_000, opts.pullExpiresMs ?? 10_000),
       logger: this.logger,
       whenConnected: (signal) => tracker.whenConnected(signal),

@@ -49,6 +49,8 @@ export async function connectRedis(opts: ConnectionOptions): Promise<Redis> {
     connectTimeout: opts.connectTimeoutMs ?? 3_000,
     commandTimeout: opts.commandTimeoutMs ?? 5_000,
     retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, MAX_RECONNECT_DELAY_MS),
+    // Commands issued in the same tick go out in one socket write (one per job step otherwise).
+    enableAutoPipelining: true,
   });
 
   // One warning per outage, not one per reconnect attempt. "reconnecting" is only

@@ -3,8 +3,8 @@ import { Redis } from "ioredis";
 import { connect } from "nats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitForJob } from "../../src/client/wait-for-job.js";
-import { BusPacket, JobPriority } from "../../src/gen/cortex/v1/bus.js";
 import { isCortexError } from "../../src/core/errors.js";
+import { BusPacket, JobPriority } from "../../src/gen/cortex/v1/bus.js";
 import { startTestStack, type TestStack } from "../support/stack.js";
 
 interface SubmitJson {

@@ -98,6 +98,49 @@ describe("NatsBus on nats-server", () => {
     await consumer.stop();
   });
 
+  it("pulls the free room in one request, nothing while it is full, and a single slot during a backlog", async () => {
+    const bus = await newBus();
+    await bus.provision();
+    const opts = workQueue({ maxInFlight: 8 });
+    // The pull requests the bus sends, as any subscriber on their subject sees them.
+    const batches: number[] = [];
+    const watch = nc.subscribe(`$JS.API.CONSUMER.MSG.NEXT.${opts.stream}.${opts.consumer}`, {
+      callback: (_err, m) =>
+        batches.push((JSON.parse(new TextDecoder().decode(m.data)) as { batch: number }).batch),
+    });
+    await nc.flush();
+    let holding = true;
+    const releases: (() => void)[] = [];
+    const started = new Inbox<string>();
+    const done = new Inbox<string>();
+    const consumer = await bus.consume(opts, async (m) => {
+      started.push(jobIdOf(m.packet));
+      if (holding) await new Promise<void>((resolve) => releases.push(resolve));
+      await m.ack();
+      done.push(jobIdOf(m.packet));
+    });
+    for (let i = 0; i < 20; i++) await bus.publishDurable(opts.filterSubject, jobPacket(`b${i}`));
+    await started.count(8);
+    await sleep(200);
+    expect(batches).toEqual([8]);
+    let info = await jsm.consumers.info(opts.stream, opts.consumer);
+    expect([info.num_ack_pending, info.num_pending]).toEqual([8, 12]);
+
+    releases.shift()?.();
+    await started.count(9);
+    await sleep(200);
+    expect(batches).toEqual([8, 1]);
+    info = await jsm.consumers.info(opts.stream, opts.consumer);
+    expect([info.num_ack_pending, info.num_pending]).toEqual([8, 11]);
+    expect(started.items).toHaveLength(9);
+
+    holding = false;
+    for (const release of releases.splice(0)) release();
+    await done.count(20);
+    await consumer.stop();
+    watch.unsubscribe();
+  });
+
   it("terms an undecodable job message so it is never redelivered", async () => {
     const bus = await newBus();
     await bus.provision();
