@@ -21,7 +21,8 @@ export async function runBullmqWorkload(
   await Promise.all([queue.waitUntilReady(), events.waitUntilReady(), worker.waitUntilReady()]);
   try {
     const { latencies, wallMs } = await runClosedLoop(n, w, async () => {
-      const job = await queue.add("echo", { payload }, { removeOnComplete: true, removeOnFail: true });
+      // Completed jobs are kept for a while: removing them at once races waitUntilFinished's check.
+      const job = await queue.add("echo", { payload }, { removeOnComplete: 5000, removeOnFail: 5000 });
       await job.waitUntilFinished(events, 60_000);
     });
     return figures(latencies, wallMs);
