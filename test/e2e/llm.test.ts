@@ -4,14 +4,14 @@
  * timeouts and cancels that close the HTTP request, patches that `git apply` accepts, and
  * `cortex smoke` skipping the LLM flows when Ollama is not there.
  */
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { EventStream } from "../../src/client/gateway-client.js";
 import type { JobEvent } from "../../src/gen/cortex/v1/api.js";
-import { type CliResult, RUN_JS } from "../support/cli.js";
+import { type CliResult, runCli } from "../support/cli.js";
 import { type ModelRequest, type OllamaFixture, startOllamaFixture } from "../support/ollama-fixture.js";
 import { startTestStack, type TestStack } from "../support/stack.js";
 
@@ -70,37 +70,9 @@ describe("LLM workers through the CLI", () => {
   let fixture: OllamaFixture;
   let repo: string;
 
-  /** The built CLI run from `cwd` (file paths in patches are relative to it). */
+  /** The built CLI run from `cwd` (patch paths are relative to it). */
   function cliIn(cwd: string, args: string[], timeoutMs = 60_000): Promise<CliResult> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [RUN_JS, ...args], {
-        cwd,
-        env: stack.env,
-        stdio: ["ignore", "pipe", "pipe"],
-      });
-      let stdout = "";
-      let stderr = "";
-      child.stdout.on("data", (d) => {
-        stdout += String(d);
-      });
-      child.stderr.on("data", (d) => {
-        stderr += String(d);
-      });
-      const timer = setTimeout(() => {
-        child.kill("SIGKILL");
-        reject(new Error(`cortex ${args.join(" ")} did not finish in ${timeoutMs} ms\n${stdout}\n${stderr}`));
-      }, timeoutMs);
-      child.on("close", (code) => {
-        clearTimeout(timer);
-        let json: unknown;
-        try {
-          json = JSON.parse(stdout);
-        } catch {
-          json = undefined;
-        }
-        resolve({ code: code ?? -1, stdout, stderr, json });
-      });
-    });
+    return runCli(args, stack.env, timeoutMs, cwd);
   }
 
   /** Collects every event of `topic` with its arrival time, from before the job is submitted. */
