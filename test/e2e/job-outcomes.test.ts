@@ -101,7 +101,19 @@ describe("job outcomes", () => {
         },
       }).finish();
       await nc.jetstream().publish("sys.job.submit", packet, { msgID: jobId });
-      const done = await waitForJob(stack.client(), jobId, { timeoutMs: 20_000 });
+      // The job record exists only once the scheduler has adopted the submit.
+      const client = stack.client();
+      const deadline = Date.now() + 10_000;
+      while (
+        !(await client.getJob(jobId).then(
+          () => true,
+          () => false,
+        ))
+      ) {
+        if (Date.now() > deadline) throw new Error(`job ${jobId} was never adopted`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const done = await waitForJob(client, jobId, { timeoutMs: 20_000 });
       expect(done.job.state).toBe("SUCCEEDED");
       expect(done.job.tenant).toBe("acme");
       expect(done.job.traceId).toBe("trace-from-v1");

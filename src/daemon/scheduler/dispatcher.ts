@@ -33,17 +33,17 @@ export class Dispatcher {
 
   /** Dispatches a SCHEDULED job when its pool has a live worker; otherwise it waits in SCHEDULED. */
   async dispatchIfLive(job: JobRecord): Promise<boolean> {
-    return this.hasLiveWorker(job.topic) ? this.dispatch(job) : false;
+    return this.hasLiveWorker(job.topic) ? this.dispatch(job.jobId) : false;
   }
 
   /**
    * Returns false when the job was no longer SCHEDULED (another path dispatched or ended it).
    * The transition comes first so that concurrent dispatchers publish at most once.
    */
-  async dispatch(job: JobRecord): Promise<boolean> {
+  async dispatch(jobId: string): Promise<boolean> {
     const { bus, timeouts, senderId, logger } = this.deps;
     const outcome = await this.transitions.apply({
-      jobId: job.jobId,
+      jobId,
       to: JobState.Dispatched,
       from: [JobState.Scheduled],
     });
@@ -119,7 +119,7 @@ export class Dispatcher {
     for (const job of waiting) {
       if (this.poolOf(job.topic) !== pool) continue;
       if (!this.registry.hasLiveWorker(pool)) return;
-      await this.dispatch(job);
+      await this.dispatch(job.jobId);
     }
   }
 }
