@@ -9,6 +9,7 @@ export const JsErrCode = {
   ConsumerNotFound: 10014,
   StreamNotFound: 10059,
   StreamNameInUse: 10058,
+  StreamSubjectOverlap: 10065,
   /** 2.10+: create action on an existing consumer with another config. */
   ConsumerExists: 10148,
   /** 2.9: consumer name already in use with another config. */

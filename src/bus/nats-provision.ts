@@ -52,12 +52,27 @@ export async function ensureStream(jsm: JetStreamManager, name: string): Promise
     await jsm.streams.add(cfg);
     return;
   } catch (err) {
-    if (jsErrCode(err) !== JsErrCode.StreamNameInUse) throw streamError(name, err);
+    const code = jsErrCode(err);
+    // A concurrent provisioner creating the same stream shows up as either code; an overlap
+    // with a stream of another name is a real conflict.
+    const race =
+      code === JsErrCode.StreamNameInUse ||
+      (code === JsErrCode.StreamSubjectOverlap && (await streamExists(jsm, name)));
+    if (!race) throw streamError(name, err);
   }
   try {
     await jsm.streams.update(name, cfg);
   } catch (err) {
     throw streamError(name, err);
+  }
+}
+
+async function streamExists(jsm: JetStreamManager, name: string): Promise<boolean> {
+  try {
+    await jsm.streams.info(name);
+    return true;
+  } catch {
+    return false;
   }
 }
 

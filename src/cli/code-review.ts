@@ -4,18 +4,14 @@
  * (coloured on a terminal, plain when piped) and the explanation. `--out` saves the patch,
  * `--apply` applies it once it is sure the file has not changed since it was read.
  */
-import { writeFile } from "node:fs/promises";
 import { Flags } from "@oclif/core";
 import ansis from "ansis";
 import type { GatewayClient } from "../client/gateway-client.js";
 import { type WaitForJobResult, waitForJob } from "../client/wait-for-job.js";
-import { loadEnv } from "../config/env.js";
-import { CortexError, ErrorCode } from "../core/errors.js";
 import { parseStepJobId, plannerJobId } from "../core/plan.js";
 import { isJobState, isTerminal } from "../core/states.js";
 import { applyReviewedPatch } from "./apply-patch.js";
-import { languageOf, readCodeFile } from "./code-file.js";
-import { formatDiff } from "./diff-print.js";
+import { type CommandIo, codeJobContext, deliverPatch, type PatchResult, unifiedDiffOf } from "./code-job.js";
 import { followFlags, reportOutcome, type SubmittedJob, submittedJob } from "./follow-job.js";
 import { gatewayFromEnv } from "./gateway.js";
 import { describeTransition } from "./print-job.js";
@@ -60,16 +56,10 @@ export interface CodeReviewOutput extends SubmittedJob {
   applied?: boolean;
 }
 
-/** The parts of an oclif command the flow prints through. */
-export interface CommandIo {
-  log(message?: string): void;
-  logToStderr(message?: string): void;
-  jsonEnabled(): boolean;
-}
+export type { CommandIo } from "./code-job.js";
 
-interface ReviewResult {
+interface ReviewResult extends PatchResult {
   original_code?: unknown;
-  patch?: { type?: unknown; content?: unknown };
   explanation?: unknown;
   plan_source?: unknown;
   plan_reason?: unknown;
@@ -77,15 +67,7 @@ interface ReviewResult {
 }
 
 export async function runCodeReview(io: CommandIo, flags: CodeReviewFlags): Promise<CodeReviewOutput> {
-  const env = loadEnv(process.env);
-  const code = await readCodeFile(flags.file, env.CORTEX_MAX_CONTEXT_BYTES);
-  const language = flags.language ?? languageOf(flags.file);
-  const context = {
-    file_path: flags.file,
-    code_snippet: code,
-    instruction: flags.instruction,
-    ...(language ? { language } : {}),
-  };
+  const { code, context } = await codeJobContext(flags);
   const human = !io.jsonEnabled();
   const client = await gatewayFromEnv();
   try {
@@ -110,23 +92,19 @@ export async function runCodeReview(io: CommandIo, flags: CodeReviewFlags): Prom
       if (human) printSteps(io, result);
       return out;
     }
-    const patch = result.patch?.type === "unified_diff" ? result.patch.content : undefined;
-    if (typeof patch !== "string") {
-      throw new CortexError(ErrorCode.Internal, `workflow ${sub.jobId} succeeded without a unified diff`, {
-        hint: `Inspect its steps with \`cortex job ${sub.jobId}\`.`,
-      });
-    }
-    if (flags.out !== undefined) {
-      await writeFile(flags.out, patch);
-      out.patch_file = flags.out;
-    }
-    if (human) {
-      io.log(formatDiff(patch).replace(/\n$/, ""));
-      if (typeof result.explanation === "string" && result.explanation !== "") {
-        io.logToStderr(`\n${ansis.bold("Explanation")}\n${result.explanation.trim()}`);
-      }
-      if (flags.out !== undefined) io.logToStderr(`patch written to ${flags.out}`);
-    }
+    const patch = unifiedDiffOf(result, {
+      message: `workflow ${sub.jobId} succeeded without a unified diff`,
+      hint: `Inspect its steps with \`cortex job ${sub.jobId}\`.`,
+    });
+    const explanation = typeof result.explanation === "string" ? result.explanation : "";
+    Object.assign(
+      out,
+      await deliverPatch(io, patch, {
+        out: flags.out,
+        human,
+        note: explanation === "" ? undefined : `\n${ansis.bold("Explanation")}\n${explanation.trim()}`,
+      }),
+    );
     if (flags.apply) {
       const original = typeof result.original_code === "string" ? result.original_code : code;
       await applyReviewedPatch(flags.file, patch, original);

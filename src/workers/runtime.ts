@@ -3,29 +3,17 @@
  * a handler per job with at most `concurrency` jobs at once, writes and publishes the
  * result, and only then acks — so a job whose worker dies is redelivered, never lost.
  * Every worker kind (echo, chat, LLM, orchestrator) is this runtime plus a handler.
+ * This file owns slots, cancels and drains; one attempt's steps are in attempt.ts.
  */
 import { type Logger, pino } from "pino";
 import type { Bus, Subscription, WorkConsumer, WorkMessage } from "../bus/bus.js";
-import { newPacket } from "../bus/codec.js";
 import { CortexError, ErrorCode } from "../core/errors.js";
-import { isTerminal, JobState } from "../core/states.js";
 import { Streams, Subjects, topicConsumerName } from "../core/subjects.js";
 import type { JobRequest } from "../gen/cortex/v1/bus.js";
-import type { JobEventRecord, JobRecord, JobStore } from "../store/job-store.js";
-import {
-  type AttemptOutcome,
-  errorMessageOf,
-  JobAbortError,
-  outcomeOfAbort,
-  outcomeOfError,
-  ResultErrorCode,
-  resultDocument,
-  statusOf,
-} from "./attempt-outcome.js";
-import type { JobHandler, JobInput } from "./handler.js";
+import { AttemptRunner } from "./attempt.js";
+import { JobAbortError } from "./attempt-outcome.js";
 import { HeartbeatSender } from "./heartbeat.js";
-import { ackQuietly, guard, Requeue, retryDelay, settle, within } from "./message-settle.js";
-import { ProgressPublisher } from "./progress.js";
+import { Requeue, retryDelay, settle, within } from "./message-settle.js";
 import {
   DEFAULT_CONCURRENCY,
   DEFAULT_DRAIN_TIMEOUT_MS,
@@ -56,12 +44,11 @@ export class WorkerRuntime {
   readonly topics: readonly string[];
   readonly concurrency: number;
   private readonly bus: Bus;
-  private readonly store: JobStore;
-  private readonly handler: JobHandler;
   private readonly log: Logger;
   private readonly settings: ReadonlyMap<string, TopicSettings>;
   private readonly slots: Slots;
   private readonly heartbeat: HeartbeatSender;
+  private readonly attempts: AttemptRunner;
   private readonly drainTimeoutMs: number;
   private readonly consumers: WorkConsumer[] = [];
   /** Abort controllers of attempts in progress, by job id (a job may be here twice after a redelivery). */
@@ -79,11 +66,9 @@ export class WorkerRuntime {
       });
     }
     this.bus = opts.bus;
-    this.store = opts.store;
     this.kind = opts.kind;
     this.pool = opts.pool;
     this.topics = [...opts.topics];
-    this.handler = opts.handler;
     this.concurrency = Math.max(1, Math.floor(opts.concurrency ?? DEFAULT_CONCURRENCY));
     this.workerId = opts.workerId ?? defaultWorkerId(opts.kind);
     this.drainTimeoutMs = opts.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS;
@@ -100,6 +85,13 @@ export class WorkerRuntime {
     };
     this.settings = new Map(this.topics.map((t) => [t, { ...defaults, ...opts.topicSettings?.[t] }]));
     this.slots = new Slots(this.concurrency);
+    this.attempts = new AttemptRunner({
+      bus: this.bus,
+      store: opts.store,
+      handler: opts.handler,
+      workerId: this.workerId,
+      logger: this.log,
+    });
     this.heartbeat = new HeartbeatSender({
       bus: this.bus,
       pool: this.pool,
@@ -260,153 +252,10 @@ export class WorkerRuntime {
     controllers.add(controller);
     this.running.set(req.jobId, controllers);
     try {
-      // The context read overlaps the RUNNING transition: one round trip of latency, not two.
-      const contextRead = guard("read context", () => this.store.getContext(req.jobId));
-      contextRead.catch(() => undefined);
-      const job = await this.markRunning(req, msg);
-      if (!job) return;
-      const attempt = job.attempts;
-      const log = this.log.child({ jobId: job.jobId, attempt });
-      const context = await contextRead;
-      const startedAt = Date.now();
-      const outcome: AttemptOutcome =
-        context === undefined
-          ? {
-              kind: "failed",
-              code: ResultErrorCode.ContextMissing,
-              message: `context of job ${job.jobId} is missing (expired or never written)`,
-            }
-          : await this.execute(
-              this.jobInput(job, req, attempt, context),
-              controller,
-              req.timeoutMs > 0 ? req.timeoutMs : settings.timeoutMs,
-            );
-      if (outcome.kind === "drained") {
-        log.info("attempt aborted by drain: handed back");
-        settle(() => msg.nak(), this.log);
-        return;
-      }
-      const executionMs = Date.now() - startedAt;
-      const written = await guard("write result", () =>
-        this.store.putResult({
-          jobId: job.jobId,
-          attempt,
-          workerId: this.workerId,
-          result: resultDocument(outcome, job.jobId, this.workerId) ?? null,
-        }),
-      );
-      const packet = newPacket(
-        {
-          $case: "jobResult",
-          jobResult: {
-            jobId: job.jobId,
-            status: statusOf(outcome),
-            resultPtr: written.resultPtr,
-            workerId: this.workerId,
-            executionMs,
-            attempt,
-            errorMessage: errorMessageOf(outcome),
-          },
-        },
-        { traceId: job.traceId || msg.packet.traceId, senderId: this.workerId },
-      );
-      await guard("publish result", () =>
-        this.bus.publishDurable(Subjects.jobResult, packet, { msgId: `${job.jobId}:${attempt}:result` }),
-      );
-      await ackQuietly(msg, this.log);
-      log.debug({ outcome: outcome.kind, executionMs, stored: written.stored }, "attempt finished");
+      await this.attempts.run(req, msg, settings, controller);
     } finally {
       controllers.delete(controller);
       if (controllers.size === 0) this.running.delete(req.jobId);
-    }
-  }
-
-  /**
-   * Tells watchers (`--wait`, `cortex watch`, a workflow's orchestrator) that the job started,
-   * as the scheduler does for its transitions. Fire-and-forget: the store already holds the event.
-   */
-  private announce(event: JobEventRecord): void {
-    this.bus
-      .publishRaw(Subjects.jobEvent, new TextEncoder().encode(JSON.stringify(event)))
-      .catch((err: unknown) => this.log.warn({ err, jobId: event.jobId }, "could not publish job event"));
-  }
-
-  /** RUNNING with attempts + 1; undefined when the job must be skipped (already acked). */
-  private async markRunning(req: JobRequest, msg: WorkMessage): Promise<JobRecord | undefined> {
-    const outcome = await guard("mark running", () =>
-      this.store.transition({
-        jobId: req.jobId,
-        to: JobState.Running,
-        from: [JobState.Scheduled, JobState.Dispatched, JobState.Running],
-        incrementAttempts: true,
-        workerId: this.workerId,
-      }),
-    );
-    if (outcome.ok) {
-      this.announce(outcome.event);
-      return outcome.job;
-    }
-    if (outcome.code === "not_found") {
-      this.log.warn({ jobId: req.jobId }, "job record not found (expired or never created): dropped");
-      await ackQuietly(msg, this.log);
-      return undefined;
-    }
-    if (isTerminal(outcome.current)) {
-      this.log.info({ jobId: req.jobId, state: outcome.current }, "job already finished: skipped");
-      await ackQuietly(msg, this.log);
-      return undefined;
-    }
-    // Not dispatched yet (PENDING): the scheduler's write is behind its publish; try again shortly.
-    throw new Requeue(`job ${req.jobId} is ${outcome.current}, not dispatched`);
-  }
-
-  private jobInput(
-    job: JobRecord,
-    req: JobRequest,
-    attempt: number,
-    context: Record<string, unknown>,
-  ): Omit<JobInput, "progress"> {
-    return {
-      jobId: job.jobId,
-      traceId: job.traceId,
-      topic: job.topic,
-      attempt,
-      context,
-      envVars: { ...job.envVars, ...req.envVars },
-      tenant: job.tenant,
-      workerId: this.workerId,
-    };
-  }
-
-  /** Runs the handler until it settles or its signal aborts (a handler ignoring the signal is abandoned). */
-  private async execute(
-    job: Omit<JobInput, "progress">,
-    controller: AbortController,
-    timeoutMs: number,
-  ): Promise<AttemptOutcome> {
-    const progress = new ProgressPublisher({ bus: this.bus, logger: this.log, job });
-    const input: JobInput = { ...job, progress: progress.push };
-    const { signal } = controller;
-    const timer = setTimeout(
-      () =>
-        controller.abort(
-          new JobAbortError("timeout", `attempt ${input.attempt} exceeded its ${timeoutMs} ms timeout`),
-        ),
-      timeoutMs,
-    );
-    const aborted = new Promise<never>((_, reject) => {
-      if (signal.aborted) reject(signal.reason);
-      signal.addEventListener("abort", () => reject(signal.reason), { once: true });
-    });
-    try {
-      const value = await Promise.race([Promise.resolve().then(() => this.handler(input, signal)), aborted]);
-      return { kind: "completed", value };
-    } catch (err) {
-      return signal.aborted ? outcomeOfAbort(signal.reason) : outcomeOfError(err);
-    } finally {
-      clearTimeout(timer);
-      // Queued tokens go out before the result is published, so watchers see them first.
-      progress.close();
     }
   }
 }

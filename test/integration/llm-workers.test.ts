@@ -13,16 +13,14 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Bus } from "../../src/bus/bus.js";
 import { newPacket } from "../../src/bus/codec.js";
 import { connectNatsBus } from "../../src/bus/nats-bus.js";
-import { newJobId, newTraceId } from "../../src/core/ids.js";
-import { keyNames, redisPointer } from "../../src/core/keys.js";
-import { JobState } from "../../src/core/states.js";
-import { Streams, Subjects } from "../../src/core/subjects.js";
-import { JobPriority, type JobProgress, type JobResult, JobStatus } from "../../src/gen/cortex/v1/bus.js";
+import { Subjects } from "../../src/core/subjects.js";
+import { type JobProgress, type JobResult, JobStatus } from "../../src/gen/cortex/v1/bus.js";
 import { createLlmClient, type LlmClient } from "../../src/llm/index.js";
 import type { JobStore } from "../../src/store/job-store.js";
 import { createRedisStore } from "../../src/store/redis-store.js";
 import { workerKind } from "../../src/workers/registry.js";
 import { WorkerRuntime } from "../../src/workers/runtime.js";
+import { consumeResults, dispatchJob } from "../support/fake-scheduler.js";
 import { type NatsHandle, startNats } from "../support/nats-server.js";
 import { DEFAULT_FIXTURE_ANSWER, type OllamaFixture, startOllamaFixture } from "../support/ollama-fixture.js";
 import { type RedisHandle, startRedis, uniquePrefix } from "../support/redis-server.js";
@@ -55,24 +53,10 @@ beforeAll(async () => {
     if (packet.payload?.$case === "jobProgress")
       seen.push({ type: "progress", at: Date.now(), progress: packet.payload.jobProgress });
   });
-  await bus.consume(
-    {
-      stream: Streams.result,
-      consumer: "scheduler_result",
-      filterSubject: Subjects.jobResult,
-      ackWaitMs: 5_000,
-      maxDeliver: -1,
-      maxInFlight: 32,
-    },
-    async (msg) => {
-      if (msg.packet.payload?.$case === "jobResult") {
-        const result = msg.packet.payload.jobResult;
-        seen.push({ type: "result", at: Date.now(), result });
-        resultWaiters.get(result.jobId)?.(result);
-      }
-      await msg.ack();
-    },
-  );
+  await consumeResults(bus, (result) => {
+    seen.push({ type: "result", at: Date.now(), result });
+    resultWaiters.get(result.jobId)?.(result);
+  });
 });
 
 afterEach(async () => {
@@ -109,31 +93,8 @@ async function startWorker(kindName: "chat-advanced" | "code-llm", topic: string
 }
 
 /** What the scheduler does: job record, DISPATCHED, JobRequest on the topic. */
-async function submit(topic: string, context: Record<string, unknown>): Promise<string> {
-  const jobId = newJobId();
-  const traceId = newTraceId();
-  await store.createJob({ jobId, traceId, topic, tenant: "acme", priority: "INTERACTIVE", context });
-  await store.transition({ jobId, to: JobState.Scheduled });
-  await store.transition({ jobId, to: JobState.Dispatched });
-  const jobRequest = {
-    jobId,
-    topic,
-    priority: JobPriority.JOB_PRIORITY_INTERACTIVE,
-    contextPtr: redisPointer(keyNames(prefix).ctx(jobId)),
-    adapterId: "",
-    envVars: { tenant_id: "acme" },
-    parentJobId: "",
-    workflowId: "",
-    stepIndex: 0,
-    attempt: 1,
-    timeoutMs: 0,
-  };
-  await bus.publishDurable(
-    topic,
-    newPacket({ $case: "jobRequest", jobRequest }, { traceId, senderId: "test-scheduler" }),
-    { msgId: `${jobId}:1` },
-  );
-  return jobId;
+function submit(topic: string, context: Record<string, unknown>): Promise<string> {
+  return dispatchJob({ bus, store, prefix }, topic, context);
 }
 
 function nextResult(jobId: string): Promise<JobResult> {

@@ -10,11 +10,10 @@ import type { Bus } from "../../src/bus/bus.js";
 import { newPacket } from "../../src/bus/codec.js";
 import { connectNatsBus } from "../../src/bus/nats-bus.js";
 import { storeUnavailable } from "../../src/core/errors.js";
-import { newJobId, newTraceId } from "../../src/core/ids.js";
 import { keyNames, redisPointer } from "../../src/core/keys.js";
 import { JobState } from "../../src/core/states.js";
-import { heartbeatSubject, Streams, Subjects } from "../../src/core/subjects.js";
-import { type Heartbeat, JobPriority, type JobResult, JobStatus } from "../../src/gen/cortex/v1/bus.js";
+import { heartbeatSubject, Subjects } from "../../src/core/subjects.js";
+import { type Heartbeat, type JobResult, JobStatus } from "../../src/gen/cortex/v1/bus.js";
 import type { JobStore } from "../../src/store/job-store.js";
 import { createRedisStore } from "../../src/store/redis-store.js";
 import { chatSimpleHandler } from "../../src/workers/chat-simple.js";
@@ -23,6 +22,7 @@ import { echoHandler } from "../../src/workers/echo.js";
 import type { JobHandler } from "../../src/workers/handler.js";
 import { workerKind } from "../../src/workers/registry.js";
 import { WorkerRuntime, type WorkerRuntimeOptions } from "../../src/workers/runtime.js";
+import { consumeResults, dispatchJob } from "../support/fake-scheduler.js";
 import { type NatsHandle, startNats } from "../support/nats-server.js";
 import { type RedisHandle, startRedis, uniquePrefix } from "../support/redis-server.js";
 
@@ -47,25 +47,11 @@ beforeAll(async () => {
   bus = await connectNatsBus({ url: nats.url, name: "workers-test", logger });
   store = await createRedisStore({ url: redis.url, prefix });
   await bus.provision();
-  await bus.consume(
-    {
-      stream: Streams.result,
-      consumer: "scheduler_result",
-      filterSubject: Subjects.jobResult,
-      ackWaitMs: 5_000,
-      maxDeliver: -1,
-      maxInFlight: 32,
-    },
-    async (msg) => {
-      if (msg.packet.payload?.$case === "jobResult") {
-        const r = msg.packet.payload.jobResult;
-        results.set(r.jobId, [...(results.get(r.jobId) ?? []), r]);
-        for (const resolve of resultWaiters.get(r.jobId) ?? []) resolve(r);
-        resultWaiters.delete(r.jobId);
-      }
-      await msg.ack();
-    },
-  );
+  await consumeResults(bus, (r) => {
+    results.set(r.jobId, [...(results.get(r.jobId) ?? []), r]);
+    for (const resolve of resultWaiters.get(r.jobId) ?? []) resolve(r);
+    resultWaiters.delete(r.jobId);
+  });
   await bus.subscribe(`${Subjects.heartbeatPrefix}.>`, (packet, subject) => {
     if (packet.payload?.$case !== "heartbeat") return;
     const hb = packet.payload.heartbeat;
@@ -107,31 +93,8 @@ async function startRuntime(opts: Partial<WorkerRuntimeOptions> & Pick<WorkerRun
 }
 
 /** What the scheduler does: job record, DISPATCHED, JobRequest on the topic. */
-async function submit(topic: string, context: Record<string, unknown>, timeoutMs = 0): Promise<string> {
-  const jobId = newJobId();
-  const traceId = newTraceId();
-  await store.createJob({ jobId, traceId, topic, tenant: "acme", priority: "INTERACTIVE", context });
-  await store.transition({ jobId, to: JobState.Scheduled });
-  await store.transition({ jobId, to: JobState.Dispatched });
-  const jobRequest = {
-    jobId,
-    topic,
-    priority: JobPriority.JOB_PRIORITY_INTERACTIVE,
-    contextPtr: redisPointer(keyNames(prefix).ctx(jobId)),
-    adapterId: "",
-    envVars: { tenant_id: "acme" },
-    parentJobId: "",
-    workflowId: "",
-    stepIndex: 0,
-    attempt: 1,
-    timeoutMs,
-  };
-  await bus.publishDurable(
-    topic,
-    newPacket({ $case: "jobRequest", jobRequest }, { traceId, senderId: "test-scheduler" }),
-    { msgId: `${jobId}:1` },
-  );
-  return jobId;
+function submit(topic: string, context: Record<string, unknown>, timeoutMs = 0): Promise<string> {
+  return dispatchJob({ bus, store, prefix }, topic, context, timeoutMs);
 }
 
 /** A TCP proxy to 127.0.0.1:<port>; cut() drops every connection and stops listening. */

@@ -3,13 +3,17 @@
  * own store dir, or (CORTEX_TEST_DOCKER=1 and a Docker engine up) a nats:2.9 container.
  * Every server started here is killed when the test process exits.
  */
-import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
 import { connect as tcpConnect } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { findBinary, missingServerError } from "./find-binary.js";
 import { freePort } from "./free-port.js";
+import {
+  containerControls,
+  makeServerDir,
+  processControls,
+  removeServerDir,
+  serverProcess,
+  wantDocker,
+} from "./server-process.js";
 
 export interface NatsHandle {
   url: string;
@@ -30,38 +34,13 @@ export interface StartNatsOptions {
 }
 
 const READY_TIMEOUT_MS = 10_000;
-const live = new Set<ChildProcess>();
-const liveDirs = new Set<string>();
-let exitHookInstalled = false;
-
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  // "exit" handlers must be synchronous: a plain SIGKILL is all that can be done there.
-  process.once("exit", () => {
-    for (const child of live) child.kill("SIGKILL");
-    for (const dir of liveDirs) rmSync(dir, { recursive: true, force: true });
-  });
-}
 
 export async function startNats(opts: StartNatsOptions = {}): Promise<NatsHandle> {
   const jetstream = opts.jetstream ?? true;
-  if (process.env.CORTEX_TEST_DOCKER === "1" && (await dockerAvailable())) {
-    return startNatsContainer(jetstream);
-  }
+  if (await wantDocker()) return startNatsContainer(jetstream);
   const bin = findBinary("nats-server");
   if (!bin) throw missingServerError("nats-server");
   return startNatsProcess(bin, jetstream);
-}
-
-async function dockerAvailable(): Promise<boolean> {
-  try {
-    const { getContainerRuntimeClient } = await import("testcontainers");
-    await getContainerRuntimeClient();
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** A free port can be taken before the server binds it: try a few fresh pairs. */
@@ -76,65 +55,25 @@ async function startNatsProcess(bin: string, jetstream: boolean): Promise<NatsHa
 }
 
 async function startNatsOnFreePorts(bin: string, jetstream: boolean): Promise<NatsHandle> {
-  installExitHook();
-  const storeDir = mkdtempSync(join(tmpdir(), "cortex-nats-"));
-  liveDirs.add(storeDir);
+  const storeDir = makeServerDir("cortex-nats-");
   const port = await freePort();
   const monitorPort = await freePort();
   const args = ["-a", "127.0.0.1", "-p", String(port), "-m", String(monitorPort)];
   if (jetstream) args.push("-js", "-sd", storeDir);
-
-  let child: ChildProcess | undefined;
-  let removed = false;
-
-  const launch = async (): Promise<void> => {
-    const proc = spawn(bin, args, { stdio: ["ignore", "ignore", "pipe"] });
-    live.add(proc);
-    let stderr = "";
-    proc.stderr?.on("data", (chunk: Buffer) => {
-      // Keep only the tail: it holds the reason a server failed to start.
-      stderr = (stderr + chunk.toString()).slice(-4000);
-    });
-    const exited = new Promise<number | null>((resolve) => proc.once("exit", (code) => resolve(code)));
-    exited.then(() => live.delete(proc));
-    child = proc;
-    const stopPolling = new AbortController();
-    const ready = waitReady(monitorPort, jetstream, stopPolling.signal);
-    const outcome = await Promise.race([
-      ready.then(
-        () => "ready" as const,
-        (err: unknown) => err,
-      ),
-      exited.then(() => "exited" as const),
-    ]);
-    stopPolling.abort();
-    if (outcome === "exited") {
-      child = undefined;
-      throw new Error(`nats-server exited before it was ready (port ${port}):\n${stderr}`);
-    }
-    if (outcome !== "ready") {
-      await terminate("SIGKILL");
-      throw outcome;
-    }
-    await waitTcp(port);
-  };
-
-  const terminate = async (signal: NodeJS.Signals): Promise<void> => {
-    const proc = child;
-    child = undefined;
-    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => proc.once("exit", () => resolve()));
-    proc.kill(signal);
-    const timer = setTimeout(() => proc.kill("SIGKILL"), 5_000);
-    await exited;
-    clearTimeout(timer);
-  };
-
+  const server = serverProcess({
+    name: "nats-server",
+    bin,
+    args,
+    port,
+    waitReady: async (signal) => {
+      await waitReady(monitorPort, jetstream, signal);
+      await waitTcp(port);
+    },
+  });
   try {
-    await launch();
+    await server.launch();
   } catch (err) {
-    rmSync(storeDir, { recursive: true, force: true });
-    liveDirs.delete(storeDir);
+    removeServerDir(storeDir);
     throw err;
   }
 
@@ -142,21 +81,7 @@ async function startNatsOnFreePorts(bin: string, jetstream: boolean): Promise<Na
     url: `nats://127.0.0.1:${port}`,
     port,
     storeDir,
-    async stop() {
-      await terminate("SIGTERM");
-      if (!removed) {
-        removed = true;
-        rmSync(storeDir, { recursive: true, force: true });
-        liveDirs.delete(storeDir);
-      }
-    },
-    async kill9() {
-      await terminate("SIGKILL");
-    },
-    async restart() {
-      await terminate("SIGTERM");
-      await launch();
-    },
+    ...processControls(server, () => removeServerDir(storeDir)),
   };
 }
 
@@ -165,7 +90,7 @@ async function startNatsOnFreePorts(bin: string, jetstream: boolean): Promise<Na
  * the store lives in the container, which is kept (not removed) across kill9/restart.
  */
 async function startNatsContainer(jetstream: boolean): Promise<NatsHandle> {
-  const { GenericContainer, Wait, getContainerRuntimeClient } = await import("testcontainers");
+  const { GenericContainer, Wait } = await import("testcontainers");
   const port = await freePort();
   const monitorPort = await freePort();
   const cmd = ["-m", "8222"];
@@ -175,26 +100,14 @@ async function startNatsContainer(jetstream: boolean): Promise<NatsHandle> {
     .withExposedPorts({ container: 4222, host: port }, { container: 8222, host: monitorPort })
     .withWaitStrategy(Wait.forHttp(jetstream ? "/healthz" : "/varz", 8222))
     .start();
-  let stopped = false;
   return {
     url: `nats://127.0.0.1:${port}`,
     port,
     storeDir: "",
-    async stop() {
-      if (stopped) return;
-      stopped = true;
-      await container.stop({ timeout: 5_000, remove: true });
-    },
-    async kill9() {
-      // Dockerode's kill (SIGKILL by default) leaves the container and its store for restart().
-      const client = await getContainerRuntimeClient();
-      await client.container.getById(container.getId()).kill();
-    },
-    async restart() {
-      await container.restart({ timeout: 5_000 });
+    ...containerControls(container, async () => {
       await waitReady(monitorPort, jetstream);
       await waitTcp(port);
-    },
+    }),
   };
 }
 

@@ -3,14 +3,18 @@
  * own dir and no persistence, or (CORTEX_TEST_DOCKER=1 and a Docker engine up) a
  * redis:7-alpine container. Every server started here is killed when the test process exits.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { type Socket, connect as tcpConnect } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { connect as tcpConnect } from "node:net";
 import { findBinary, missingServerError } from "./find-binary.js";
 import { freePort } from "./free-port.js";
+import {
+  containerControls,
+  makeServerDir,
+  processControls,
+  removeServerDir,
+  serverProcess,
+  wantDocker,
+} from "./server-process.js";
 
 export interface RedisHandle {
   url: string;
@@ -26,19 +30,6 @@ export interface RedisHandle {
 }
 
 const READY_TIMEOUT_MS = 10_000;
-const live = new Set<ChildProcess>();
-const dirs = new Set<string>();
-let exitHookInstalled = false;
-
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  // "exit" handlers must be synchronous: SIGKILL and a sync rm are all that fit.
-  process.once("exit", () => {
-    for (const child of live) child.kill("SIGKILL");
-    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-  });
-}
 
 /** A key prefix unique to one test, e.g. "t3f9a01c2:". */
 export function uniquePrefix(): string {
@@ -46,28 +37,14 @@ export function uniquePrefix(): string {
 }
 
 export async function startRedis(): Promise<RedisHandle> {
-  if (process.env.CORTEX_TEST_DOCKER === "1" && (await dockerAvailable())) {
-    return startRedisContainer();
-  }
+  if (await wantDocker()) return startRedisContainer();
   const bin = findBinary("redis-server");
   if (!bin) throw missingServerError("redis-server");
   return startRedisProcess(bin);
 }
 
-async function dockerAvailable(): Promise<boolean> {
-  try {
-    const { getContainerRuntimeClient } = await import("testcontainers");
-    await getContainerRuntimeClient();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 async function startRedisProcess(bin: string): Promise<RedisHandle> {
-  installExitHook();
-  const dir = mkdtempSync(join(tmpdir(), "cortex-redis-"));
-  dirs.add(dir);
+  const dir = makeServerDir("cortex-redis-");
   const port = await freePort();
   const args = [
     "--port",
@@ -81,104 +58,49 @@ async function startRedisProcess(bin: string): Promise<RedisHandle> {
     "--dir",
     dir,
   ];
-
-  let child: ChildProcess | undefined;
-
-  const launch = async (): Promise<void> => {
-    const proc = spawn(bin, args, { stdio: ["ignore", "pipe", "pipe"] });
-    live.add(proc);
+  const server = serverProcess({
+    name: "redis-server",
+    bin,
+    args,
+    port,
+    waitReady: (signal) => waitPong(port, signal),
+    captureStdout: true,
     // A forgotten server must not keep the test process alive; the exit hook kills it.
-    proc.unref();
-    (proc.stdout as Socket | null)?.unref();
-    (proc.stderr as Socket | null)?.unref();
-    let output = "";
-    const keepTail = (chunk: Buffer) => {
-      // Only the tail matters: it holds the reason a server failed to start.
-      output = (output + chunk.toString()).slice(-4000);
-    };
-    proc.stdout?.on("data", keepTail);
-    proc.stderr?.on("data", keepTail);
-    const exited = new Promise<void>((resolve) => proc.once("exit", () => resolve()));
-    exited.then(() => live.delete(proc));
-    child = proc;
-    const outcome = await Promise.race([
-      waitPong(port).then(() => "ready" as const),
-      exited.then(() => "exited" as const),
-    ]);
-    if (outcome === "exited") {
-      child = undefined;
-      throw new Error(`redis-server exited before it was ready (port ${port}):\n${output}`);
-    }
-  };
+    unref: true,
+  });
 
-  const terminate = async (signal: NodeJS.Signals): Promise<void> => {
-    const proc = child;
-    child = undefined;
-    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => proc.once("exit", () => resolve()));
-    proc.kill(signal);
-    const timer = setTimeout(() => proc.kill("SIGKILL"), 5_000);
-    await exited;
-    clearTimeout(timer);
-  };
-
-  await launch();
+  await server.launch();
 
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
     dir,
-    async stop() {
-      await terminate("SIGTERM");
-      rmSync(dir, { recursive: true, force: true });
-      dirs.delete(dir);
-    },
-    async kill9() {
-      await terminate("SIGKILL");
-    },
-    async restart() {
-      await terminate("SIGTERM");
-      await launch();
-    },
+    ...processControls(server, () => removeServerDir(dir)),
   };
 }
 
 /** redis:7-alpine in Docker, the host port bound explicitly so restart() keeps the URL. */
 async function startRedisContainer(): Promise<RedisHandle> {
-  const { GenericContainer, Wait, getContainerRuntimeClient } = await import("testcontainers");
+  const { GenericContainer, Wait } = await import("testcontainers");
   const port = await freePort();
   const container = await new GenericContainer("redis:7-alpine")
     .withCommand(["redis-server", "--save", "", "--appendonly", "no"])
     .withExposedPorts({ container: 6379, host: port })
     .withWaitStrategy(Wait.forLogMessage("Ready to accept connections"))
     .start();
-  let stopped = false;
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
     dir: "",
-    async stop() {
-      if (stopped) return;
-      stopped = true;
-      await container.stop({ timeout: 5_000, remove: true });
-    },
-    async kill9() {
-      // Dockerode's kill (SIGKILL by default) keeps the container for restart().
-      const client = await getContainerRuntimeClient();
-      await client.container.getById(container.getId()).kill();
-    },
-    async restart() {
-      await container.restart({ timeout: 5_000 });
-      await waitPong(port);
-    },
+    ...containerControls(container, () => waitPong(port)),
   };
 }
 
 /** Resolves once a raw PING on the port answers +PONG. */
-async function waitPong(port: number): Promise<void> {
+async function waitPong(port: number, signal?: AbortSignal): Promise<void> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
   let last: unknown;
-  while (Date.now() < deadline) {
+  while (Date.now() < deadline && !signal?.aborted) {
     try {
       await pingOnce(port);
       return;

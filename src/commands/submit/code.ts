@@ -1,9 +1,7 @@
-import { writeFile } from "node:fs/promises";
 import { Flags } from "@oclif/core";
 import ansis from "ansis";
 import { BaseCommand } from "../../cli/base-command.js";
-import { languageOf, readCodeFile } from "../../cli/code-file.js";
-import { formatDiff } from "../../cli/diff-print.js";
+import { codeJobContext, deliverPatch, type PatchResult, unifiedDiffOf } from "../../cli/code-job.js";
 import {
   followFlags,
   reportOutcome,
@@ -12,13 +10,10 @@ import {
   submittedJob,
 } from "../../cli/follow-job.js";
 import { gatewayFromEnv } from "../../cli/gateway.js";
-import { loadEnv } from "../../config/env.js";
-import { CortexError, ErrorCode } from "../../core/errors.js";
 
 const TOPIC = "job.code.llm";
 
-interface CodeAnswer {
-  patch?: { type?: unknown; content?: unknown };
+interface CodeAnswer extends PatchResult {
   explanation?: unknown;
 }
 
@@ -46,19 +41,10 @@ export default class SubmitCode extends BaseCommand {
 
   async run(): Promise<SubmitCodeResult> {
     const { flags } = await this.parse(SubmitCode);
-    const env = loadEnv(process.env);
-    const code = await readCodeFile(flags.file, env.CORTEX_MAX_CONTEXT_BYTES);
-    const language = flags.language ?? languageOf(flags.file);
-    const context = {
-      file_path: flags.file,
-      code_snippet: code,
-      instruction: flags.instruction,
-      ...(language ? { language } : {}),
-      ...(flags.model ? { model: flags.model } : {}),
-    };
+    const { context } = await codeJobContext(flags);
     const request = {
       topic: TOPIC,
-      contextJson: JSON.stringify(context),
+      contextJson: JSON.stringify({ ...context, ...(flags.model ? { model: flags.model } : {}) }),
       priority: flags.priority,
       tenant: flags.tenant ?? "",
     };
@@ -80,22 +66,12 @@ export default class SubmitCode extends BaseCommand {
       const out: SubmitCodeResult = submittedJob(base, done);
       if (!reportOutcome(done, !human)) return out;
       const answer = (done.result ?? {}) as CodeAnswer;
-      const patch = answer.patch?.type === "unified_diff" ? answer.patch.content : undefined;
-      if (typeof patch !== "string") {
-        throw new CortexError(ErrorCode.Internal, `job ${submitted.jobId} succeeded without a unified diff`, {
-          hint: `Inspect the result with \`cortex job ${submitted.jobId}\`.`,
-        });
-      }
-      if (flags.out !== undefined) {
-        await writeFile(flags.out, patch);
-        out.patch_file = flags.out;
-      }
-      if (human) {
-        this.log(formatDiff(patch).replace(/\n$/, ""));
-        if (typeof answer.explanation === "string") this.logToStderr(ansis.dim(answer.explanation));
-        if (flags.out !== undefined) this.logToStderr(`patch written to ${flags.out}`);
-      }
-      return out;
+      const patch = unifiedDiffOf(answer, {
+        message: `job ${submitted.jobId} succeeded without a unified diff`,
+        hint: `Inspect the result with \`cortex job ${submitted.jobId}\`.`,
+      });
+      const note = typeof answer.explanation === "string" ? ansis.dim(answer.explanation) : undefined;
+      return Object.assign(out, await deliverPatch(this, patch, { out: flags.out, human, note }));
     } finally {
       client.close();
     }
