@@ -112,7 +112,7 @@ interface Stack {
   /** Resolves at teardown, releasing held messages. */
   released: Promise<void>;
   submit(topic?: string): Promise<string>;
-  beat(workerId?: string): Promise<void>;
+  beat(workerId?: string, activeJobs?: number): Promise<void>;
   startWorker(): Promise<void>;
   nc: NatsConnection;
 }
@@ -201,7 +201,7 @@ async function stack(opts: { dispatchTimeoutSeconds?: number } = {}): Promise<St
       await bus.publishDurable(Subjects.jobSubmit, submitPacket(jobId, traceId, topic), { msgId: jobId });
       return jobId;
     },
-    async beat(workerId = "echo-1") {
+    async beat(workerId = "echo-1", activeJobs = 0) {
       await bus.publish(
         `${Subjects.heartbeatPrefix}.${POOL}`,
         newPacket(
@@ -213,7 +213,7 @@ async function stack(opts: { dispatchTimeoutSeconds?: number } = {}): Promise<St
               type: "echo",
               cpuLoad: 0,
               gpuUtilization: 0,
-              activeJobs: 0,
+              activeJobs,
               capabilities: [TOPIC],
               pool: POOL,
               maxParallelJobs: 4,
@@ -403,6 +403,18 @@ describe("scheduler", () => {
     expect(timedOut.from).toBe(JobState.Dispatched);
     expect(timedOut.reason).toBe("not started by a worker within 1s");
     expect(s.received.map((r) => r.attempt)).toEqual([1, 2]);
+  });
+
+  it("leaves a DISPATCHED job queued past the dispatch timeout while every worker of its pool is busy", async () => {
+    const s = await stack({ dispatchTimeoutSeconds: 1 });
+    await s.beat("echo-1", 4); // at capacity: 4 of 4
+    s.reply = () => "hold";
+    await s.startWorker();
+    const jobId = await s.submit();
+    await s.watch.until(jobId, JobState.Dispatched);
+    await new Promise((r) => setTimeout(r, 2_500)); // past the timeout, two scans
+    expect((await s.store.getJob(jobId))?.state).toBe(JobState.Dispatched);
+    expect(s.received.map((r) => r.attempt)).toEqual([1]);
   });
 
   it("retries while the safety kernel is down, then fails the job after the dispatch timeout", async () => {

@@ -19,7 +19,7 @@ export class Dispatcher {
     private readonly deps: SchedulerDeps,
     private readonly transitions: Transitions,
     private readonly metrics: SchedulerMetrics,
-    private readonly registry: Pick<WorkerRegistry, "hasLiveWorker">,
+    private readonly registry: Pick<WorkerRegistry, "hasLiveWorker" | "live">,
   ) {}
 
   poolOf(topic: string): string | undefined {
@@ -29,6 +29,14 @@ export class Dispatcher {
   hasLiveWorker(topic: string): boolean {
     const pool = this.poolOf(topic);
     return pool !== undefined && this.registry.hasLiveWorker(pool);
+  }
+
+  /** Every live worker of the topic's pool reports itself at capacity (and there is at least one). */
+  poolSaturated(topic: string): boolean {
+    const pool = this.poolOf(topic);
+    if (pool === undefined) return false;
+    const live = this.registry.live(pool);
+    return live.length > 0 && live.every((w) => w.heartbeat.activeJobs >= w.heartbeat.maxParallelJobs);
   }
 
   /** Dispatches a SCHEDULED job when its pool has a live worker; otherwise it waits in SCHEDULED. */

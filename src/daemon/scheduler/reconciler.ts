@@ -136,6 +136,8 @@ export class Reconciler {
   /** Published, but no worker marked it RUNNING in time (its message was lost or no consumer took it). */
   private readonly dispatched = async (job: JobRecord): Promise<void> => {
     if (!this.overdue(job.dispatchedAt ?? job.updatedAt, this.dispatchTimeoutS)) return;
+    // Queued behind busy workers (a burst on a slow LLM pool) is not lost: it waits its turn.
+    if (this.dispatcher.poolSaturated(job.topic)) return;
     const { maxRetries } = timeoutFor(this.deps.timeouts, job.topic);
     // The unstarted attempt counts against the budget, so the redispatch gets a new attempt number and msgId.
     if (job.attempts + 1 < maxRetries + 1) {
