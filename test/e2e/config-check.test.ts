@@ -1,0 +1,42 @@
+/** `cortex config check` through the built CLI: the shipped files, a bad file, the API keys file. */
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { runCli } from "../support/cli.js";
+
+const baseEnv = (): NodeJS.ProcessEnv => ({ PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: "1" });
+
+describe("cortex config check", () => {
+  const dir = mkdtempSync(join(tmpdir(), "cortex-config-"));
+
+  it("accepts the shipped config", async () => {
+    const r = await runCli(["config", "check", "--json"], baseEnv());
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json).toMatchObject({ ok: true, topics: 6, rules: 1 });
+  });
+
+  it("rejects an unknown key with one line naming the file, line and key, exit 2", async () => {
+    const path = join(dir, "pools.yaml");
+    writeFileSync(path, "topics:\n  job.echo: echo\ntopicz: {}\n");
+    const r = await runCli(["config", "check"], { ...baseEnv(), POOL_CONFIG_PATH: path });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${path}:3: unknown key "topicz"`);
+  });
+
+  it("validates CORTEX_API_KEYS_FILE without ever printing a key", async () => {
+    const good = join(dir, "keys.yaml");
+    writeFileSync(good, "keys:\n  - key: k-0123456789abcdef-acme\n    tenant: acme\n");
+    const ok = await runCli(["config", "check", "--json"], { ...baseEnv(), CORTEX_API_KEYS_FILE: good });
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.json).toMatchObject({ apiKeys: { path: good, keys: 1 } });
+    expect(ok.stdout).not.toContain("k-0123456789abcdef-acme");
+
+    const bad = join(dir, "bad-keys.yaml");
+    writeFileSync(bad, "keys:\n  - key: short-secret\n");
+    const r = await runCli(["config", "check"], { ...baseEnv(), CORTEX_API_KEYS_FILE: bad });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(bad);
+    expect(r.stderr + r.stdout).not.toContain("short-secret");
+  });
+});
