@@ -2,7 +2,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { createGatewayClient, type GatewayClient } from "../src/client/gateway-client.js";
-import { waitForJob } from "../src/client/wait-for-job.js";
+import { submitAndWait } from "../src/client/submit-and-wait.js";
 import { RUN_JS, stackEnv } from "../test/support/cli.js";
 import { figures, runClosedLoop, type WorkloadFigures } from "./stats.js";
 
@@ -76,10 +76,13 @@ export async function runCortexWorkload(
 ): Promise<WorkloadFigures> {
   const contextJson = JSON.stringify({ payload });
   const { latencies, wallMs } = await runClosedLoop(n, w, async () => {
-    const { jobId } = await daemon.client.submitJob({ topic: "job.echo", contextJson });
-    const done = await waitForJob(daemon.client, jobId, { timeoutMs: 60_000 });
+    const done = await submitAndWait(
+      daemon.client,
+      { topic: "job.echo", contextJson },
+      { timeoutMs: 60_000 },
+    );
     if (done.job.state !== "SUCCEEDED")
-      throw new Error(`job ${jobId} ended ${done.job.state}: ${done.job.reason}`);
+      throw new Error(`job ${done.job.jobId} ended ${done.job.state}: ${done.job.reason}`);
   });
   return figures(latencies, wallMs);
 }

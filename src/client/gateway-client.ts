@@ -30,6 +30,7 @@ import {
 import { API_KEY_METADATA } from "./error-trailers.js";
 import { isServiceError, toCortexError } from "./grpc-error.js";
 
+export { type SubmitAndWaitOptions, submitAndWait } from "./submit-and-wait.js";
 export { type WaitForJobOptions, type WaitForJobResult, waitForJob } from "./wait-for-job.js";
 
 export const GATEWAY_ADDR_ENV = "CORTEX_GATEWAY_ADDR";
@@ -78,6 +79,8 @@ export interface GatewayClient {
   listWorkers(pool?: string): Promise<ListWorkersResponse>;
   getStatus(): Promise<GetStatusResponse>;
   watchEvents(req?: WatchEventsInput, opts?: WatchOptions): EventStream;
+  /** Submit and follow in one call (see submitAndWait); UNIMPLEMENTED on older gateways. */
+  submitAndWatch(req: SubmitJobInput, opts?: WatchOptions): EventStream;
   close(): void;
 }
 
@@ -120,6 +123,8 @@ export function createGatewayClient(opts: GatewayClientOptions = {}): GatewayCli
     getStatus: () => unary((md, o, cb) => raw.getStatus({}, md, o, cb)),
     watchEvents: (req = {}, w = {}) =>
       eventStream(raw.watchEvents(WatchEventsRequest.fromPartial(req), metadata()), address, w.signal),
+    submitAndWatch: (req, w = {}) =>
+      eventStream(raw.submitAndWatch(SubmitJobRequest.fromPartial(req), metadata()), address, w.signal),
     close: () => raw.close(),
   };
 }

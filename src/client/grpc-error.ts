@@ -78,6 +78,12 @@ export function fromServiceError(err: ServiceError, address: string): CortexErro
   }
 }
 
+/** The gateway does not know the called method (it is older than this client). */
+export function isUnimplemented(err: unknown): boolean {
+  const cause = err instanceof CortexError ? err.cause : err;
+  return isServiceError(cause) && cause.code === status.UNIMPLEMENTED;
+}
+
 /** Anything a client call threw, as a CortexError. */
 export function toCortexError(err: unknown, address: string): CortexError {
   if (err instanceof CortexError) return err;

@@ -5,7 +5,7 @@ import { ExitCode } from "../cli/exit-codes.js";
 import { gatewayFromEnv } from "../cli/gateway.js";
 import { renderTable } from "../cli/table.js";
 import type { GatewayClient } from "../client/gateway-client.js";
-import { waitForJob } from "../client/wait-for-job.js";
+import { submitAndWait } from "../client/submit-and-wait.js";
 import { loadEnv } from "../config/env.js";
 import { createLlmClient } from "../llm/index.js";
 
@@ -34,12 +34,16 @@ const CHECKS: Check[] = [
     topic: "job.echo",
     async run(client, timeoutMs) {
       const nonce = `smoke-${Date.now()}`;
-      const sub = await client.submitJob({
-        topic: "job.echo",
-        prompt: "",
-        contextJson: JSON.stringify({ nonce }),
-      });
-      const done = await waitForJob(client, sub.jobId, { timeoutMs });
+      const done = await submitAndWait(
+        client,
+        {
+          topic: "job.echo",
+          prompt: "",
+          contextJson: JSON.stringify({ nonce }),
+        },
+        { timeoutMs },
+      );
+      const sub = done.job;
       if (done.job.state !== "SUCCEEDED")
         return { outcome: "fail", detail: `${done.job.state} ${done.job.reason}`, jobId: sub.jobId };
       const bad = expectShape(done.result, ["job_id", "processed_by", "received_ctx", "completed_at_utc"]);
@@ -57,8 +61,8 @@ const CHECKS: Check[] = [
     name: "chat",
     topic: "job.chat.simple",
     async run(client, timeoutMs) {
-      const sub = await client.submitJob({ topic: "job.chat.simple", prompt: "ping" });
-      const done = await waitForJob(client, sub.jobId, { timeoutMs });
+      const done = await submitAndWait(client, { topic: "job.chat.simple", prompt: "ping" }, { timeoutMs });
+      const sub = done.job;
       if (done.job.state !== "SUCCEEDED")
         return { outcome: "fail", detail: `${done.job.state} ${done.job.reason}`, jobId: sub.jobId };
       const response = (done.result as { response?: string }).response;
@@ -80,11 +84,15 @@ const CHECKS: Check[] = [
     topic: "job.chat.advanced",
     llm: true,
     async run(client, timeoutMs) {
-      const sub = await client.submitJob({
-        topic: "job.chat.advanced",
-        prompt: "Reply with the single word: pong",
-      });
-      const done = await waitForJob(client, sub.jobId, { timeoutMs });
+      const done = await submitAndWait(
+        client,
+        {
+          topic: "job.chat.advanced",
+          prompt: "Reply with the single word: pong",
+        },
+        { timeoutMs },
+      );
+      const sub = done.job;
       if (done.job.state !== "SUCCEEDED")
         return { outcome: "fail", detail: `${done.job.state} ${done.job.reason}`, jobId: sub.jobId };
       const bad = expectShape(done.result, ["model", "response", "usage", "completed_at"]);
@@ -103,16 +111,20 @@ const CHECKS: Check[] = [
     topic: "job.code.llm",
     llm: true,
     async run(client, timeoutMs) {
-      const sub = await client.submitJob({
-        topic: "job.code.llm",
-        contextJson: JSON.stringify({
-          file_path: "smoke/add.py",
-          code_snippet: "def add(a, b):\n    return a + b\n",
-          instruction: "Add a one-line docstring to the function.",
-          language: "python",
-        }),
-      });
-      const done = await waitForJob(client, sub.jobId, { timeoutMs });
+      const done = await submitAndWait(
+        client,
+        {
+          topic: "job.code.llm",
+          contextJson: JSON.stringify({
+            file_path: "smoke/add.py",
+            code_snippet: "def add(a, b):\n    return a + b\n",
+            instruction: "Add a one-line docstring to the function.",
+            language: "python",
+          }),
+        },
+        { timeoutMs },
+      );
+      const sub = done.job;
       if (done.job.state !== "SUCCEEDED")
         return { outcome: "fail", detail: `${done.job.state} ${done.job.reason}`, jobId: sub.jobId };
       const patch = (done.result as { patch?: { type?: unknown; content?: unknown } }).patch;

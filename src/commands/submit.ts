@@ -5,7 +5,7 @@ import { ExitCode } from "../cli/exit-codes.js";
 import { gatewayFromEnv } from "../cli/gateway.js";
 import { JOB_KINDS, topicForKind } from "../cli/job-kinds.js";
 import { describeTransition } from "../cli/print-job.js";
-import { waitForJob } from "../client/wait-for-job.js";
+import { submitAndWait } from "../client/submit-and-wait.js";
 import { CortexError, ErrorCode } from "../core/errors.js";
 
 export interface SubmitResult {
@@ -66,22 +66,27 @@ export default class Submit extends BaseCommand {
     }
     const client = await gatewayFromEnv();
     try {
-      const sub = await client.submitJob({
+      const req = {
         prompt: args.prompt ?? "",
         topic,
         priority: flags.priority,
         contextJson: flags.context ?? "",
         tenant: flags.tenant ?? "",
-      });
-      const out: SubmitResult = { job_id: sub.jobId, trace_id: sub.traceId, topic };
+      };
       if (!flags.wait) {
+        const sub = await client.submitJob(req);
         if (!this.jsonEnabled()) this.log(sub.jobId);
-        return out;
+        return { job_id: sub.jobId, trace_id: sub.traceId, topic };
       }
       const human = !this.jsonEnabled();
-      if (human) this.logToStderr(`${ansis.dim("job")} ${sub.jobId} ${ansis.dim(`(${topic})`)}`);
-      const done = await waitForJob(client, sub.jobId, {
+      const out: SubmitResult = { job_id: "", trace_id: "", topic };
+      const done = await submitAndWait(client, req, {
         timeoutMs: flags.timeout * 1000,
+        onSubmitted: (sub) => {
+          out.job_id = sub.jobId;
+          out.trace_id = sub.traceId;
+          if (human) this.logToStderr(`${ansis.dim("job")} ${sub.jobId} ${ansis.dim(`(${topic})`)}`);
+        },
         onState: (state, e) => {
           if (human)
             this.logToStderr(

@@ -12,6 +12,7 @@ import type {
   CortexApiServer,
   GetStatusResponse,
   JobEvent,
+  SubmitJobRequest,
   WatchEventsRequest,
 } from "../../gen/cortex/v1/api.js";
 import type { ComponentInfo } from "../component.js";
@@ -21,8 +22,9 @@ import type { EventHub } from "./event-watch.js";
 import { grpcStatusFor, toServiceError } from "./grpc-errors.js";
 import { probeDeps } from "./http/probes.js";
 import { cancelJob, getJob, getJobStatus, listJobs, type QueryDeps } from "./job-queries.js";
+import { submitAndWatch } from "./submit-and-watch.js";
 import { type SubmitLimits, submitJob } from "./submit-job.js";
-import { scopeWatch, startWatch } from "./watch-session.js";
+import { scopeWatch, startWatch, type WatchSession, type WatchTransport } from "./watch-session.js";
 import { listWorkers } from "./worker-queries.js";
 
 export interface ApiContext extends QueryDeps {
@@ -99,52 +101,66 @@ async function getStatus(ctx: ApiContext): Promise<GetStatusResponse> {
   };
 }
 
+type StreamCall = Parameters<handleServerStreamingCall<unknown, JobEvent>>[0];
+
 /**
- * Response headers go out once the request is checked and the watcher registered: a
- * client that waits for them knows every later event reaches it.
+ * One event stream over gRPC. Response headers go out once the request is checked and the
+ * watcher registered: a client that waits for them knows every later event reaches it.
  */
-function watchEvents(ctx: ApiContext): handleServerStreamingCall<WatchEventsRequest, JobEvent> {
-  const method = "WatchEvents";
-  return (call) => {
-    let principal: Principal;
-    let req: WatchEventsRequest;
-    try {
-      principal = authenticate(ctx, call);
-      req = scopeWatch(call.request, principal);
-    } catch (err) {
-      ctx.metrics?.observeGrpc(method, codeOf(err));
-      logFailure(ctx.logger, method, err);
-      call.emit("error", toServiceError(err));
-      return;
-    }
-    const session = startWatch(
-      { ...ctx, onDropped: () => ctx.metrics?.droppedEvent("grpc") },
-      req,
-      principal,
-      {
-        write: (ev) => call.write(ev),
-        onDrain: (listener) => call.once("drain", listener),
-        ready: () => {
-          ctx.metrics?.observeGrpc(method, status.OK);
-          call.sendMetadata(new Metadata());
-        },
-        end: () => call.end(),
-        fail: (err) => {
-          ctx.metrics?.observeGrpc(method, codeOf(err));
-          logFailure(ctx.logger, method, err);
-          call.emit("error", toServiceError(err));
-        },
+function serveStream(
+  ctx: ApiContext,
+  method: string,
+  call: StreamCall,
+  start: (principal: Principal, transport: WatchTransport) => WatchSession,
+): void {
+  let session: WatchSession;
+  try {
+    session = start(authenticate(ctx, call), {
+      write: (ev) => call.write(ev),
+      onDrain: (listener) => call.once("drain", listener),
+      ready: () => {
+        ctx.metrics?.observeGrpc(method, status.OK);
+        call.sendMetadata(new Metadata());
       },
-    );
-    const cleanup = () => {
-      session.close();
-      ctx.streams.delete(call);
-    };
-    ctx.streams.add(call);
-    call.on("cancelled", cleanup);
-    call.on("finish", cleanup);
-    call.on("close", cleanup);
+      end: () => call.end(),
+      fail: (err) => {
+        ctx.metrics?.observeGrpc(method, codeOf(err));
+        logFailure(ctx.logger, method, err);
+        call.emit("error", toServiceError(err));
+      },
+    });
+  } catch (err) {
+    ctx.metrics?.observeGrpc(method, codeOf(err));
+    logFailure(ctx.logger, method, err);
+    call.emit("error", toServiceError(err));
+    return;
+  }
+  const cleanup = () => {
+    session.close();
+    ctx.streams.delete(call);
   };
+  ctx.streams.add(call);
+  call.on("cancelled", cleanup);
+  call.on("finish", cleanup);
+  call.on("close", cleanup);
+}
+
+function watchDeps(ctx: ApiContext) {
+  return { ...ctx, onDropped: () => ctx.metrics?.droppedEvent("grpc") };
+}
+
+function watchEvents(ctx: ApiContext): handleServerStreamingCall<WatchEventsRequest, JobEvent> {
+  return (call) =>
+    serveStream(ctx, "WatchEvents", call, (principal, transport) =>
+      startWatch(watchDeps(ctx), scopeWatch(call.request, principal), principal, transport),
+    );
+}
+
+function submitAndWatchCall(ctx: ApiContext): handleServerStreamingCall<SubmitJobRequest, JobEvent> {
+  return (call) =>
+    serveStream(ctx, "SubmitAndWatch", call, (principal, transport) =>
+      submitAndWatch(watchDeps(ctx), call.request, principal, transport),
+    );
 }
 
 export function createApiService(ctx: ApiContext): CortexApiServer {
@@ -157,5 +173,6 @@ export function createApiService(ctx: ApiContext): CortexApiServer {
     listWorkers: unary(ctx, "ListWorkers", async (req) => listWorkers(ctx, req)),
     getStatus: unary(ctx, "GetStatus", () => getStatus(ctx)),
     watchEvents: watchEvents(ctx),
+    submitAndWatch: submitAndWatchCall(ctx),
   };
 }

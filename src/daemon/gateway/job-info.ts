@@ -45,6 +45,7 @@ export function toJobEvent(ev: JobEventRecord): JobEvent {
     text: ev.text ?? "",
     dropped: 0,
     attempt: ev.attempt ?? 0,
+    resultJson: "",
   };
 }
 

@@ -14,7 +14,7 @@ import { isValidTopic } from "../../core/subjects.js";
 import { TENANT_ENV_VAR } from "../../core/tenant.js";
 import type { SubmitJobRequest, SubmitJobResponse } from "../../gen/cortex/v1/api.js";
 import type { JobPriority } from "../../gen/cortex/v1/bus.js";
-import type { JobStore, NewJob } from "../../store/job-store.js";
+import type { JobRecord, JobStore, NewJob } from "../../store/job-store.js";
 import { OPEN_PRINCIPAL, type Principal, scopedTenant } from "./auth.js";
 import { invalidArgument } from "./grpc-errors.js";
 
@@ -139,13 +139,27 @@ export function scopeSubmit(req: SubmitJobRequest, principal: Principal): Submit
   return { ...req, tenant };
 }
 
+/** Scope to the caller and validate: the job, its id and trace id, before anything is written. */
+export function prepareSubmit(
+  deps: SubmitDeps,
+  req: SubmitJobRequest,
+  principal: Principal = OPEN_PRINCIPAL,
+): NewJob {
+  return validateSubmit(scopeSubmit(req, principal), deps.limits).job;
+}
+
+/** Writes and publishes a prepared job (see prepareSubmit). */
+export async function enqueuePrepared(deps: SubmitDeps, job: NewJob): Promise<JobRecord> {
+  const record = await enqueueJob(deps, job, SENDER_ID);
+  deps.logger.info({ jobId: record.jobId, traceId: record.traceId, topic: record.topic }, "job submitted");
+  return record;
+}
+
 export async function submitJob(
   deps: SubmitDeps,
   req: SubmitJobRequest,
   principal: Principal = OPEN_PRINCIPAL,
 ): Promise<SubmitJobResponse> {
-  const { job } = validateSubmit(scopeSubmit(req, principal), deps.limits);
-  const record = await enqueueJob(deps, job, SENDER_ID);
-  deps.logger.info({ jobId: record.jobId, traceId: record.traceId, topic: record.topic }, "job submitted");
+  const record = await enqueuePrepared(deps, prepareSubmit(deps, req, principal));
   return { jobId: record.jobId, traceId: record.traceId };
 }

@@ -71,12 +71,21 @@ export interface WatchSession {
   close(): void;
 }
 
+export interface StartWatchOptions {
+  /**
+   * Runs once the watcher is registered, instead of the request checks and the backfill
+   * read: SubmitAndWatch enqueues its job here, so every event of the job is seen live.
+   */
+  begin?: () => Promise<void>;
+}
+
 /** Starts a watch of an already scoped request (see scopeWatch). */
 export function startWatch(
   deps: WatchDeps,
   req: WatchEventsRequest,
   principal: Principal,
   transport: WatchTransport,
+  opts: StartWatchOptions = {},
 ): WatchSession {
   const untilTerminal = req.untilTerminal && req.jobId !== "";
   let closed = false;
@@ -133,6 +142,19 @@ export function startWatch(
     if (last !== undefined && matchesFilter(watcher.filter, last)) watcher.offer(last);
     else finish();
   };
+
+  const begin = opts.begin;
+  if (begin !== undefined) {
+    Promise.resolve()
+      .then(async () => {
+        await begin();
+        if (closed) return;
+        transport.ready();
+        watcher.goLive([]);
+      })
+      .catch(fail);
+    return { close };
+  }
 
   Promise.resolve()
     .then(async () => {

@@ -197,6 +197,7 @@ function localDrop(count: number, now: number): JobEvent {
     text: "",
     dropped: count,
     attempt: 0,
+    resultJson: "",
   };
 }
 

@@ -40,6 +40,7 @@ export function event(p: Partial<JobEvent> = {}): JobEvent {
     text: "",
     dropped: 0,
     attempt: 0,
+    resultJson: "",
     ...p,
   };
 }
@@ -228,6 +229,10 @@ export class FakeGateway implements GatewayClient {
   }
 
   async getJobStatus(): Promise<never> {
+    throw new Error("not used by the TUI");
+  }
+
+  submitAndWatch(): never {
     throw new Error("not used by the TUI");
   }
 

@@ -191,7 +191,7 @@ export interface WatchEventsRequest {
 export interface JobEvent {
   seq: number;
   atMs: number;
-  /** "state", "progress", "worker_join", "worker_leave", "late_result", "dropped" */
+  /** "state", "progress", "worker_join", "worker_leave", "late_result", "dropped", "submitted" */
   kind: string;
   jobId: string;
   traceId: string;
@@ -204,6 +204,8 @@ export interface JobEvent {
   text: string;
   dropped: number;
   attempt: number;
+  /** SubmitAndWatch only: JSON text of the result document on the terminal event ("" = none). */
+  resultJson: string;
 }
 
 function createBaseGetStatusRequest(): GetStatusRequest {
@@ -2232,6 +2234,7 @@ function createBaseJobEvent(): JobEvent {
     text: "",
     dropped: 0,
     attempt: 0,
+    resultJson: "",
   };
 }
 
@@ -2278,6 +2281,9 @@ export const JobEvent: MessageFns<JobEvent> = {
     }
     if (message.attempt !== 0) {
       writer.uint32(112).int32(message.attempt);
+    }
+    if (message.resultJson !== "") {
+      writer.uint32(162).string(message.resultJson);
     }
     return writer;
   },
@@ -2407,6 +2413,14 @@ export const JobEvent: MessageFns<JobEvent> = {
             message.attempt = reader.int32();
             continue;
           }
+          case 20: {
+            if (tag !== 162) {
+              break;
+            }
+
+            message.resultJson = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2438,6 +2452,7 @@ export const JobEvent: MessageFns<JobEvent> = {
     message.text = object.text ?? "";
     message.dropped = object.dropped ?? 0;
     message.attempt = object.attempt ?? 0;
+    message.resultJson = object.resultJson ?? "";
     return message;
   },
 };
@@ -2509,6 +2524,20 @@ export const CortexApiService = {
     responseSerialize: (value: JobEvent): Buffer => Buffer.from(JobEvent.encode(value).finish()),
     responseDeserialize: (value: Buffer): JobEvent => JobEvent.decode(value),
   },
+  /**
+   * Submit one job and follow it in a single call: a first event kind "submitted" (job_id,
+   * trace_id), then the job's state and progress events; the terminal event carries
+   * result_json, and the stream ends after it.
+   */
+  submitAndWatch: {
+    path: "/cortex.v1.CortexApi/SubmitAndWatch" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: SubmitJobRequest): Buffer => Buffer.from(SubmitJobRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SubmitJobRequest => SubmitJobRequest.decode(value),
+    responseSerialize: (value: JobEvent): Buffer => Buffer.from(JobEvent.encode(value).finish()),
+    responseDeserialize: (value: Buffer): JobEvent => JobEvent.decode(value),
+  },
   /** Components of the daemon process serving this gateway. */
   getStatus: {
     path: "/cortex.v1.CortexApi/GetStatus" as const,
@@ -2529,6 +2558,12 @@ export interface CortexApiServer extends UntypedServiceImplementation {
   cancelJob: handleUnaryCall<CancelJobRequest, CancelJobResponse>;
   listWorkers: handleUnaryCall<ListWorkersRequest, ListWorkersResponse>;
   watchEvents: handleServerStreamingCall<WatchEventsRequest, JobEvent>;
+  /**
+   * Submit one job and follow it in a single call: a first event kind "submitted" (job_id,
+   * trace_id), then the job's state and progress events; the terminal event carries
+   * result_json, and the stream ends after it.
+   */
+  submitAndWatch: handleServerStreamingCall<SubmitJobRequest, JobEvent>;
   /** Components of the daemon process serving this gateway. */
   getStatus: handleUnaryCall<GetStatusRequest, GetStatusResponse>;
 }
@@ -2627,6 +2662,17 @@ export interface CortexApiClient extends Client {
   watchEvents(request: WatchEventsRequest, options?: Partial<CallOptions>): ClientReadableStream<JobEvent>;
   watchEvents(
     request: WatchEventsRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<JobEvent>;
+  /**
+   * Submit one job and follow it in a single call: a first event kind "submitted" (job_id,
+   * trace_id), then the job's state and progress events; the terminal event carries
+   * result_json, and the stream ends after it.
+   */
+  submitAndWatch(request: SubmitJobRequest, options?: Partial<CallOptions>): ClientReadableStream<JobEvent>;
+  submitAndWatch(
+    request: SubmitJobRequest,
     metadata?: Metadata,
     options?: Partial<CallOptions>,
   ): ClientReadableStream<JobEvent>;

@@ -1,0 +1,136 @@
+/**
+ * Submit a job and wait for its result with one SubmitAndWatch call (instead of SubmitJob +
+ * WatchEvents + GetJob). The job's info is built from the events the stream carried; a
+ * gateway without SubmitAndWatch gets the older three calls.
+ */
+import { CortexError, ErrorCode, isCortexError } from "../core/errors.js";
+import { isJobState, isTerminal, JobState } from "../core/states.js";
+import { type JobEvent, JobInfo, type SubmitJobResponse } from "../gen/cortex/v1/api.js";
+import type { GatewayClient, SubmitJobInput } from "./gateway-client.js";
+import { isUnimplemented } from "./grpc-error.js";
+import { type WaitForJobOptions, type WaitForJobResult, waitForJob } from "./wait-for-job.js";
+
+export interface SubmitAndWaitOptions extends WaitForJobOptions {
+  /** Called once the job is accepted, before any of its states. */
+  onSubmitted?: (sub: SubmitJobResponse) => void;
+}
+
+export const SUBMITTED_KIND = "submitted";
+
+const terminal = (state: string): boolean => isJobState(state) && isTerminal(state);
+
+export async function submitAndWait(
+  client: GatewayClient,
+  req: SubmitJobInput,
+  opts: SubmitAndWaitOptions = {},
+): Promise<WaitForJobResult> {
+  const started = Date.now();
+  const remaining = (): number | undefined =>
+    opts.timeoutMs === undefined ? undefined : Math.max(0, opts.timeoutMs - (Date.now() - started));
+  const waitOpts = (): WaitForJobOptions => {
+    const left = remaining();
+    return { ...opts, ...(left === undefined ? {} : { timeoutMs: left }) };
+  };
+
+  const stream = client.submitAndWatch(req, opts.signal ? { signal: opts.signal } : {});
+  let submitted: JobEvent | undefined;
+  let lastState: string | undefined;
+  let timedOut = false;
+  let ended = false;
+  const info = JobInfo.fromPartial({
+    topic: req.topic,
+    priority: req.priority ?? "",
+    parentJobId: req.parentJobId ?? "",
+    workflowId: req.workflowId ?? "",
+    stepIndex: req.stepIndex ?? 0,
+    adapterId: req.adapterId ?? "",
+  });
+  const timer =
+    opts.timeoutMs === undefined
+      ? undefined
+      : setTimeout(() => {
+          timedOut = true;
+          stream.cancel();
+        }, opts.timeoutMs);
+  try {
+    for await (const ev of stream) {
+      if (ev.kind === SUBMITTED_KIND) {
+        submitted = ev;
+        Object.assign(info, {
+          jobId: ev.jobId,
+          traceId: ev.traceId,
+          tenant: ev.tenant,
+          createdAtMs: ev.atMs,
+        });
+        info.state = JobState.Pending;
+        opts.onSubmitted?.({ jobId: ev.jobId, traceId: ev.traceId });
+        // Every job starts PENDING; the stream carries only the changes after it.
+        lastState = JobState.Pending;
+        opts.onState?.(JobState.Pending);
+        continue;
+      }
+      if (ev.to === "") continue; // progress, dropped markers: the gateway settles the end
+      applyEvent(info, ev);
+      if (ev.to !== lastState) {
+        lastState = ev.to;
+        opts.onState?.(ev.to, ev);
+      }
+      if (terminal(ev.to)) {
+        ended = true;
+        return { job: info, result: parseResult(ev.resultJson), resultJson: ev.resultJson };
+      }
+    }
+    ended = true;
+  } catch (err) {
+    ended = true;
+    if (submitted === undefined && isUnimplemented(err)) {
+      // An older gateway: the three calls.
+      const sub = await client.submitJob(req);
+      opts.onSubmitted?.(sub);
+      return waitForJob(client, sub.jobId, waitOpts());
+    }
+    if (submitted === undefined || isCortexError(err, ErrorCode.JobNotFound) || opts.signal?.aborted)
+      throw err;
+  } finally {
+    clearTimeout(timer);
+    if (!ended) stream.cancel();
+  }
+  if (timedOut) {
+    const jobId = submitted?.jobId ?? req.jobId ?? "";
+    throw new CortexError(
+      ErrorCode.WaitTimeout,
+      `job ${jobId} is still ${lastState ?? "pending"} after ${opts.timeoutMs} ms`,
+      {
+        hint: `It keeps running; check it later with \`cortex job ${jobId}\`.`,
+        details: { jobId, state: lastState },
+      },
+    );
+  }
+  if (submitted === undefined)
+    throw new CortexError(ErrorCode.Internal, "the gateway ended SubmitAndWatch before accepting the job", {
+      hint: "Retry; if it persists, see the daemon log (`cortex logs`).",
+    });
+  // The stream broke off after the submit (gateway restart, proxy): follow the job the old way.
+  return waitForJob(client, submitted.jobId, waitOpts());
+}
+
+function applyEvent(info: JobInfo, ev: JobEvent): void {
+  info.state = ev.to;
+  info.updatedAtMs = ev.atMs;
+  if (ev.attempt > info.attempts) info.attempts = ev.attempt;
+  if (ev.workerId !== "") info.workerId = ev.workerId;
+  if (ev.reason !== "") info.reason = ev.reason;
+  if (ev.to === JobState.Scheduled) info.scheduledAtMs = ev.atMs;
+  else if (ev.to === JobState.Dispatched) info.dispatchedAtMs = ev.atMs;
+  else if (ev.to === JobState.Running) info.startedAtMs = ev.atMs;
+  else if (terminal(ev.to)) info.finishedAtMs = ev.atMs;
+}
+
+function parseResult(json: string): unknown {
+  if (json === "") return undefined;
+  try {
+    return JSON.parse(json);
+  } catch {
+    return json;
+  }
+}

@@ -1,0 +1,223 @@
+/**
+ * SubmitAndWatch over real gRPC on loopback with real NATS and Redis: the test plays the
+ * scheduler and worker (store transitions + events on the bus) once the job is submitted.
+ */
+import * as grpc from "@grpc/grpc-js";
+import { pino } from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Bus } from "../../src/bus/bus.js";
+import { connectNatsBus } from "../../src/bus/nats-bus.js";
+import { createGatewayClient, type GatewayClient } from "../../src/client/gateway-client.js";
+import { submitAndWait } from "../../src/client/submit-and-wait.js";
+import { CortexError, ErrorCode } from "../../src/core/errors.js";
+import { JobState } from "../../src/core/states.js";
+import { Subjects } from "../../src/core/subjects.js";
+import { GatewayServer } from "../../src/daemon/gateway/gateway-server.js";
+import { CortexApiService, type JobEvent } from "../../src/gen/cortex/v1/api.js";
+import { createRedisStore, type RedisJobStore } from "../../src/store/redis-store.js";
+import { type NatsHandle, startNats } from "../support/nats-server.js";
+import { type RedisHandle, startRedis, uniquePrefix } from "../support/redis-server.js";
+
+const ADMIN = "admin-key-0123456789abcdef";
+const ACME = "acme-key-0123456789abcdef";
+const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
+
+let nats: NatsHandle;
+let redis: RedisHandle;
+let bus: Bus;
+let store: RedisJobStore;
+let gateway: GatewayServer;
+const clients: GatewayClient[] = [];
+
+function grpcClient(apiKey = ADMIN, address = `127.0.0.1:${gateway.ports().grpc}`): GatewayClient {
+  const c = createGatewayClient({ address, apiKey, timeoutMs: 5_000 });
+  clients.push(c);
+  return c;
+}
+
+async function rejection(p: Promise<unknown>): Promise<CortexError> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(CortexError);
+  return err as CortexError;
+}
+
+/** Plays scheduler and worker for one job: SCHEDULED, RUNNING (progress), SUCCEEDED with a result. */
+async function runJob(jobId: string, result: unknown): Promise<void> {
+  const step = async (to: JobState, extra: Record<string, unknown> = {}) => {
+    const out = await store.transition({ jobId, to, ...extra });
+    if (!out.ok) throw new Error(`transition to ${to} refused`);
+    await bus.publishRaw(Subjects.jobEvent, Buffer.from(JSON.stringify(out.event)));
+  };
+  await step(JobState.Scheduled);
+  await step(JobState.Running, { incrementAttempts: true, workerId: "w-1" });
+  await bus.publishRaw(
+    Subjects.jobEvent,
+    Buffer.from(JSON.stringify({ seq: 0, at: Date.now(), kind: "progress", jobId, text: "half way" })),
+  );
+  const put = await store.putResult({ jobId, attempt: 1, workerId: "w-1", result });
+  await step(JobState.Succeeded, { resultPtr: put.resultPtr });
+}
+
+beforeAll(async () => {
+  [nats, redis] = await Promise.all([startNats(), startRedis()]);
+  bus = await connectNatsBus({ url: nats.url, name: "submit-and-watch-test", logger });
+  await bus.provision();
+  store = await createRedisStore({ url: redis.url, prefix: uniquePrefix(), logger });
+  gateway = new GatewayServer({
+    bus,
+    store,
+    logger,
+    config: { grpcPort: 0, httpPort: 0, apiKey: ADMIN, apiKeys: [{ key: ACME, tenant: "acme" }] },
+  });
+  await gateway.start();
+});
+
+afterAll(async () => {
+  for (const c of clients) c.close();
+  await gateway?.stop();
+  await store?.close();
+  await bus?.close();
+  await Promise.all([nats?.stop(), redis?.stop()]);
+});
+
+describe("SubmitAndWatch", () => {
+  it("sends submitted, the job's events in order, the result on the terminal event, then ends", async () => {
+    const client = grpcClient();
+    const stream = client.submitAndWatch({ topic: "job.echo", prompt: "ping" });
+    const events: JobEvent[] = [];
+    for await (const ev of stream) {
+      events.push(ev);
+      if (ev.kind === "submitted") void runJob(ev.jobId, { echo: "ping" });
+    }
+    const [first] = events;
+    expect(first).toMatchObject({ kind: "submitted", topic: "job.echo", tenant: "default" });
+    expect(first?.jobId).not.toBe("");
+    expect(first?.traceId).toMatch(/^[0-9a-f]{32}$/);
+    expect(events.map((e) => (e.kind === "state" ? e.to : e.kind))).toEqual([
+      "submitted",
+      "SCHEDULED",
+      "RUNNING",
+      "progress",
+      "SUCCEEDED",
+    ]);
+    expect(events.every((e) => e.jobId === first?.jobId)).toBe(true);
+    expect(JSON.parse(events.at(-1)?.resultJson ?? "")).toEqual({ echo: "ping" });
+    expect(events.slice(0, -1).every((e) => e.resultJson === "")).toBe(true);
+    expect(gateway.stats().watchers).toBe(0);
+  });
+
+  it("submitAndWait returns the job built from the events and the parsed result", async () => {
+    const client = grpcClient();
+    const states: string[] = [];
+    let submittedId = "";
+    const done = await submitAndWait(
+      client,
+      { topic: "job.echo", contextJson: JSON.stringify({ n: 1 }), priority: "batch" },
+      {
+        timeoutMs: 10_000,
+        onSubmitted: (sub) => {
+          submittedId = sub.jobId;
+          void runJob(sub.jobId, { n: 1 });
+        },
+        onState: (s) => states.push(s),
+      },
+    );
+    expect(done.job).toMatchObject({
+      jobId: submittedId,
+      state: "SUCCEEDED",
+      topic: "job.echo",
+      tenant: "default",
+      attempts: 1,
+      workerId: "w-1",
+    });
+    expect(done.job.createdAtMs).toBeGreaterThan(0);
+    expect(done.job.finishedAtMs).toBeGreaterThanOrEqual(done.job.startedAtMs);
+    expect(done.result).toEqual({ n: 1 });
+    expect(states).toEqual(["PENDING", "SCHEDULED", "RUNNING", "SUCCEEDED"]);
+    const stored = await store.getJob(submittedId);
+    expect(stored?.state).toBe("SUCCEEDED");
+    expect(stored?.priority).toBe("BATCH");
+  });
+
+  it("rejects invalid input with INVALID_ARGUMENT and stores nothing", async () => {
+    const client = grpcClient();
+    const empty = await rejection(submitAndWait(client, { topic: "" }, { timeoutMs: 5_000 }));
+    expect(empty.code).toBe(ErrorCode.InvalidArgument);
+    expect(empty.message).toMatch(/^topic: must not be empty/);
+    const ctx = await rejection(
+      submitAndWait(
+        client,
+        { topic: "job.echo", jobId: "bad-ctx-1", contextJson: "{nope" },
+        { timeoutMs: 5_000 },
+      ),
+    );
+    expect(ctx.code).toBe(ErrorCode.InvalidArgument);
+    expect(ctx.message).toMatch(/^context_json:/);
+    expect(await store.getJob("bad-ctx-1")).toBeUndefined();
+  });
+
+  it("a tenant-bound key submits as its tenant and may not name another", async () => {
+    const acme = grpcClient(ACME);
+    const done = await submitAndWait(
+      acme,
+      { topic: "job.echo" },
+      {
+        timeoutMs: 10_000,
+        onSubmitted: (sub) => void runJob(sub.jobId, { ok: true }),
+      },
+    );
+    expect(done.job.tenant).toBe("acme");
+    expect((await store.getJob(done.job.jobId))?.tenant).toBe("acme");
+
+    const other = await rejection(submitAndWait(acme, { topic: "job.echo", tenant: "globex" }));
+    expect(other.code).toBe(ErrorCode.PermissionDenied);
+    const viaEnv = await rejection(
+      submitAndWait(acme, { topic: "job.echo", jobId: "env-globex-1", envVars: { tenant_id: "globex" } }),
+    );
+    expect(viaEnv.code).toBe(ErrorCode.PermissionDenied);
+    expect(await store.getJob("env-globex-1")).toBeUndefined();
+    const missing = await rejection(submitAndWait(grpcClient(""), { topic: "job.echo" }));
+    expect(missing.code).toBe(ErrorCode.Unauthenticated);
+  });
+
+  it("times out with WAIT_TIMEOUT naming the job, which stays submitted", async () => {
+    const err = await rejection(
+      submitAndWait(grpcClient(), { topic: "job.echo", jobId: "slow-1" }, { timeoutMs: 300 }),
+    );
+    expect(err.code).toBe(ErrorCode.WaitTimeout);
+    expect(err.message).toMatch(/^job slow-1 is still PENDING/);
+    expect((await store.getJob("slow-1"))?.state).toBe("PENDING");
+  });
+
+  it("falls back to SubmitJob + WatchEvents when the gateway answers UNIMPLEMENTED", async () => {
+    const old = new grpc.Server();
+    old.addService(CortexApiService, {} as grpc.UntypedServiceImplementation);
+    const port = await new Promise<number>((resolve, reject) =>
+      old.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (e, p) =>
+        e ? reject(e) : resolve(p),
+      ),
+    );
+    try {
+      const client = grpcClient();
+      const oldGateway: GatewayClient = {
+        ...client,
+        submitAndWatch: grpcClient(ADMIN, `127.0.0.1:${port}`).submitAndWatch,
+      };
+      const done = await submitAndWait(
+        oldGateway,
+        { topic: "job.echo", jobId: "fallback-1" },
+        {
+          timeoutMs: 10_000,
+          onSubmitted: (sub) => void runJob(sub.jobId, { old: true }),
+        },
+      );
+      expect(done.job).toMatchObject({ jobId: "fallback-1", state: "SUCCEEDED", attempts: 1 });
+      expect(done.result).toEqual({ old: true });
+    } finally {
+      old.forceShutdown();
+    }
+  });
+});
