@@ -37,6 +37,7 @@ export async function submitAndWait(
   let lastState: string | undefined;
   let timedOut = false;
   let ended = false;
+  let done: WaitForJobResult | undefined;
   const info = JobInfo.fromPartial({
     topic: req.topic,
     priority: req.priority ?? "",
@@ -75,14 +76,16 @@ export async function submitAndWait(
         lastState = ev.to;
         opts.onState?.(ev.to, ev);
       }
-      if (terminal(ev.to)) {
-        ended = true;
-        return { job: info, result: parseResult(ev.resultJson), resultJson: ev.resultJson };
-      }
+      // Read on to the end the gateway sends right after: leaving the loop would cancel the
+      // call, and many cancels in a row trip HTTP/2 rapid-reset protection on the connection.
+      if (terminal(ev.to))
+        done = { job: info, result: parseResult(ev.resultJson), resultJson: ev.resultJson };
     }
     ended = true;
+    if (done !== undefined) return done;
   } catch (err) {
     ended = true;
+    if (done !== undefined) return done;
     if (submitted === undefined && isUnimplemented(err)) {
       // An older gateway: the three calls.
       const sub = await client.submitJob(req);
