@@ -32,10 +32,15 @@ beforeAll(async () => {
   expect(up.code, up.stderr).toBe(0);
 
   // Workload: jobs through the CLI (gRPC), through HTTP, a denied one, a stream, a 404.
+  // `submit --wait` is one SubmitAndWatch call; a plain submit is SubmitJob; `job` is GetJob.
   for (const prompt of ["one", "two"]) {
     const sub = await stack.cli(["submit", "echo", prompt, "--wait", "--json"]);
     expect(sub.code, sub.stderr).toBe(0);
   }
+  const plain = await stack.cli(["submit", "echo", "three", "--json"]);
+  expect(plain.code, plain.stderr).toBe(0);
+  const shown = await stack.cli(["job", (plain.json as { job_id: string }).job_id, "--json"]);
+  expect(shown.code, shown.stderr).toBe(0);
   const http = `http://127.0.0.1:${env.CORTEX_HTTP_PORT}`;
   const created = await httpJson<{ job_id: string }>(`${http}/api/v1/jobs`, { body: { topic: "job.echo" } });
   expect(created.status).toBe(201);
@@ -81,8 +86,9 @@ describe("metrics endpoints after a workload", () => {
     expect(text).toMatch(
       /cortex_api_gateway_http_request_duration_seconds_count\{method="GET",route="\/api\/v1\/jobs\/:id"\} 2/,
     );
-    expect(text).toMatch(/cortex_api_gateway_grpc_requests_total\{method="SubmitJob",code="OK"\} 3/);
-    expect(text).toMatch(/cortex_api_gateway_grpc_requests_total\{method="WatchEvents",code="OK"\} \d+/);
+    expect(text).toMatch(/cortex_api_gateway_grpc_requests_total\{method="SubmitAndWatch",code="OK"\} 3/);
+    expect(text).toMatch(/cortex_api_gateway_grpc_requests_total\{method="SubmitJob",code="OK"\} 1/);
+    expect(text).toMatch(/cortex_api_gateway_grpc_requests_total\{method="GetJob",code="OK"\} 1/);
     expect(text).toMatch(/cortex_api_gateway_live_workers\{pool="echo"\} 1/);
     expect(text).toContain("process_resident_memory_bytes");
     expect(text).not.toContain("not-a-job");
