@@ -4,22 +4,20 @@ import { BaseCommand } from "../cli/base-command.js";
 import { ExitCode } from "../cli/exit-codes.js";
 import { gatewayFromEnv } from "../cli/gateway.js";
 import { renderTable } from "../cli/table.js";
-import type { GatewayClient } from "../client/gateway-client.js";
+import type { GatewayClient, SubmitJobInput } from "../client/gateway-client.js";
 import { submitAndWait } from "../client/submit-and-wait.js";
 import { loadEnv } from "../config/env.js";
 import { createLlmClient } from "../llm/index.js";
 
 type Outcome = "pass" | "fail" | "skip";
 
+/** One flow: what to submit, and what its result must hold (a failure detail, or undefined). */
 interface Check {
   name: string;
-  topic: string;
   /** Needs Ollama: skipped (not passed) when it does not answer or lacks the model. */
   llm?: boolean;
-  run(
-    client: GatewayClient,
-    timeoutMs: number,
-  ): Promise<{ outcome: Outcome; detail: string; jobId?: string }>;
+  request(): SubmitJobInput;
+  verify(result: unknown): string | undefined;
 }
 
 function expectShape(result: unknown, keys: string[]): string | undefined {
@@ -28,120 +26,69 @@ function expectShape(result: unknown, keys: string[]): string | undefined {
   return missing.length ? `result lacks ${missing.join(", ")}` : undefined;
 }
 
+const nonce = `smoke-${process.pid}-${Date.now()}`;
+
 const CHECKS: Check[] = [
   {
     name: "echo",
-    topic: "job.echo",
-    async run(client, timeoutMs) {
-      const nonce = `smoke-${Date.now()}`;
-      const done = await submitAndWait(
-        client,
-        {
-          topic: "job.echo",
-          prompt: "",
-          contextJson: JSON.stringify({ nonce }),
-        },
-        { timeoutMs },
-      );
-      const sub = done.job;
-      if (done.job.state !== "SUCCEEDED")
-        return { outcome: "fail", detail: `${done.job.state} ${done.job.reason}`, jobId: sub.jobId };
-      const bad = expectShape(done.result, ["job_id", "processed_by", "received_ctx", "completed_at_utc"]);
-      const ctx = (done.result as { received_ctx?: { nonce?: string } }).received_ctx;
-      if (bad || ctx?.nonce !== nonce)
-        return { outcome: "fail", detail: bad ?? "context not echoed", jobId: sub.jobId };
-      return {
-        outcome: "pass",
-        detail: `${done.job.finishedAtMs - done.job.createdAtMs} ms`,
-        jobId: sub.jobId,
-      };
+    request: () => ({ topic: "job.echo", contextJson: JSON.stringify({ nonce }) }),
+    verify: (result) => {
+      const bad = expectShape(result, ["job_id", "processed_by", "received_ctx", "completed_at_utc"]);
+      const ctx = (result as { received_ctx?: { nonce?: string } }).received_ctx;
+      return bad ?? (ctx?.nonce === nonce ? undefined : "context not echoed");
     },
   },
   {
     name: "chat",
-    topic: "job.chat.simple",
-    async run(client, timeoutMs) {
-      const done = await submitAndWait(client, { topic: "job.chat.simple", prompt: "ping" }, { timeoutMs });
-      const sub = done.job;
-      if (done.job.state !== "SUCCEEDED")
-        return { outcome: "fail", detail: `${done.job.state} ${done.job.reason}`, jobId: sub.jobId };
-      const response = (done.result as { response?: string }).response;
-      if (response !== "Echo: ping")
-        return {
-          outcome: "fail",
-          detail: `unexpected response ${JSON.stringify(response)}`,
-          jobId: sub.jobId,
-        };
-      return {
-        outcome: "pass",
-        detail: `${done.job.finishedAtMs - done.job.createdAtMs} ms`,
-        jobId: sub.jobId,
-      };
+    request: () => ({ topic: "job.chat.simple", prompt: "ping" }),
+    verify: (result) => {
+      const response = (result as { response?: string }).response;
+      return response === "Echo: ping" ? undefined : `unexpected response ${JSON.stringify(response)}`;
     },
   },
   {
     name: "chat-advanced",
-    topic: "job.chat.advanced",
     llm: true,
-    async run(client, timeoutMs) {
-      const done = await submitAndWait(
-        client,
-        {
-          topic: "job.chat.advanced",
-          prompt: "Reply with the single word: pong",
-        },
-        { timeoutMs },
-      );
-      const sub = done.job;
-      if (done.job.state !== "SUCCEEDED")
-        return { outcome: "fail", detail: `${done.job.state} ${done.job.reason}`, jobId: sub.jobId };
-      const bad = expectShape(done.result, ["model", "response", "usage", "completed_at"]);
-      const response = (done.result as { response?: unknown }).response;
-      if (bad || typeof response !== "string" || response.trim() === "")
-        return { outcome: "fail", detail: bad ?? "empty response", jobId: sub.jobId };
-      return {
-        outcome: "pass",
-        detail: `${done.job.finishedAtMs - done.job.createdAtMs} ms`,
-        jobId: sub.jobId,
-      };
+    request: () => ({ topic: "job.chat.advanced", prompt: "Reply with the single word: pong" }),
+    verify: (result) => {
+      const bad = expectShape(result, ["model", "response", "usage", "completed_at"]);
+      const response = (result as { response?: unknown }).response;
+      return bad ?? (typeof response === "string" && response.trim() !== "" ? undefined : "empty response");
     },
   },
   {
     name: "code-llm",
-    topic: "job.code.llm",
     llm: true,
-    async run(client, timeoutMs) {
-      const done = await submitAndWait(
-        client,
-        {
-          topic: "job.code.llm",
-          contextJson: JSON.stringify({
-            file_path: "smoke/add.py",
-            code_snippet: "def add(a, b):\n    return a + b\n",
-            instruction: "Add a one-line docstring to the function.",
-            language: "python",
-          }),
-        },
-        { timeoutMs },
-      );
-      const sub = done.job;
-      if (done.job.state !== "SUCCEEDED")
-        return { outcome: "fail", detail: `${done.job.state} ${done.job.reason}`, jobId: sub.jobId };
-      const patch = (done.result as { patch?: { type?: unknown; content?: unknown } }).patch;
-      if (
-        patch?.type !== "unified_diff" ||
-        typeof patch.content !== "string" ||
-        !patch.content.includes("@@")
-      )
-        return { outcome: "fail", detail: "result holds no unified diff", jobId: sub.jobId };
-      return {
-        outcome: "pass",
-        detail: `${done.job.finishedAtMs - done.job.createdAtMs} ms`,
-        jobId: sub.jobId,
-      };
+    request: () => ({
+      topic: "job.code.llm",
+      contextJson: JSON.stringify({
+        file_path: "smoke/add.py",
+        code_snippet: "def add(a, b):\n    return a + b\n",
+        instruction: "Add a one-line docstring to the function.",
+        language: "python",
+      }),
+    }),
+    verify: (result) => {
+      const patch = (result as { patch?: { type?: unknown; content?: unknown } }).patch;
+      const ok =
+        patch?.type === "unified_diff" && typeof patch.content === "string" && patch.content.includes("@@");
+      return ok ? undefined : "result holds no unified diff";
     },
   },
 ];
+
+async function runCheck(
+  client: GatewayClient,
+  check: Check,
+  timeoutMs: number,
+): Promise<{ outcome: Outcome; detail: string; jobId: string }> {
+  const { job, result } = await submitAndWait(client, check.request(), { timeoutMs });
+  if (job.state !== "SUCCEEDED")
+    return { outcome: "fail", detail: `${job.state} ${job.reason}`, jobId: job.jobId };
+  const bad = check.verify(result);
+  if (bad !== undefined) return { outcome: "fail", detail: bad, jobId: job.jobId };
+  return { outcome: "pass", detail: `${job.finishedAtMs - job.createdAtMs} ms`, jobId: job.jobId };
+}
 
 /** Why LLM flows cannot run here (Ollama down, model not pulled), or undefined when they can. */
 async function llmSkipReason(): Promise<string | undefined> {
@@ -172,26 +119,16 @@ export default class Smoke extends BaseCommand {
       await client.getStatus();
       const llmSkip = CHECKS.some((c) => c.llm) ? await llmSkipReason() : undefined;
       for (const check of CHECKS) {
+        const { topic } = check.request();
         if (check.llm && llmSkip !== undefined) {
-          checks.push({ name: check.name, topic: check.topic, outcome: "skip", detail: llmSkip });
+          checks.push({ name: check.name, topic, outcome: "skip", detail: llmSkip });
           continue;
         }
         try {
-          const r = await check.run(client, flags.timeout * 1000);
-          checks.push({
-            name: check.name,
-            topic: check.topic,
-            outcome: r.outcome,
-            detail: r.detail,
-            ...(r.jobId ? { job_id: r.jobId } : {}),
-          });
+          const r = await runCheck(client, check, flags.timeout * 1000);
+          checks.push({ name: check.name, topic, outcome: r.outcome, detail: r.detail, job_id: r.jobId });
         } catch (err) {
-          checks.push({
-            name: check.name,
-            topic: check.topic,
-            outcome: "fail",
-            detail: (err as Error).message,
-          });
+          checks.push({ name: check.name, topic, outcome: "fail", detail: (err as Error).message });
         }
       }
     } finally {

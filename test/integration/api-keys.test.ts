@@ -8,7 +8,7 @@ import type { Bus } from "../../src/bus/bus.js";
 import { newPacket } from "../../src/bus/codec.js";
 import { connectNatsBus } from "../../src/bus/nats-bus.js";
 import { createGatewayClient, type GatewayClient } from "../../src/client/gateway-client.js";
-import { CortexError, ErrorCode } from "../../src/core/errors.js";
+import { ErrorCode } from "../../src/core/errors.js";
 import { newTraceId } from "../../src/core/ids.js";
 import { heartbeatSubject, Subjects } from "../../src/core/subjects.js";
 import { GatewayServer } from "../../src/daemon/gateway/gateway-server.js";
@@ -18,6 +18,7 @@ import { createRedisStore, type RedisJobStore } from "../../src/store/redis-stor
 import { type ApiError, httpJson, openStream, streamRefusal } from "../support/http-api.js";
 import { type NatsHandle, startNats } from "../support/nats-server.js";
 import { type RedisHandle, startRedis, uniquePrefix } from "../support/redis-server.js";
+import { rejection } from "../support/rejection.js";
 
 const ADMIN = "admin-key-0123456789abcdef";
 const ACME = "acme-key-0123456789abcdef";
@@ -47,15 +48,6 @@ function grpcClient(apiKey: string): GatewayClient {
   const c = createGatewayClient({ address: `127.0.0.1:${gateway.ports().grpc}`, apiKey, timeoutMs: 5_000 });
   clients.push(c);
   return c;
-}
-
-async function rejection(p: Promise<unknown>): Promise<CortexError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(CortexError);
-  return err as CortexError;
 }
 
 function get<T = Record<string, unknown>>(path: string, key?: string) {

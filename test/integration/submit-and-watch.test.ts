@@ -9,7 +9,7 @@ import type { Bus } from "../../src/bus/bus.js";
 import { connectNatsBus } from "../../src/bus/nats-bus.js";
 import { createGatewayClient, type GatewayClient } from "../../src/client/gateway-client.js";
 import { submitAndWait } from "../../src/client/submit-and-wait.js";
-import { CortexError, ErrorCode } from "../../src/core/errors.js";
+import { ErrorCode } from "../../src/core/errors.js";
 import { JobState } from "../../src/core/states.js";
 import { Subjects } from "../../src/core/subjects.js";
 import { GatewayServer } from "../../src/daemon/gateway/gateway-server.js";
@@ -17,6 +17,7 @@ import { CortexApiService, type JobEvent } from "../../src/gen/cortex/v1/api.js"
 import { createRedisStore, type RedisJobStore } from "../../src/store/redis-store.js";
 import { type NatsHandle, startNats } from "../support/nats-server.js";
 import { type RedisHandle, startRedis, uniquePrefix } from "../support/redis-server.js";
+import { rejection } from "../support/rejection.js";
 
 const ADMIN = "admin-key-0123456789abcdef";
 const ACME = "acme-key-0123456789abcdef";
@@ -33,15 +34,6 @@ function grpcClient(apiKey = ADMIN, address = `127.0.0.1:${gateway.ports().grpc}
   const c = createGatewayClient({ address, apiKey, timeoutMs: 5_000 });
   clients.push(c);
   return c;
-}
-
-async function rejection(p: Promise<unknown>): Promise<CortexError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(CortexError);
-  return err as CortexError;
 }
 
 /** Plays scheduler and worker for one job: SCHEDULED, RUNNING (progress), SUCCEEDED with a result. */
