@@ -78,7 +78,8 @@ export async function runCortexWorkload(
   const { latencies, wallMs } = await runClosedLoop(n, w, async () => {
     const done = await submitAndWait(
       daemon.client,
-      { topic: "job.echo", contextJson },
+      // Like BullMQ's waitUntilFinished, the bench waits for the outcome only.
+      { topic: "job.echo", contextJson, terminalOnly: true },
       { timeoutMs: 60_000 },
     );
     if (done.job.state !== "SUCCEEDED")

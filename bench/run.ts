@@ -8,6 +8,7 @@ import { startNats } from "../test/support/nats-server.js";
 import { startRedis } from "../test/support/redis-server.js";
 import { runBullmqWorkload } from "./bullmq-workload.js";
 import { runCortexWorkload, startCortexDaemon } from "./cortex-workload.js";
+import { cpuPerJob, findServerPid, sampleCpu } from "./cpu.js";
 import { measureStartup } from "./startup.js";
 import { median, type WorkloadFigures } from "./stats.js";
 
@@ -45,32 +46,60 @@ const combine = (rs: WorkloadFigures[]): WorkloadFigures => ({
   p99_ms: median(rs.map((r) => r.p99_ms)),
 });
 
+/** Runs a workload and adds the CPU each process spent per job ("self" = the bench client). */
+async function measured(
+  pids: Record<string, number | undefined>,
+  jobs: number,
+  run: () => Promise<WorkloadFigures>,
+): Promise<WorkloadFigures & { cpu_ms_per_job: Record<string, number> }> {
+  const before = sampleCpu(pids);
+  const figures = await run();
+  return { ...figures, cpu_ms_per_job: cpuPerJob(before, sampleCpu(pids), jobs) };
+}
+
+const cpuOf = (rs: { cpu_ms_per_job: Record<string, number> }[]) => {
+  const out: Record<string, number> = {};
+  for (const key of Object.keys(rs[0]?.cpu_ms_per_job ?? {})) {
+    out[key] = median(rs.map((r) => r.cpu_ms_per_job[key] ?? 0));
+  }
+  return out;
+};
+
 const [nats, redis] = await Promise.all([startNats(), startRedis()]);
 const daemon = await startCortexDaemon(nats.url, redis.url, W, values.profile);
+const redisPid = findServerPid("redis-server", redis.port);
+const cortexPids = {
+  self: 0,
+  daemon: daemon.pid,
+  nats: findServerPid("nats-server", nats.port),
+  redis: redisPid,
+};
+const bullmqPids = { self: 0, redis: redisPid };
 try {
   if (warmup > 0) {
     progress(`warm-up: ${warmup} jobs`);
     await runCortexWorkload(daemon, warmup, W, payload);
     if (values.vs) await runBullmqWorkload(redis.url, warmup, W, payload, 0);
   }
-  const cortexRounds: WorkloadFigures[] = [];
-  const bullRounds: WorkloadFigures[] = [];
+  const cortexRounds: Awaited<ReturnType<typeof measured>>[] = [];
+  const bullRounds: Awaited<ReturnType<typeof measured>>[] = [];
   for (let r = 1; r <= rounds; r++) {
     progress(`round ${r}/${rounds}: cortex N=${N} W=${W}`);
-    cortexRounds.push(await runCortexWorkload(daemon, N, W, payload));
+    cortexRounds.push(await measured(cortexPids, N, () => runCortexWorkload(daemon, N, W, payload)));
     if (values.vs) {
       progress(`round ${r}/${rounds}: bullmq N=${N} W=${W}`);
-      bullRounds.push(await runBullmqWorkload(redis.url, N, W, payload, r));
+      bullRounds.push(await measured(bullmqPids, N, () => runBullmqWorkload(redis.url, N, W, payload, r)));
     }
   }
   const cortex = {
     ...combine(cortexRounds),
+    cpu_ms_per_job: cpuOf(cortexRounds),
     daemon_peak_rss_mb: daemon.peakRssMb(),
     daemon_rss_mb: daemon.rssMb(),
   };
   const out: Record<string, unknown> = { N, W, payload_bytes: payload.length, rounds, cortex };
   if (values.vs) {
-    const bullmq = combine(bullRounds);
+    const bullmq = { ...combine(bullRounds), cpu_ms_per_job: cpuOf(bullRounds) };
     out.bullmq = bullmq;
     const ratio = (a: number, b: number) => (b === 0 ? null : Math.round((a / b) * 100) / 100);
     out.ratios = {

@@ -82,7 +82,11 @@ async function runCheck(
   check: Check,
   timeoutMs: number,
 ): Promise<{ outcome: Outcome; detail: string; jobId: string }> {
-  const { job, result } = await submitAndWait(client, check.request(), { timeoutMs });
+  const { job, result } = await submitAndWait(
+    client,
+    { ...check.request(), terminalOnly: true },
+    { timeoutMs },
+  );
   if (job.state !== "SUCCEEDED")
     return { outcome: "fail", detail: `${job.state} ${job.reason}`, jobId: job.jobId };
   const bad = check.verify(result);

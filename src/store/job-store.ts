@@ -81,10 +81,28 @@ export interface TransitionRequest {
   /** Only move when attempts equals this (a stale worker cannot move a retried job). */
   expectAttempt?: number;
   resultPtr?: string;
+  /**
+   * A second move right after `to`, in the same atomic step (e.g. SCHEDULED then DISPATCHED):
+   * it gets its own event. Must be allowed from `to` and need no reason.
+   */
+  then?: JobState;
+  /** Also return the job's context (ctx:<id>), saving the worker a read. */
+  withContext?: boolean;
 }
 
 export type TransitionOutcome =
-  | { ok: true; job: JobRecord; from: JobState; event: JobEventRecord }
+  | {
+      ok: true;
+      job: JobRecord;
+      /** The state before the first move. */
+      from: JobState;
+      /** The last move's event. */
+      event: JobEventRecord;
+      /** Every move's event, in order (two with `then`). */
+      events: JobEventRecord[];
+      /** With `withContext`: the context, undefined when ctx:<id> is missing. */
+      context?: Record<string, unknown>;
+    }
   | { ok: false; code: "not_found" }
   | { ok: false; code: "not_allowed"; current: JobState; attempts: number };
 

@@ -6,8 +6,6 @@
  * Nothing about the transition table lives here: callers pass the states a move is
  * allowed from, computed from TRANSITIONS in TypeScript.
  */
-import { ALL_STATES } from "../core/states.js";
-
 /** Byte-wise `a < b`: Redis orders equal-score members by memcmp, Lua's `<` uses strcoll. */
 const LUA_BYTES_LESS = `
 local function bytes_less(a, b)
@@ -44,20 +42,22 @@ return seq
 `,
 };
 
-/** Index keys follow the fixed keys, one per state in ALL_STATES order. */
-export const TRANSITION_FIXED_KEYS = 7;
-
 /**
- * KEYS: meta, events, stream, seq, ctx, res, late, index(<s>) for s in ALL_STATES
- * ARGV: to, allowedFrom (",A,B,"), now, timestampField, terminal (1/0), retentionSeconds,
- *       workerId, reason, resultPtr, incrementAttempts (1/0), expectAttempt ("" = any),
- *       streamMax, tracePrefix, jobId
- * -> {'not_found'} | {'not_allowed', state, attempts} | {'ok', eventJson, metaPairs}
+ * One guarded state change, optionally followed by a second one in the same round trip
+ * (PENDING → SCHEDULED → DISPATCHED when the pool is live): each step gets its own event, the
+ * indexes move once from the first state to the last.
+ *
+ * KEYS: meta, events, stream, seq, ctx, res, late
+ * ARGV: to, allowedFrom (",A,B,"), now, timestampField, terminal (1/0, of the last state),
+ *       retentionSeconds, workerId, reason (first step only), resultPtr,
+ *       incrementAttempts (1/0), expectAttempt ("" = any), streamMax, tracePrefix, jobId,
+ *       indexPrefix (the state is appended), then ("" = none), thenTimestampField,
+ *       withContext (1/0)
+ * -> {'not_found'} | {'not_allowed', state, attempts} | {'ok', {eventJson, ...}, metaPairs, ctx|false}
  */
 export const TRANSITION = {
-  numberOfKeys: TRANSITION_FIXED_KEYS + ALL_STATES.length,
+  numberOfKeys: 7,
   lua: `
-local STATES = {${ALL_STATES.map((s) => `'${s}'`).join(", ")}}
 local cur = redis.call('HMGET', KEYS[1], 'state', 'attempts', 'trace_id', 'topic', 'tenant', 'worker_id')
 local state = cur[1]
 if not state then return {'not_found'} end
@@ -65,34 +65,40 @@ local attempts = tonumber(cur[2]) or 0
 if not string.find(ARGV[2], ',' .. state .. ',', 1, true) then return {'not_allowed', state, attempts} end
 if ARGV[11] ~= '' and tonumber(ARGV[11]) ~= attempts then return {'not_allowed', state, attempts} end
 
-local to, now, jobId = ARGV[1], ARGV[3], ARGV[14]
+local now, jobId, indexPrefix = ARGV[3], ARGV[14], ARGV[15]
 if ARGV[10] == '1' then attempts = attempts + 1 end
-local fields = {'state', to, 'updated_at', now, 'attempts', attempts}
-if ARGV[4] ~= '' then table.insert(fields, ARGV[4]); table.insert(fields, now) end
+local steps = {{ARGV[1], ARGV[4], ARGV[8]}}
+if ARGV[16] ~= '' then table.insert(steps, {ARGV[16], ARGV[17], ''}) end
+local last = steps[#steps][1]
+local fields = {'state', last, 'updated_at', now, 'attempts', attempts}
 local worker = cur[6]
 if ARGV[7] ~= '' then table.insert(fields, 'worker_id'); table.insert(fields, ARGV[7]); worker = ARGV[7] end
 if ARGV[8] ~= '' then table.insert(fields, 'reason'); table.insert(fields, ARGV[8]) end
 if ARGV[9] ~= '' then table.insert(fields, 'result_ptr'); table.insert(fields, ARGV[9]) end
+for _, step in ipairs(steps) do
+  if step[2] ~= '' then table.insert(fields, step[2]); table.insert(fields, now) end
+end
 redis.call('HSET', KEYS[1], unpack(fields))
 
-local fromKey, toKey
-for i, s in ipairs(STATES) do
-  if s == state then fromKey = KEYS[${TRANSITION_FIXED_KEYS} + i] end
-  if s == to then toKey = KEYS[${TRANSITION_FIXED_KEYS} + i] end
-end
-if fromKey ~= toKey then redis.call('ZREM', fromKey, jobId) end
+local toKey = indexPrefix .. last
+if state ~= last then redis.call('ZREM', indexPrefix .. state, jobId) end
 redis.call('ZADD', toKey, now, jobId)
 
-local seq = redis.call('INCR', KEYS[4])
-local ev = {seq = seq, at = tonumber(now), kind = 'state', jobId = jobId, from = state, to = to, attempt = attempts}
-if cur[3] then ev.traceId = cur[3] end
-if cur[4] then ev.topic = cur[4] end
-if cur[5] then ev.tenant = cur[5] end
-if worker and worker ~= '' then ev.workerId = worker end
-if ARGV[8] ~= '' then ev.reason = ARGV[8] end
-local event = cjson.encode(ev)
-redis.call('RPUSH', KEYS[2], event)
-redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[12], '*', 'event', event)
+local events, from = {}, state
+for _, step in ipairs(steps) do
+  local seq = redis.call('INCR', KEYS[4])
+  local ev = {seq = seq, at = tonumber(now), kind = 'state', jobId = jobId, from = from, to = step[1], attempt = attempts}
+  if cur[3] then ev.traceId = cur[3] end
+  if cur[4] then ev.topic = cur[4] end
+  if cur[5] then ev.tenant = cur[5] end
+  if worker and worker ~= '' then ev.workerId = worker end
+  if step[3] ~= '' then ev.reason = step[3] end
+  local event = cjson.encode(ev)
+  redis.call('RPUSH', KEYS[2], event)
+  redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[12], '*', 'event', event)
+  table.insert(events, event)
+  from = step[1]
+end
 
 if ARGV[5] == '1' then
   local ttl = tonumber(ARGV[6])
@@ -101,7 +107,9 @@ if ARGV[5] == '1' then
   -- terminal index entries older than the retention point at expired metas
   redis.call('ZREMRANGEBYSCORE', toKey, '-inf', '(' .. (tonumber(now) - ttl * 1000))
 end
-return {'ok', event, redis.call('HGETALL', KEYS[1])}
+local ctx = false
+if ARGV[18] == '1' then ctx = redis.call('GET', KEYS[5]) end
+return {'ok', events, redis.call('HGETALL', KEYS[1]), ctx}
 `,
 };
 

@@ -11,6 +11,7 @@ import {
   canTransition,
   isJobState,
   isTerminal,
+  type JobState,
   REASON_REQUIRED,
   TERMINAL_STATES,
 } from "../core/states.js";
@@ -59,7 +60,7 @@ type Arg = string | number;
 /** The scripts, as ioredis registers them with defineCommand. */
 interface ScriptCommands {
   cortexCreateJob(...args: Arg[]): Promise<number>;
-  cortexTransition(...args: Arg[]): Promise<[string, ...unknown[]]>;
+  cortexTransition(...args: Arg[]): Promise<[string, unknown?, unknown?, unknown?]>;
   cortexPutResult(...args: Arg[]): Promise<"late" | "duplicate" | "stored">;
   cortexAppendEvent(...args: Arg[]): Promise<number>;
   cortexListJobs(...args: Arg[]): Promise<[string, string, string[][]]>;
@@ -179,11 +180,15 @@ export class RedisJobStore implements JobStore {
   }
 
   async transition(req: TransitionRequest): Promise<TransitionOutcome> {
-    const { jobId, to } = req;
+    const { jobId, to, then } = req;
     if (!isJobState(to)) throw invalid(`unknown job state "${String(to)}"`);
     if (REASON_REQUIRED.has(to) && !req.reason) {
       throw invalid(`moving job ${jobId} to ${to} needs a reason`);
     }
+    if (then !== undefined && !(isJobState(then) && canTransition(to, then) && !REASON_REQUIRED.has(then))) {
+      throw invalid(`job ${jobId} cannot move on from ${to} to ${String(then)} in the same step`);
+    }
+    const last = then ?? to;
     const allowedFrom = ALL_STATES.filter((s) => canTransition(s, to) && (!req.from || req.from.includes(s)));
     const k = this.keys;
     const reply = await this.call(() =>
@@ -195,12 +200,11 @@ export class RedisJobStore implements JobStore {
         k.ctx(jobId),
         k.res(jobId),
         k.late(jobId),
-        ...ALL_STATES.map((s) => k.index(s)),
         to,
         `,${allowedFrom.join(",")},`,
         Date.now(),
         timestampField(to),
-        isTerminal(to) ? 1 : 0,
+        isTerminal(last) ? 1 : 0,
         this.retention,
         req.workerId ?? "",
         req.reason ?? "",
@@ -210,9 +214,13 @@ export class RedisJobStore implements JobStore {
         this.streamMax,
         k.trace(""),
         jobId,
+        k.index(""),
+        then ?? "",
+        then ? timestampField(then) : "",
+        req.withContext ? 1 : 0,
       ),
     );
-    const [status, a, b] = reply;
+    const [status, a, b, c] = reply;
     if (status === "not_found") return { ok: false, code: "not_found" };
     if (status === "not_allowed") {
       const current = String(a);
@@ -220,8 +228,15 @@ export class RedisJobStore implements JobStore {
       return { ok: false, code: "not_allowed", current, attempts: Number(b) };
     }
     const job = decodeJob(pairsToRecord(b as unknown[])) as JobRecord;
-    const event = decodeEvent(String(a));
-    return { ok: true, job, from: event.from as JobRecord["state"], event };
+    const events = (a as string[]).map(decodeEvent);
+    const first = events[0];
+    const event = events[events.length - 1];
+    if (!first || !event) throw invalid(`the store returned no event for job ${jobId}`);
+    const outcome: TransitionOutcome = { ok: true, job, from: first.from as JobState, event, events };
+    if (req.withContext && typeof c === "string") {
+      outcome.context = parseJson(c, "context") as Record<string, unknown>;
+    }
+    return outcome;
   }
 
   async putResult(write: ResultWrite): Promise<ResultOutcome> {

@@ -59,14 +59,12 @@ export class AttemptRunner {
     settings: TopicSettings,
     controller: AbortController,
   ): Promise<void> {
-    // The context read overlaps the RUNNING transition: one round trip of latency, not two.
-    const contextRead = guard("read context", () => this.store.getContext(req.jobId));
-    contextRead.catch(() => undefined);
-    const job = await this.markRunning(req, msg);
-    if (!job) return;
+    // The RUNNING transition returns the context too: one store call, not two.
+    const running = await this.markRunning(req, msg);
+    if (!running) return;
+    const { job, context } = running;
     const attempt = job.attempts;
     const log = this.log.child({ jobId: job.jobId, attempt });
-    const context = await contextRead;
     const startedAt = Date.now();
     const outcome: AttemptOutcome =
       context === undefined
@@ -126,8 +124,11 @@ export class AttemptRunner {
       .catch((err: unknown) => this.log.warn({ err, jobId: event.jobId }, "could not publish job event"));
   }
 
-  /** RUNNING with attempts + 1; undefined when the job must be skipped (already acked). */
-  private async markRunning(req: JobRequest, msg: WorkMessage): Promise<JobRecord | undefined> {
+  /** RUNNING with attempts + 1, and the context; undefined when the job must be skipped (already acked). */
+  private async markRunning(
+    req: JobRequest,
+    msg: WorkMessage,
+  ): Promise<{ job: JobRecord; context: Record<string, unknown> | undefined } | undefined> {
     const outcome = await guard("mark running", () =>
       this.store.transition({
         jobId: req.jobId,
@@ -135,11 +136,12 @@ export class AttemptRunner {
         from: [JobState.Scheduled, JobState.Dispatched, JobState.Running],
         incrementAttempts: true,
         workerId: this.workerId,
+        withContext: true,
       }),
     );
     if (outcome.ok) {
       this.announce(outcome.event);
-      return outcome.job;
+      return { job: outcome.job, context: outcome.context };
     }
     if (outcome.code === "not_found") {
       this.log.warn({ jobId: req.jobId }, "job record not found (expired or never created): dropped");

@@ -101,6 +101,20 @@ describe("SubmitAndWatch", () => {
     expect(gateway.stats().watchers).toBe(0);
   });
 
+  it("with terminal_only sends just submitted and the terminal event with the result", async () => {
+    const client = grpcClient();
+    const stream = client.submitAndWatch({ topic: "job.echo", prompt: "ping", terminalOnly: true });
+    const events: JobEvent[] = [];
+    for await (const ev of stream) {
+      events.push(ev);
+      if (ev.kind === "submitted") void runJob(ev.jobId, { echo: "ping" });
+    }
+    expect(events.map((e) => (e.kind === "state" ? e.to : e.kind))).toEqual(["submitted", "SUCCEEDED"]);
+    expect(events[1]).toMatchObject({ workerId: "w-1", attempt: 1 });
+    expect(JSON.parse(events[1]?.resultJson ?? "")).toEqual({ echo: "ping" });
+    expect(gateway.stats().watchers).toBe(0);
+  });
+
   it("submitAndWait returns the job built from the events and the parsed result", async () => {
     const client = grpcClient();
     const states: string[] = [];

@@ -289,6 +289,70 @@ export function runStoreContract(name: string, factory: () => Promise<StoreUnder
         expect(done.event.workerId).toBe("w7");
       });
 
+      it("moves on with `then` in the same step: two events, indexes and timestamps of both", async () => {
+        const rec = await walkTo("PENDING");
+        const id = rec.jobId;
+        const out = await store.transition({
+          jobId: id,
+          to: "SCHEDULED",
+          from: ["PENDING"],
+          then: "DISPATCHED",
+        });
+        expect(out.ok).toBe(true);
+        if (!out.ok) return;
+        expect(out.from).toBe("PENDING");
+        expect(out.job.state).toBe("DISPATCHED");
+        expect(out.job.scheduledAt).toBeTypeOf("number");
+        expect(out.job.dispatchedAt).toBeTypeOf("number");
+        expect(out.events.map((e) => [e.from, e.to])).toEqual([
+          ["PENDING", "SCHEDULED"],
+          ["SCHEDULED", "DISPATCHED"],
+        ]);
+        expect(out.event).toEqual(out.events[1]);
+        expect((out.events[1]?.seq ?? 0) - (out.events[0]?.seq ?? 0)).toBe(1);
+        expect((await store.events(id)).slice(-2)).toEqual(out.events);
+        for (const [state, expected] of [
+          ["PENDING", 0],
+          ["SCHEDULED", 0],
+          ["DISPATCHED", 1],
+        ] as const) {
+          const page = await store.listJobs({ state });
+          expect(page.jobs.filter((j) => j.jobId === id)).toHaveLength(expected);
+        }
+        // The guard applies to the first move: a second chained schedule is refused.
+        const again = await store.transition({
+          jobId: id,
+          to: "SCHEDULED",
+          from: ["PENDING"],
+          then: "DISPATCHED",
+        });
+        expect(again).toMatchObject({ ok: false, code: "not_allowed", current: "DISPATCHED" });
+      });
+
+      it("refuses a `then` the table does not allow after `to` (INVALID_ARGUMENT), changing nothing", async () => {
+        const rec = await walkTo("PENDING");
+        await expect(
+          store.transition({ jobId: rec.jobId, to: "SCHEDULED", then: "SUCCEEDED" }),
+        ).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
+        await expect(
+          store.transition({ jobId: rec.jobId, to: "SCHEDULED", then: "FAILED" }),
+        ).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
+        expect((await store.getJob(rec.jobId))?.state).toBe("PENDING");
+      });
+
+      it("returns the context with `withContext`, and none without", async () => {
+        const rec = await walkTo("DISPATCHED");
+        const out = await store.transition({
+          jobId: rec.jobId,
+          to: "RUNNING",
+          incrementAttempts: true,
+          withContext: true,
+        });
+        expect(out.ok && out.context).toEqual({ prompt: "hello", n: 1, nested: { ok: true } });
+        const plain = await store.transition({ jobId: rec.jobId, to: "RUNNING", incrementAttempts: true });
+        expect(plain.ok && plain.context).toBeUndefined();
+      });
+
       it("lets exactly one of 1,000 concurrent identical transitions win", async () => {
         // SCHEDULED -> DISPATCHED is allowed once; DISPATCHED -> DISPATCHED is not.
         expect(canTransition("SCHEDULED", "DISPATCHED") && !canTransition("DISPATCHED", "DISPATCHED")).toBe(

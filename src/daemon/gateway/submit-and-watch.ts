@@ -53,7 +53,7 @@ export function submitAndWatch(
     principal,
     {
       write: (ev) => {
-        if (!(isJobState(ev.to) && isTerminal(ev.to))) return transport.write(ev);
+        if (!(isJobState(ev.to) && isTerminal(ev.to))) return req.terminalOnly ? true : transport.write(ev);
         tail = tail
           .then(() => deps.store.getResult(job.jobId))
           .then((result) => {

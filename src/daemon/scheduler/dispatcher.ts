@@ -49,14 +49,23 @@ export class Dispatcher {
    * The transition comes first so that concurrent dispatchers publish at most once.
    */
   async dispatch(jobId: string): Promise<boolean> {
-    const { bus, timeouts, senderId, logger } = this.deps;
     const outcome = await this.transitions.apply({
       jobId,
       to: JobState.Dispatched,
       from: [JobState.Scheduled],
     });
     if (!outcome.ok) return false;
-    const current = outcome.job;
+    await this.publish(outcome.job);
+    return true;
+  }
+
+  /**
+   * Publishes a job that is already DISPATCHED on its topic. When the publish fails the job
+   * goes back to SCHEDULED, so the next pass (heartbeat, reconciler, redelivered submit)
+   * publishes again; the same msgId makes that a no-op if this publish did reach the server.
+   */
+  async publish(current: JobRecord): Promise<void> {
+    const { bus, timeouts, senderId, logger } = this.deps;
     const attempt = current.attempts + 1;
     const timeoutMs = timeoutFor(timeouts, current.topic).timeoutSeconds * 1000;
     try {
@@ -64,8 +73,6 @@ export class Dispatcher {
         msgId: dispatchMsgId(current.jobId, attempt),
       });
     } catch (err) {
-      // Put it back so the next pass (heartbeat, reconciler, redelivered submit) publishes again;
-      // the same msgId makes that a no-op if this publish did reach the server.
       await this.transitions
         .apply({
           jobId: current.jobId,
@@ -88,7 +95,6 @@ export class Dispatcher {
       );
     }
     logger.debug({ jobId: current.jobId, topic: current.topic, attempt }, "job dispatched");
-    return true;
   }
 
   /** Dispatches the pool's SCHEDULED jobs, oldest first (a worker of the pool just appeared). */

@@ -135,14 +135,18 @@ export class SubmitHandler {
     if (this.dispatcher.poolOf(topic) === undefined) {
       return this.finish(job, JobState.Failed, noPoolReason(topic));
     }
+    // With a live worker the job is scheduled and dispatched in one store call; otherwise it
+    // waits in SCHEDULED for the pool's first heartbeat.
+    const live = this.dispatcher.hasLiveWorker(topic);
     const scheduled = await this.transitions.apply({
       jobId,
       to: JobState.Scheduled,
       from: [JobState.Pending],
+      ...(live ? { then: JobState.Dispatched } : {}),
     });
     if (!scheduled.ok) return notPending(scheduled);
     this.metrics.received.inc({ topic });
-    await this.dispatcher.dispatchIfLive(scheduled.job);
+    if (live) await this.dispatcher.publish(scheduled.job);
     return settled(ACK);
   }
 

@@ -43,7 +43,7 @@ export class Transitions {
         { jobId: req.jobId, from: outcome.from, to: outcome.job.state, reason: req.reason },
         "job transition",
       );
-      await publishJobEvent(this.bus, outcome.event, this.logger);
+      for (const event of outcome.events) await publishJobEvent(this.bus, event, this.logger);
     }
     return outcome;
   }

@@ -65,6 +65,11 @@ export interface SubmitJobRequest {
   /** Client-chosen id for idempotent submits; empty = the gateway picks one. */
   jobId: string;
   traceId: string;
+  /**
+   * SubmitAndWatch only: stream just the "submitted" event and the terminal one (with the
+   * result), for callers that only want the outcome; fewer messages per job.
+   */
+  terminalOnly: boolean;
 }
 
 export interface SubmitJobRequest_EnvVarsEntry {
@@ -528,6 +533,7 @@ function createBaseSubmitJobRequest(): SubmitJobRequest {
     envVars: {},
     jobId: "",
     traceId: "",
+    terminalOnly: false,
   };
 }
 
@@ -568,6 +574,9 @@ export const SubmitJobRequest: MessageFns<SubmitJobRequest> = {
     }
     if (message.traceId !== "") {
       writer.uint32(218).string(message.traceId);
+    }
+    if (message.terminalOnly !== false) {
+      writer.uint32(224).bool(message.terminalOnly);
     }
     return writer;
   },
@@ -684,6 +693,14 @@ export const SubmitJobRequest: MessageFns<SubmitJobRequest> = {
             message.traceId = reader.string();
             continue;
           }
+          case 28: {
+            if (tag !== 224) {
+              break;
+            }
+
+            message.terminalOnly = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -721,6 +738,7 @@ export const SubmitJobRequest: MessageFns<SubmitJobRequest> = {
     );
     message.jobId = object.jobId ?? "";
     message.traceId = object.traceId ?? "";
+    message.terminalOnly = object.terminalOnly ?? false;
     return message;
   },
 };
