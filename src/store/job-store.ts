@@ -85,7 +85,7 @@ export interface TransitionRequest {
    * A second move right after `to`, in the same atomic step (e.g. SCHEDULED then DISPATCHED):
    * it gets its own event. Must be allowed from `to` and need no reason.
    */
-  then?: JobState;
+  andThen?: JobState;
   /** Also return the job's context (ctx:<id>), saving the worker a read. */
   withContext?: boolean;
 }
@@ -98,7 +98,7 @@ export type TransitionOutcome =
       from: JobState;
       /** The last move's event. */
       event: JobEventRecord;
-      /** Every move's event, in order (two with `then`). */
+      /** Every move's event, in order (two with `andThen`). */
       events: JobEventRecord[];
       /** With `withContext`: the context, undefined when ctx:<id> is missing. */
       context?: Record<string, unknown>;

@@ -180,7 +180,7 @@ export class RedisJobStore implements JobStore {
   }
 
   async transition(req: TransitionRequest): Promise<TransitionOutcome> {
-    const { jobId, to, then } = req;
+    const { jobId, to, andThen: then } = req;
     if (!isJobState(to)) throw invalid(`unknown job state "${String(to)}"`);
     if (REASON_REQUIRED.has(to) && !req.reason) {
       throw invalid(`moving job ${jobId} to ${to} needs a reason`);

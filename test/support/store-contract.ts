@@ -289,14 +289,14 @@ export function runStoreContract(name: string, factory: () => Promise<StoreUnder
         expect(done.event.workerId).toBe("w7");
       });
 
-      it("moves on with `then` in the same step: two events, indexes and timestamps of both", async () => {
+      it("moves on with `andThen` in the same step: two events, indexes and timestamps of both", async () => {
         const rec = await walkTo("PENDING");
         const id = rec.jobId;
         const out = await store.transition({
           jobId: id,
           to: "SCHEDULED",
           from: ["PENDING"],
-          then: "DISPATCHED",
+          andThen: "DISPATCHED",
         });
         expect(out.ok).toBe(true);
         if (!out.ok) return;
@@ -324,18 +324,18 @@ export function runStoreContract(name: string, factory: () => Promise<StoreUnder
           jobId: id,
           to: "SCHEDULED",
           from: ["PENDING"],
-          then: "DISPATCHED",
+          andThen: "DISPATCHED",
         });
         expect(again).toMatchObject({ ok: false, code: "not_allowed", current: "DISPATCHED" });
       });
 
-      it("refuses a `then` the table does not allow after `to` (INVALID_ARGUMENT), changing nothing", async () => {
+      it("refuses an `andThen` the table does not allow after `to` (INVALID_ARGUMENT), changing nothing", async () => {
         const rec = await walkTo("PENDING");
         await expect(
-          store.transition({ jobId: rec.jobId, to: "SCHEDULED", then: "SUCCEEDED" }),
+          store.transition({ jobId: rec.jobId, to: "SCHEDULED", andThen: "SUCCEEDED" }),
         ).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
         await expect(
-          store.transition({ jobId: rec.jobId, to: "SCHEDULED", then: "FAILED" }),
+          store.transition({ jobId: rec.jobId, to: "SCHEDULED", andThen: "FAILED" }),
         ).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
         expect((await store.getJob(rec.jobId))?.state).toBe("PENDING");
       });

@@ -142,7 +142,7 @@ export class SubmitHandler {
       jobId,
       to: JobState.Scheduled,
       from: [JobState.Pending],
-      ...(live ? { then: JobState.Dispatched } : {}),
+      ...(live ? { andThen: JobState.Dispatched } : {}),
     });
     if (!scheduled.ok) return notPending(scheduled);
     this.metrics.received.inc({ topic });
