@@ -3,6 +3,8 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { createGatewayClient, type GatewayClient } from "../src/client/gateway-client.js";
 import { submitAndWait } from "../src/client/submit-and-wait.js";
+import { loadEnv } from "../src/config/env.js";
+import { daemonNodeArgs } from "../src/daemon/supervisor/daemon-process.js";
 import { RUN_JS, stackEnv } from "../test/support/cli.js";
 import { figures, runClosedLoop, type WorkloadFigures } from "./stats.js";
 
@@ -31,9 +33,20 @@ export async function startCortexDaemon(
   concurrency: number,
   profileDir?: string,
 ): Promise<CortexDaemon> {
-  const env = await stackEnv({ natsUrl, redisUrl, extra: { CORTEX_LOG_LEVEL: "warn" } });
+  const env = await stackEnv({
+    natsUrl,
+    redisUrl,
+    extra: {
+      CORTEX_LOG_LEVEL: "warn",
+      ...(process.env.NODE_OPTIONS ? { NODE_OPTIONS: process.env.NODE_OPTIONS } : {}),
+    },
+  });
   // A V8 CPU profile of the daemon, written when it exits (open it in Chrome DevTools or speedscope).
-  const nodeArgs = profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [];
+  // The same node options `cortex up` gives the daemon, plus the profiler when asked.
+  const nodeArgs = [
+    ...daemonNodeArgs(loadEnv(env).CORTEX_DAEMON_HEAP_MB, env),
+    ...(profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []),
+  ];
   const child: ChildProcess = spawn(
     process.execPath,
     [...nodeArgs, RUN_JS, "daemon", "--concurrency", String(concurrency)],

@@ -83,9 +83,12 @@ try {
   }
   const cortexRounds: Awaited<ReturnType<typeof measured>>[] = [];
   const bullRounds: Awaited<ReturnType<typeof measured>>[] = [];
+  /** The daemon's resident size after each round: it must not grow from round to round. */
+  const rssByRound: number[] = [];
   for (let r = 1; r <= rounds; r++) {
     progress(`round ${r}/${rounds}: cortex N=${N} W=${W}`);
     cortexRounds.push(await measured(cortexPids, N, () => runCortexWorkload(daemon, N, W, payload)));
+    rssByRound.push(daemon.rssMb());
     if (values.vs) {
       progress(`round ${r}/${rounds}: bullmq N=${N} W=${W}`);
       bullRounds.push(await measured(bullmqPids, N, () => runBullmqWorkload(redis.url, N, W, payload, r)));
@@ -96,6 +99,7 @@ try {
     cpu_ms_per_job: cpuOf(cortexRounds),
     daemon_peak_rss_mb: daemon.peakRssMb(),
     daemon_rss_mb: daemon.rssMb(),
+    daemon_rss_mb_by_round: rssByRound,
   };
   const out: Record<string, unknown> = { N, W, payload_bytes: payload.length, rounds, cortex };
   if (values.vs) {

@@ -85,6 +85,7 @@ export default class Up extends BaseCommand {
       runScript: join(this.config.root, "bin", "run.js"),
       home,
       env: { ...process.env, CORTEX_HOME: home.root },
+      heapMb: env.CORTEX_DAEMON_HEAP_MB,
     });
     stack.daemonPid = pid;
     stack.startedAt = Date.now();

@@ -110,6 +110,9 @@ const envSchema = z.object({
   CORTEX_RETENTION_SECONDS: count(604800),
   CORTEX_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   CORTEX_MAX_CONTEXT_BYTES: count(1048576),
+  // V8 old-space cap of the daemon `cortex up` starts (MB): an explicit cap also makes V8 grow
+  // the heap conservatively, which keeps the resident size near the live set.
+  CORTEX_DAEMON_HEAP_MB: count(512),
   CORTEX_GATEWAY_ADDR: hostPort().optional(),
   /** Workflows ask the planner for a plan (default on); off = always the default plan. */
   USE_PLANNER: flag().optional(),

@@ -2,6 +2,7 @@
  * The user's path through the built CLI: up (which starts its own nats-server and
  * redis-server here) → ps → submit --wait → the result in Redis → smoke → down → ps exits 3.
  */
+import { readFileSync } from "node:fs";
 import { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
 import { type CliResult, runCli, stackEnv } from "../support/cli.js";
@@ -40,6 +41,9 @@ describe("stack lifecycle through the CLI", () => {
       "workers",
     ]);
     expect(upJson.components.every((c) => c.state === "running")).toBe(true);
+    // The daemon runs with a V8 heap cap, which keeps its resident size near its live set.
+    const cmdline = readFileSync(`/proc/${(up.json as { pid: number }).pid}/cmdline`, "utf8").split("\0");
+    expect(cmdline).toContain("--max-old-space-size=512");
 
     const again = await runCli(["up", "--json"], env);
     expectOk(again);

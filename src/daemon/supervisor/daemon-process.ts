@@ -3,15 +3,35 @@ import { openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import type { CortexHome } from "./home.js";
 import { isAlive, readPid } from "./stack-file.js";
 
+/** Young-generation semi-space of the daemon (MB): V8's default (16) triples into 48 MB of RSS. */
+const DAEMON_SEMI_SPACE_MB = 8;
+
+/**
+ * Node options for a daemon process: a V8 old-space cap (`heapMb`) and a smaller young
+ * generation, each unless NODE_OPTIONS already sets it. Without a cap V8 sizes the heap from
+ * the machine's memory and lets a busy daemon's garbage pile up to ~2x its live set.
+ */
+export function daemonNodeArgs(heapMb: number, env: NodeJS.ProcessEnv = process.env): string[] {
+  const options = env.NODE_OPTIONS ?? "";
+  return [
+    ["--max-old-space-size", heapMb],
+    ["--max-semi-space-size", DAEMON_SEMI_SPACE_MB],
+  ]
+    .filter(([flag]) => !options.includes(String(flag)))
+    .map(([flag, mb]) => `${flag}=${mb}`);
+}
+
 /** Starts `cortex daemon` detached, its output appended to the daemon log. */
 export function spawnDaemon(opts: {
   runScript: string;
   home: CortexHome;
   env: NodeJS.ProcessEnv;
+  heapMb: number;
   args?: string[];
 }): number {
   const out = openSync(opts.home.daemonLog, "a");
-  const child = spawn(process.execPath, [opts.runScript, "daemon", ...(opts.args ?? [])], {
+  const nodeArgs = daemonNodeArgs(opts.heapMb, opts.env);
+  const child = spawn(process.execPath, [...nodeArgs, opts.runScript, "daemon", ...(opts.args ?? [])], {
     detached: true,
     stdio: ["ignore", out, out],
     env: opts.env,
