@@ -88,15 +88,18 @@ export async function runCortexWorkload(
   payload: string,
 ): Promise<WorkloadFigures> {
   const contextJson = JSON.stringify({ payload });
+  // One shared SubmitAndWatchMany stream, as a busy service would submit; like BullMQ's
+  // waitUntilFinished, each job waits for its outcome only.
+  const many = daemon.client.submitMany();
   const { latencies, wallMs } = await runClosedLoop(n, w, async () => {
     const done = await submitAndWait(
       daemon.client,
-      // Like BullMQ's waitUntilFinished, the bench waits for the outcome only.
       { topic: "job.echo", contextJson, terminalOnly: true },
-      { timeoutMs: 60_000 },
+      { timeoutMs: 60_000, many },
     );
     if (done.job.state !== "SUCCEEDED")
       throw new Error(`job ${done.job.jobId} ended ${done.job.state}: ${done.job.reason}`);
   });
+  many.close();
   return figures(latencies, wallMs);
 }

@@ -29,8 +29,10 @@ import {
 } from "../gen/cortex/v1/api.js";
 import { API_KEY_METADATA } from "./error-trailers.js";
 import { isServiceError, toCortexError } from "./grpc-error.js";
+import { createSubmitMany, type SubmitMany } from "./submit-many.js";
 
 export { type SubmitAndWaitOptions, submitAndWait } from "./submit-and-wait.js";
+export type { SubmitMany } from "./submit-many.js";
 export { type WaitForJobOptions, type WaitForJobResult, waitForJob } from "./wait-for-job.js";
 
 export const GATEWAY_ADDR_ENV = "CORTEX_GATEWAY_ADDR";
@@ -81,6 +83,11 @@ export interface GatewayClient {
   watchEvents(req?: WatchEventsInput, opts?: WatchOptions): EventStream;
   /** Submit and follow in one call (see submitAndWait); UNIMPLEMENTED on older gateways. */
   submitAndWatch(req: SubmitJobInput, opts?: WatchOptions): EventStream;
+  /**
+   * SubmitAndWatch for many jobs over one shared stream (SubmitAndWatchMany), for clients
+   * that submit at a high rate; pass it to submitAndWait as `many`.
+   */
+  submitMany(): SubmitMany;
   close(): void;
 }
 
@@ -125,6 +132,7 @@ export function createGatewayClient(opts: GatewayClientOptions = {}): GatewayCli
       eventStream(raw.watchEvents(WatchEventsRequest.fromPartial(req), metadata()), address, w.signal),
     submitAndWatch: (req, w = {}) =>
       eventStream(raw.submitAndWatch(SubmitJobRequest.fromPartial(req), metadata()), address, w.signal),
+    submitMany: () => createSubmitMany(() => raw.submitAndWatchMany(metadata()), address),
     close: () => raw.close(),
   };
 }

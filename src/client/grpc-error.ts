@@ -4,12 +4,10 @@
  * from the gRPC status alone.
  */
 import { type ServiceError, status } from "@grpc/grpc-js";
-import { CortexError, ErrorCode } from "../core/errors.js";
+import { CortexError, ErrorCode, isErrorCode } from "../core/errors.js";
 import { ERROR_CODE_TRAILER, ERROR_HINT_TRAILER } from "./error-trailers.js";
 
 export const UNREACHABLE_HINT = "Start the stack with `cortex up` or set CORTEX_GATEWAY_ADDR";
-
-const KNOWN_CODES: ReadonlySet<string> = new Set(Object.values(ErrorCode));
 
 function trailer(err: ServiceError, key: string): string | undefined {
   const value = err.metadata?.get(key)[0];
@@ -24,9 +22,9 @@ export function isServiceError(err: unknown): err is ServiceError {
 export function fromServiceError(err: ServiceError, address: string): CortexError {
   const details = err.details || err.message;
   const code = trailer(err, ERROR_CODE_TRAILER);
-  if (code !== undefined && KNOWN_CODES.has(code)) {
+  if (code !== undefined && isErrorCode(code)) {
     const hint = trailer(err, ERROR_HINT_TRAILER);
-    return new CortexError(code as ErrorCode, details, { ...(hint ? { hint } : {}), cause: err });
+    return new CortexError(code, details, { ...(hint ? { hint } : {}), cause: err });
   }
   switch (err.code) {
     case status.INVALID_ARGUMENT:

@@ -8,11 +8,14 @@ import { isJobState, isTerminal, JobState } from "../core/states.js";
 import { type JobEvent, JobInfo, type SubmitJobResponse } from "../gen/cortex/v1/api.js";
 import type { GatewayClient, SubmitJobInput } from "./gateway-client.js";
 import { isUnimplemented } from "./grpc-error.js";
+import type { SubmitMany } from "./submit-many.js";
 import { type WaitForJobOptions, type WaitForJobResult, waitForJob } from "./wait-for-job.js";
 
 export interface SubmitAndWaitOptions extends WaitForJobOptions {
   /** Called once the job is accepted, before any of its states. */
   onSubmitted?: (sub: SubmitJobResponse) => void;
+  /** Submit on this shared stream (client.submitMany()) instead of a call of its own. */
+  many?: SubmitMany;
 }
 
 export const SUBMITTED_KIND = "submitted";
@@ -32,7 +35,8 @@ export async function submitAndWait(
     return { ...opts, ...(left === undefined ? {} : { timeoutMs: left }) };
   };
 
-  const stream = client.submitAndWatch(req, opts.signal ? { signal: opts.signal } : {});
+  const watchOpts = opts.signal ? { signal: opts.signal } : {};
+  const stream = opts.many ? opts.many.submit(req, watchOpts) : client.submitAndWatch(req, watchOpts);
   let submitted: JobEvent | undefined;
   let lastState: string | undefined;
   let timedOut = false;

@@ -13,7 +13,12 @@ import { ErrorCode } from "../../src/core/errors.js";
 import { JobState } from "../../src/core/states.js";
 import { Subjects } from "../../src/core/subjects.js";
 import { GatewayServer } from "../../src/daemon/gateway/gateway-server.js";
-import { CortexApiService, type JobEvent } from "../../src/gen/cortex/v1/api.js";
+import {
+  CortexApiClient,
+  CortexApiService,
+  type JobEvent,
+  SubmitJobRequest,
+} from "../../src/gen/cortex/v1/api.js";
 import { createRedisStore, type RedisJobStore } from "../../src/store/redis-store.js";
 import { type NatsHandle, startNats } from "../support/nats-server.js";
 import { type RedisHandle, startRedis, uniquePrefix } from "../support/redis-server.js";
@@ -225,5 +230,86 @@ describe("SubmitAndWatch", () => {
     } finally {
       old.forceShutdown();
     }
+  });
+});
+
+describe("SubmitAndWatchMany", () => {
+  it("follows many jobs over one stream, each as SubmitAndWatch would, and ends after the client's half-close", async () => {
+    const client = grpcClient();
+    const raw = new CortexApiClient(`127.0.0.1:${gateway.ports().grpc}`, grpc.credentials.createInsecure());
+    try {
+      const md = new grpc.Metadata();
+      md.set("x-api-key", ADMIN);
+      const call = raw.submitAndWatchMany(md);
+      const events: JobEvent[] = [];
+      const ended = new Promise<void>((resolve, reject) => {
+        call.on("data", (ev: JobEvent) => {
+          events.push(ev);
+          if (ev.kind === "submitted") void runJob(ev.jobId, { n: ev.jobId });
+        });
+        call.on("end", resolve);
+        call.on("error", reject);
+      });
+      const ids = ["many-1", "many-2", "many-3"];
+      for (const jobId of ids) call.write(SubmitJobRequest.fromPartial({ topic: "job.echo", jobId }));
+      call.write(SubmitJobRequest.fromPartial({ topic: "job.echo", jobId: "many-3" }));
+      call.write(SubmitJobRequest.fromPartial({ topic: "Bad Topic!", jobId: "many-bad" }));
+      call.write(SubmitJobRequest.fromPartial({ topic: "job.echo" }));
+      call.end();
+      await ended;
+      for (const id of ids) {
+        const mine = events.filter((e) => e.jobId === id && e.kind !== "rejected");
+        expect(mine.map((e) => (e.kind === "state" ? e.to : e.kind))).toEqual([
+          "submitted",
+          "SCHEDULED",
+          "RUNNING",
+          "progress",
+          "SUCCEEDED",
+        ]);
+        expect(JSON.parse(mine.at(-1)?.resultJson ?? "")).toEqual({ n: id });
+      }
+      const rejected = events.filter((e) => e.kind === "rejected");
+      expect(rejected.map((e) => [e.jobId, e.errorCode])).toEqual([
+        ["many-3", "INVALID_ARGUMENT"],
+        ["many-bad", "INVALID_ARGUMENT"],
+        ["", "INVALID_ARGUMENT"],
+      ]);
+      expect(rejected[0]?.reason).toMatch(/already being followed/);
+      expect(rejected[1]?.reason).toMatch(/^topic:/);
+      expect(rejected[2]?.reason).toMatch(/^job_id: is required/);
+      expect(rejected[2]?.hint).not.toBe("");
+      expect(await store.getJob("many-bad")).toBeUndefined();
+      expect(gateway.stats().watchers).toBe(0);
+    } finally {
+      raw.close();
+    }
+    client.close();
+  });
+
+  it("submitAndWait with `many` shares one stream, runs jobs concurrently and throws rejections as typed errors", async () => {
+    const client = grpcClient();
+    const many = client.submitMany();
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        submitAndWait(
+          client,
+          { topic: "job.echo", contextJson: JSON.stringify({ i }), terminalOnly: true },
+          { timeoutMs: 10_000, many, onSubmitted: (sub) => void runJob(sub.jobId, { i }) },
+        ),
+      ),
+    );
+    expect(results.map((r) => r.result)).toEqual(Array.from({ length: 20 }, (_, i) => ({ i })));
+    expect(results.every((r) => r.job.state === "SUCCEEDED" && r.job.workerId === "w-1")).toBe(true);
+    expect(new Set(results.map((r) => r.job.jobId)).size).toBe(20);
+
+    const bad = await rejection(submitAndWait(client, { topic: "" }, { timeoutMs: 5_000, many }));
+    expect(bad.code).toBe(ErrorCode.InvalidArgument);
+    expect(bad.message).toMatch(/^topic: must not be empty/);
+    many.close();
+
+    const denied = await rejection(
+      submitAndWait(grpcClient(""), { topic: "job.echo" }, { many: grpcClient("").submitMany() }),
+    );
+    expect(denied.code).toBe(ErrorCode.Unauthenticated);
   });
 });

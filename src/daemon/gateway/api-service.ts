@@ -3,7 +3,13 @@
  * functions (shared with the HTTP API), with authentication, metrics and error mapping
  * done once for every method.
  */
-import { type handleServerStreamingCall, type handleUnaryCall, Metadata, status } from "@grpc/grpc-js";
+import {
+  type handleBidiStreamingCall,
+  type handleServerStreamingCall,
+  type handleUnaryCall,
+  Metadata,
+  status,
+} from "@grpc/grpc-js";
 import type { Logger } from "pino";
 import { API_KEY_METADATA } from "../../client/error-trailers.js";
 import { CortexError } from "../../core/errors.js";
@@ -23,6 +29,7 @@ import { grpcStatusFor, toServiceError } from "./grpc-errors.js";
 import { probeDeps } from "./http/probes.js";
 import { cancelJob, getJob, getJobStatus, listJobs, type QueryDeps } from "./job-queries.js";
 import { submitAndWatch } from "./submit-and-watch.js";
+import { SubmitAndWatchMany } from "./submit-and-watch-many.js";
 import { type SubmitLimits, submitJob } from "./submit-job.js";
 import { scopeWatch, startWatch, type WatchSession, type WatchTransport } from "./watch-session.js";
 import { listWorkers } from "./worker-queries.js";
@@ -163,6 +170,39 @@ function submitAndWatchCall(ctx: ApiContext): handleServerStreamingCall<SubmitJo
     );
 }
 
+function submitAndWatchManyCall(ctx: ApiContext): handleBidiStreamingCall<SubmitJobRequest, JobEvent> {
+  const method = "SubmitAndWatchMany";
+  return (call) => {
+    let principal: Principal;
+    try {
+      principal = authenticate(ctx, call);
+    } catch (err) {
+      ctx.metrics?.observeGrpc(method, codeOf(err));
+      logFailure(ctx.logger, method, err);
+      call.emit("error", toServiceError(err));
+      return;
+    }
+    ctx.metrics?.observeGrpc(method, status.OK);
+    call.sendMetadata(new Metadata());
+    const many = new SubmitAndWatchMany(watchDeps(ctx), principal, {
+      write: (ev) => call.write(ev),
+      onDrain: (listener) => call.on("drain", listener),
+      end: () => call.end(),
+    });
+    const cleanup = () => {
+      many.close();
+      ctx.streams.delete(call);
+    };
+    ctx.streams.add(call);
+    call.on("data", (req: SubmitJobRequest) => many.submit(req));
+    call.on("end", () => many.endOfInput());
+    call.on("cancelled", cleanup);
+    call.on("finish", cleanup);
+    call.on("close", cleanup);
+    call.on("error", cleanup);
+  };
+}
+
 export function createApiService(ctx: ApiContext): CortexApiServer {
   return {
     submitJob: unary(ctx, "SubmitJob", (req, who) => submitJob(ctx, req, who)),
@@ -174,5 +214,6 @@ export function createApiService(ctx: ApiContext): CortexApiServer {
     getStatus: unary(ctx, "GetStatus", () => getStatus(ctx)),
     watchEvents: watchEvents(ctx),
     submitAndWatch: submitAndWatchCall(ctx),
+    submitAndWatchMany: submitAndWatchManyCall(ctx),
   };
 }

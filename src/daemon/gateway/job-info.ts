@@ -46,6 +46,8 @@ export function toJobEvent(ev: JobEventRecord): JobEvent {
     dropped: 0,
     attempt: ev.attempt ?? 0,
     resultJson: "",
+    errorCode: "",
+    hint: "",
   };
 }
 

@@ -107,5 +107,7 @@ function submittedEvent(
     dropped: 0,
     attempt: 0,
     resultJson: "",
+    errorCode: "",
+    hint: "",
   };
 }

@@ -198,6 +198,8 @@ function localDrop(count: number, now: number): JobEvent {
     dropped: count,
     attempt: 0,
     resultJson: "",
+    errorCode: "",
+    hint: "",
   };
 }
 

@@ -32,6 +32,7 @@ describe("loadEnv", () => {
       CORTEX_RETENTION_SECONDS: 604800,
       CORTEX_LOG_LEVEL: "info",
       CORTEX_MAX_CONTEXT_BYTES: 1048576,
+      CORTEX_DAEMON_HEAP_MB: 512,
       CORTEX_GATEWAY_ADDR: "127.0.0.1:8080",
     });
   });

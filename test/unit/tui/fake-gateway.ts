@@ -41,6 +41,8 @@ export function event(p: Partial<JobEvent> = {}): JobEvent {
     dropped: 0,
     attempt: 0,
     resultJson: "",
+    errorCode: "",
+    hint: "",
     ...p,
   };
 }
@@ -233,6 +235,10 @@ export class FakeGateway implements GatewayClient {
   }
 
   submitAndWatch(): never {
+    throw new Error("not used by the TUI");
+  }
+
+  submitMany(): never {
     throw new Error("not used by the TUI");
   }
 

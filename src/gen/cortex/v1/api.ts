@@ -10,9 +10,11 @@ import {
   type CallOptions,
   type ChannelCredentials,
   Client,
+  type ClientDuplexStream,
   type ClientOptions,
   type ClientReadableStream,
   type ClientUnaryCall,
+  type handleBidiStreamingCall,
   type handleServerStreamingCall,
   type handleUnaryCall,
   makeGenericClientConstructor,
@@ -196,7 +198,10 @@ export interface WatchEventsRequest {
 export interface JobEvent {
   seq: number;
   atMs: number;
-  /** "state", "progress", "worker_join", "worker_leave", "late_result", "dropped", "submitted" */
+  /**
+   * "state", "progress", "worker_join", "worker_leave", "late_result", "dropped", "submitted",
+   * "rejected"
+   */
   kind: string;
   jobId: string;
   traceId: string;
@@ -211,6 +216,9 @@ export interface JobEvent {
   attempt: number;
   /** SubmitAndWatch only: JSON text of the result document on the terminal event ("" = none). */
   resultJson: string;
+  /** Kind "rejected" only: the error's stable code (e.g. INVALID_ARGUMENT) and what to do. */
+  errorCode: string;
+  hint: string;
 }
 
 function createBaseGetStatusRequest(): GetStatusRequest {
@@ -2253,6 +2261,8 @@ function createBaseJobEvent(): JobEvent {
     dropped: 0,
     attempt: 0,
     resultJson: "",
+    errorCode: "",
+    hint: "",
   };
 }
 
@@ -2302,6 +2312,12 @@ export const JobEvent: MessageFns<JobEvent> = {
     }
     if (message.resultJson !== "") {
       writer.uint32(162).string(message.resultJson);
+    }
+    if (message.errorCode !== "") {
+      writer.uint32(170).string(message.errorCode);
+    }
+    if (message.hint !== "") {
+      writer.uint32(178).string(message.hint);
     }
     return writer;
   },
@@ -2439,6 +2455,22 @@ export const JobEvent: MessageFns<JobEvent> = {
             message.resultJson = reader.string();
             continue;
           }
+          case 21: {
+            if (tag !== 170) {
+              break;
+            }
+
+            message.errorCode = reader.string();
+            continue;
+          }
+          case 22: {
+            if (tag !== 178) {
+              break;
+            }
+
+            message.hint = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2471,6 +2503,8 @@ export const JobEvent: MessageFns<JobEvent> = {
     message.dropped = object.dropped ?? 0;
     message.attempt = object.attempt ?? 0;
     message.resultJson = object.resultJson ?? "";
+    message.errorCode = object.errorCode ?? "";
+    message.hint = object.hint ?? "";
     return message;
   },
 };
@@ -2556,6 +2590,22 @@ export const CortexApiService = {
     responseSerialize: (value: JobEvent): Buffer => Buffer.from(JobEvent.encode(value).finish()),
     responseDeserialize: (value: Buffer): JobEvent => JobEvent.decode(value),
   },
+  /**
+   * SubmitAndWatch for many jobs over one stream: each request names its job (job_id is
+   * required), and the gateway sends each job's events as SubmitAndWatch would, interleaved.
+   * A request the gateway refuses gets one event of kind "rejected" (job_id, reason = the
+   * message, error_code, hint) and the stream goes on. The gateway ends the stream once the
+   * client has half-closed and every job it submitted has ended.
+   */
+  submitAndWatchMany: {
+    path: "/cortex.v1.CortexApi/SubmitAndWatchMany" as const,
+    requestStream: true as const,
+    responseStream: true as const,
+    requestSerialize: (value: SubmitJobRequest): Buffer => Buffer.from(SubmitJobRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SubmitJobRequest => SubmitJobRequest.decode(value),
+    responseSerialize: (value: JobEvent): Buffer => Buffer.from(JobEvent.encode(value).finish()),
+    responseDeserialize: (value: Buffer): JobEvent => JobEvent.decode(value),
+  },
   /** Components of the daemon process serving this gateway. */
   getStatus: {
     path: "/cortex.v1.CortexApi/GetStatus" as const,
@@ -2582,6 +2632,14 @@ export interface CortexApiServer extends UntypedServiceImplementation {
    * result_json, and the stream ends after it.
    */
   submitAndWatch: handleServerStreamingCall<SubmitJobRequest, JobEvent>;
+  /**
+   * SubmitAndWatch for many jobs over one stream: each request names its job (job_id is
+   * required), and the gateway sends each job's events as SubmitAndWatch would, interleaved.
+   * A request the gateway refuses gets one event of kind "rejected" (job_id, reason = the
+   * message, error_code, hint) and the stream goes on. The gateway ends the stream once the
+   * client has half-closed and every job it submitted has ended.
+   */
+  submitAndWatchMany: handleBidiStreamingCall<SubmitJobRequest, JobEvent>;
   /** Components of the daemon process serving this gateway. */
   getStatus: handleUnaryCall<GetStatusRequest, GetStatusResponse>;
 }
@@ -2694,6 +2752,19 @@ export interface CortexApiClient extends Client {
     metadata?: Metadata,
     options?: Partial<CallOptions>,
   ): ClientReadableStream<JobEvent>;
+  /**
+   * SubmitAndWatch for many jobs over one stream: each request names its job (job_id is
+   * required), and the gateway sends each job's events as SubmitAndWatch would, interleaved.
+   * A request the gateway refuses gets one event of kind "rejected" (job_id, reason = the
+   * message, error_code, hint) and the stream goes on. The gateway ends the stream once the
+   * client has half-closed and every job it submitted has ended.
+   */
+  submitAndWatchMany(): ClientDuplexStream<SubmitJobRequest, JobEvent>;
+  submitAndWatchMany(options: Partial<CallOptions>): ClientDuplexStream<SubmitJobRequest, JobEvent>;
+  submitAndWatchMany(
+    metadata: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientDuplexStream<SubmitJobRequest, JobEvent>;
   /** Components of the daemon process serving this gateway. */
   getStatus(
     request: GetStatusRequest,

@@ -1,0 +1,124 @@
+/**
+ * SubmitAndWatchMany: SubmitAndWatch for many jobs over one stream. A busy client (a
+ * service, the benchmark) pays for one call instead of one per job; each job runs exactly as
+ * a SubmitAndWatch would, and its events go out on the shared stream, interleaved.
+ */
+import type { Logger } from "pino";
+import { CortexError, ErrorCode } from "../../core/errors.js";
+import type { JobEvent, SubmitJobRequest } from "../../gen/cortex/v1/api.js";
+import type { Principal } from "./auth.js";
+import { invalidArgument } from "./grpc-errors.js";
+import { toJobEvent } from "./job-info.js";
+import { type SubmitAndWatchDeps, submitAndWatch } from "./submit-and-watch.js";
+import type { WatchSession } from "./watch-session.js";
+
+export const REJECTED_KIND = "rejected";
+
+/** The shared stream, whatever carries it. */
+export interface ManySink {
+  /** false = the client is behind; wait for a drain before writing more. */
+  write(ev: JobEvent): boolean;
+  /** Called at every drain of the stream. */
+  onDrain(listener: () => void): void;
+  /** Every job has ended and the client sent its last request. */
+  end(): void;
+}
+
+export interface ManyDeps extends SubmitAndWatchDeps {
+  logger: Logger;
+}
+
+export class SubmitAndWatchMany {
+  private readonly sessions = new Map<string, WatchSession>();
+  private readonly drainListeners: (() => void)[] = [];
+  private inputDone = false;
+  private closed = false;
+
+  constructor(
+    private readonly deps: ManyDeps,
+    private readonly principal: Principal,
+    private readonly sink: ManySink,
+  ) {
+    sink.onDrain(() => {
+      // Watchers paused on a full stream all resume at its drain.
+      for (const listener of this.drainListeners.splice(0)) listener();
+    });
+  }
+
+  /** Number of jobs being followed. */
+  active(): number {
+    return this.sessions.size;
+  }
+
+  submit(req: SubmitJobRequest): void {
+    if (this.closed) return;
+    const jobId = req.jobId;
+    if (jobId === "") {
+      this.reject("", invalidArgument("job_id", "is required on SubmitAndWatchMany", JOB_ID_HINT));
+      return;
+    }
+    if (this.sessions.has(jobId)) {
+      this.reject(jobId, invalidArgument("job_id", `${jobId} is already being followed on this stream`));
+      return;
+    }
+    const done = () => {
+      this.sessions.delete(jobId);
+      this.endIfDone();
+    };
+    try {
+      const session = submitAndWatch(this.deps, req, this.principal, {
+        write: (ev) => this.sink.write(ev),
+        onDrain: (listener) => this.drainListeners.push(listener),
+        ready: () => undefined,
+        end: done,
+        fail: (err) => {
+          this.reject(jobId, err);
+          done();
+        },
+      });
+      this.sessions.set(jobId, session);
+    } catch (err) {
+      this.reject(jobId, err);
+    }
+  }
+
+  /** The client sent its last request: the stream ends once every job has. */
+  endOfInput(): void {
+    this.inputDone = true;
+    this.endIfDone();
+  }
+
+  /** The client went away: stop every watch. */
+  close(): void {
+    this.closed = true;
+    for (const session of this.sessions.values()) session.close();
+    this.sessions.clear();
+    this.drainListeners.length = 0;
+  }
+
+  private endIfDone(): void {
+    if (this.inputDone && this.sessions.size === 0 && !this.closed) {
+      this.closed = true;
+      this.sink.end();
+    }
+  }
+
+  private reject(jobId: string, err: unknown): void {
+    if (this.closed) return;
+    const known = err instanceof CortexError;
+    if (!known) this.deps.logger.error({ err, jobId }, "SubmitAndWatchMany: a job could not be submitted");
+    this.sink.write(rejectedEvent(jobId, err));
+  }
+}
+
+const JOB_ID_HINT = "Give every request its own job_id; the job's events carry it back.";
+
+export function rejectedEvent(jobId: string, err: unknown): JobEvent {
+  const known = err instanceof CortexError ? err : undefined;
+  return {
+    ...toJobEvent({ seq: 0, at: Date.now(), kind: REJECTED_KIND, jobId }),
+    reason: known?.message ?? "internal error",
+    errorCode: known?.code ?? ErrorCode.Internal,
+    hint: known?.hint ?? "",
+  };
+}
