@@ -29,6 +29,7 @@ import { JsErrCode, jsErrCode, toBusError } from "./nats-errors.js";
 import { ensureConsumer, ensureStream, ensureStreams, streamSubjects } from "./nats-provision.js";
 import { type BusLogger, NatsStatusTracker } from "./nats-status.js";
 import { NatsWorkConsumer, validateWorkQueueOptions, type WorkConsumerHost } from "./nats-work-consumer.js";
+import { PubAckInbox } from "./pub-ack-inbox.js";
 
 export type { BusLogger } from "./nats-status.js";
 
@@ -78,6 +79,7 @@ export class NatsBus implements Bus {
   private readonly logger: BusLogger;
   private readonly requestTimeoutMs: number;
   private readonly host: WorkConsumerHost;
+  private readonly acks: PubAckInbox;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -87,6 +89,7 @@ export class NatsBus implements Bus {
     this.logger = opts.logger ?? silentLogger;
     this.requestTimeoutMs = opts.requestTimeoutMs ?? 5_000;
     this.js = nc.jetstream({ timeout: this.requestTimeoutMs });
+    this.acks = new PubAckInbox(nc, this.url, this.requestTimeoutMs);
     this.tracker = new NatsStatusTracker(this.url, this.logger);
     const tracker = this.tracker;
     this.host = {
@@ -146,14 +149,7 @@ export class NatsBus implements Bus {
       const { state } = this.tracker.status();
       throw busUnavailable(this.url, new Error(`connection ${state} for ${this.requestTimeoutMs} ms`));
     }
-    try {
-      await this.js.publish(subject, data, {
-        timeout: this.requestTimeoutMs,
-        ...(opts.msgId === undefined ? {} : { msgID: opts.msgId }),
-      });
-    } catch (err) {
-      throw toBusError(this.url, `durable publish to ${subject}`, err);
-    }
+    await this.acks.publish(subject, data, opts.msgId);
   }
 
   async subscribe(
@@ -214,6 +210,7 @@ export class NatsBus implements Bus {
       // drain() can resolve without closing while the connection is reconnecting.
       if (!this.nc.isClosed()) await this.nc.close();
       await withTimeout(this.nc.closed(), this.requestTimeoutMs).catch(() => undefined);
+      this.acks.close();
     })();
     await this.closing;
   }

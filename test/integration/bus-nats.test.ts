@@ -4,6 +4,7 @@
  */
 import {
   connect,
+  DiscardPolicy,
   type JetStreamManager,
   type NatsConnection,
   nanos,
@@ -271,5 +272,33 @@ describe("NatsBus on nats-server", () => {
     expect(bus.status().state).toBe("closed");
     const err = await bus.ping(500).catch((e: unknown) => e);
     expect(isCortexError(err, "BUS_UNAVAILABLE")).toBe(true);
+  });
+});
+
+describe("durable publish acknowledgements", () => {
+  it("fails with BUS_UNAVAILABLE when no stream stores the subject", async () => {
+    const bus = await newBus();
+    const err = await bus.publishDurable("nostream.here", jobPacket("x")).catch((e: unknown) => e);
+    expect(isCortexError(err)).toBe(true);
+    expect((err as { code: string }).code).toBe("BUS_UNAVAILABLE");
+    expect((err as Error).message).toMatch(/no JetStream stream answered durable publish to nostream\.here/);
+  });
+
+  it("turns a PubAck error into a typed error and keeps serving later publishes", async () => {
+    await jsm.streams.add({
+      name: "FULL_TEST",
+      subjects: ["full.test"],
+      max_msgs: 1,
+      discard: DiscardPolicy.New,
+      storage: StorageType.Memory,
+    });
+    const bus = await newBus();
+    await bus.publishDurable("full.test", jobPacket("first"));
+    const err = await bus.publishDurable("full.test", jobPacket("second")).catch((e: unknown) => e);
+    expect(isCortexError(err)).toBe(true);
+    expect((err as { code: string }).code).toBe("BUS_UNAVAILABLE");
+    await jsm.streams.purge("FULL_TEST");
+    await bus.publishDurable("full.test", jobPacket("third"));
+    expect((await jsm.streams.info("FULL_TEST")).state.messages).toBe(1);
   });
 });

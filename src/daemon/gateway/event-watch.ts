@@ -151,23 +151,43 @@ export class EventWatcher {
   }
 }
 
-/** The set of live watchers; the gateway feeds it from its single bus subscription. */
+/**
+ * The set of live watchers; the gateway feeds it from its single bus subscription. Watchers
+ * of one job (every SubmitAndWatch) are indexed by its id, so an event costs a lookup, not a
+ * filter check per watcher.
+ */
 export class EventHub {
   private readonly watchers = new Set<EventWatcher>();
+  private readonly byJob = new Map<string, Set<EventWatcher>>();
+  /** Watchers not bound to one job (WatchEvents by topic, tenant, trace, or everything). */
+  private readonly general = new Set<EventWatcher>();
   /** Events fanned out so far (tests wait on it). */
   published = 0;
 
   add(w: EventWatcher): () => void {
     this.watchers.add(w);
+    const jobId = w.filter.jobId;
+    if (jobId === "") {
+      this.general.add(w);
+    } else {
+      const set = this.byJob.get(jobId) ?? new Set<EventWatcher>();
+      set.add(w);
+      this.byJob.set(jobId, set);
+    }
     return () => {
       w.close();
       this.watchers.delete(w);
+      this.general.delete(w);
+      const set = this.byJob.get(jobId);
+      if (set?.delete(w) && set.size === 0) this.byJob.delete(jobId);
     };
   }
 
   publish(ev: JobEventRecord): void {
     this.published += 1;
-    for (const w of this.watchers) w.offer(ev);
+    const ofJob = this.byJob.get(ev.jobId);
+    if (ofJob !== undefined) for (const w of ofJob) w.offer(ev);
+    for (const w of this.general) w.offer(ev);
   }
 
   size(): number {
@@ -184,5 +204,7 @@ export class EventHub {
   closeAll(): void {
     for (const w of this.watchers) w.close();
     this.watchers.clear();
+    this.general.clear();
+    this.byJob.clear();
   }
 }
