@@ -67,6 +67,11 @@ export interface JobEventRecord {
   attempt?: number;
   /** Progress text (LLM tokens, step updates); progress events are streamed, not stored. */
   text?: string;
+  /**
+   * The result document's JSON on a terminal event as published on the bus (small results
+   * only), so a gateway answering SubmitAndWatch need not read res:<id>. Never stored.
+   */
+  resultJson?: string;
 }
 
 export interface TransitionRequest {
@@ -88,6 +93,8 @@ export interface TransitionRequest {
   andThen?: JobState;
   /** Also return the job's context (ctx:<id>), saving the worker a read. */
   withContext?: boolean;
+  /** Also return the result document's JSON (res:<id>) as stored. */
+  withResult?: boolean;
 }
 
 export type TransitionOutcome =
@@ -102,6 +109,8 @@ export type TransitionOutcome =
       events: JobEventRecord[];
       /** With `withContext`: the context, undefined when ctx:<id> is missing. */
       context?: Record<string, unknown>;
+      /** With `withResult`: res:<id> as stored (JSON text), undefined when there is none. */
+      resultJson?: string;
     }
   | { ok: false; code: "not_found" }
   | { ok: false; code: "not_allowed"; current: JobState; attempts: number };

@@ -52,8 +52,9 @@ return seq
  *       retentionSeconds, workerId, reason (first step only), resultPtr,
  *       incrementAttempts (1/0), expectAttempt ("" = any), streamMax, tracePrefix, jobId,
  *       indexPrefix (the state is appended), then ("" = none), thenTimestampField,
- *       withContext (1/0)
- * -> {'not_found'} | {'not_allowed', state, attempts} | {'ok', {eventJson, ...}, metaPairs, ctx|false}
+ *       withContext (1/0), withResult (1/0)
+ * -> {'not_found'} | {'not_allowed', state, attempts}
+ *    | {'ok', {eventJson, ...}, metaPairs, ctx|false, result|false}
  */
 export const TRANSITION = {
   numberOfKeys: 7,
@@ -107,9 +108,10 @@ if ARGV[5] == '1' then
   -- terminal index entries older than the retention point at expired metas
   redis.call('ZREMRANGEBYSCORE', toKey, '-inf', '(' .. (tonumber(now) - ttl * 1000))
 end
-local ctx = false
+local ctx, res = false, false
 if ARGV[18] == '1' then ctx = redis.call('GET', KEYS[5]) end
-return {'ok', events, redis.call('HGETALL', KEYS[1]), ctx}
+if ARGV[19] == '1' then res = redis.call('GET', KEYS[6]) end
+return {'ok', events, redis.call('HGETALL', KEYS[1]), ctx, res}
 `,
 };
 

@@ -60,7 +60,7 @@ type Arg = string | number;
 /** The scripts, as ioredis registers them with defineCommand. */
 interface ScriptCommands {
   cortexCreateJob(...args: Arg[]): Promise<number>;
-  cortexTransition(...args: Arg[]): Promise<[string, unknown?, unknown?, unknown?]>;
+  cortexTransition(...args: Arg[]): Promise<[string, unknown?, unknown?, unknown?, unknown?]>;
   cortexPutResult(...args: Arg[]): Promise<"late" | "duplicate" | "stored">;
   cortexAppendEvent(...args: Arg[]): Promise<number>;
   cortexListJobs(...args: Arg[]): Promise<[string, string, string[][]]>;
@@ -218,9 +218,10 @@ export class RedisJobStore implements JobStore {
         then ?? "",
         then ? timestampField(then) : "",
         req.withContext ? 1 : 0,
+        req.withResult ? 1 : 0,
       ),
     );
-    const [status, a, b, c] = reply;
+    const [status, a, b, c, d] = reply;
     if (status === "not_found") return { ok: false, code: "not_found" };
     if (status === "not_allowed") {
       const current = String(a);
@@ -236,6 +237,7 @@ export class RedisJobStore implements JobStore {
     if (req.withContext && typeof c === "string") {
       outcome.context = parseJson(c, "context") as Record<string, unknown>;
     }
+    if (req.withResult && typeof d === "string") outcome.resultJson = d;
     return outcome;
   }
 

@@ -64,7 +64,8 @@ export class AttemptRunner {
     if (!running) return;
     const { job, context } = running;
     const attempt = job.attempts;
-    const log = this.log.child({ jobId: job.jobId, attempt });
+    // Bindings per call, not a child logger per attempt (pino serialises a child's bindings up front).
+    const at = { jobId: job.jobId, attempt };
     const startedAt = Date.now();
     const outcome: AttemptOutcome =
       context === undefined
@@ -79,7 +80,7 @@ export class AttemptRunner {
             req.timeoutMs > 0 ? req.timeoutMs : settings.timeoutMs,
           );
     if (outcome.kind === "drained") {
-      log.info("attempt aborted by drain: handed back");
+      this.log.info(at, "attempt aborted by drain: handed back");
       settle(() => msg.nak(), this.log);
       return;
     }
@@ -111,7 +112,7 @@ export class AttemptRunner {
       this.bus.publishDurable(Subjects.jobResult, packet, { msgId: `${job.jobId}:${attempt}:result` }),
     );
     await ackQuietly(msg, this.log);
-    log.debug({ outcome: outcome.kind, executionMs, stored: written.stored }, "attempt finished");
+    this.log.debug({ ...at, outcome: outcome.kind, executionMs, stored: written.stored }, "attempt finished");
   }
 
   /**

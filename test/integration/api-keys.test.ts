@@ -217,7 +217,7 @@ describe("a key bound to a tenant", () => {
           { traceId: "", senderId: "w9" },
         ),
       );
-      await vi.waitFor(() => expect(gateway.stats().eventsPublished).toBe(before + 2));
+      await vi.waitFor(() => expect(gateway.stats().eventsPublished).toBe(before + 2), { timeout: 5_000 });
       await publishEvent({ kind: "state", jobId: "globex-2", tenant: "globex", to: "RUNNING" });
       await ws.next((m) => m.job_id === "globex-2");
       expect(ws.messages.map((m) => m.job_id)).toEqual(["globex-2"]);

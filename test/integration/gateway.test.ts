@@ -346,7 +346,7 @@ describe("WatchEvents", () => {
       if (!out.ok) throw new Error(`transition to ${to} refused`);
       await bus.publishRaw(Subjects.jobEvent, Buffer.from(JSON.stringify(out.event)));
     };
-    await vi.waitFor(() => expect(states).toContain("PENDING"));
+    await vi.waitFor(() => expect(states).toContain("PENDING"), { timeout: 5_000 });
     await step(JobState.Scheduled);
     await step(JobState.Running, { incrementAttempts: true, workerId: "w-1" });
     const put = await store.putResult({ jobId, attempt: 1, workerId: "w-1", result: { echo: "ping" } });
@@ -380,7 +380,7 @@ describe("waitForJob without a stream", () => {
         pollIntervalMs: 20,
         onState: (s) => states.push(s),
       });
-      await vi.waitFor(() => expect(states).toEqual(["PENDING"]));
+      await vi.waitFor(() => expect(states).toEqual(["PENDING"]), { timeout: 5_000 });
       await client.cancelJob(jobId);
       expect((await waiting).job.state).toBe("CANCELLED");
       expect(states).toEqual(["PENDING", "CANCELLED"]);

@@ -490,7 +490,7 @@ describe("WebSocket /api/v1/stream", () => {
       await flood(() => job_id, "job.echo");
       const before = gateway.stats().eventsPublished;
       await httpJson(`${base}/api/v1/jobs/${job_id}/cancel`, { method: "POST" });
-      await vi.waitFor(() => expect(gateway.stats().eventsPublished).toBe(before + 1));
+      await vi.waitFor(() => expect(gateway.stats().eventsPublished).toBe(before + 1), { timeout: 5_000 });
     } finally {
       stream.ws.resume();
     }

@@ -244,7 +244,7 @@ describe("cancellation", () => {
     const before = fixture.abortedRequests();
     const controller = new AbortController();
     const call = client().chat({ messages: user("x"), signal: controller.signal });
-    await vi.waitFor(() => expect(chatRequests()).toHaveLength(1));
+    await vi.waitFor(() => expect(chatRequests()).toHaveLength(1), { timeout: 5_000 });
     controller.abort(new Error("stop"));
     await expect(call).rejects.toThrow("stop");
     await fixture.waitForAborted(before + 1);
@@ -265,7 +265,7 @@ describe("cancellation", () => {
       messages: user("x"),
       signal: controller.signal,
     });
-    await vi.waitFor(() => expect(chatRequests()).toHaveLength(1));
+    await vi.waitFor(() => expect(chatRequests()).toHaveLength(1), { timeout: 5_000 });
     controller.abort(new Error("cancelled"));
     await expect(call).rejects.toThrow("cancelled");
     expect(chatRequests()).toHaveLength(1);

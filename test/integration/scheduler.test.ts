@@ -345,6 +345,9 @@ describe("scheduler", () => {
       JobState.Dispatched,
       JobState.Succeeded,
     ]);
+    // The terminal event on the bus carries the (small) result; the stored history does not.
+    expect(s.watch.of(jobId).map((e) => e.resultJson)).toEqual([undefined, undefined, '{"echo":"hi"}']);
+    expect((await s.store.events(jobId)).every((e) => e.resultJson === undefined)).toBe(true);
   });
 
   it("denies sys.destroy with the kernel's reason and never publishes it", async () => {

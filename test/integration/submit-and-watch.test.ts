@@ -120,6 +120,47 @@ describe("SubmitAndWatch", () => {
     expect(gateway.stats().watchers).toBe(0);
   });
 
+  it("takes a result published inline on the terminal event; plain watchers never see it", async () => {
+    const client = grpcClient();
+    const plain = client.watchEvents({ topics: ["job.inline"] });
+    await plain.ready;
+    const seen: JobEvent[] = [];
+    const watching = (async () => {
+      for await (const ev of plain) {
+        seen.push(ev);
+        if (ev.to === "SUCCEEDED") return;
+      }
+    })();
+    const done = await submitAndWait(
+      client,
+      { topic: "job.inline" },
+      {
+        timeoutMs: 10_000,
+        onSubmitted: (sub) =>
+          void (async () => {
+            const jobId = sub.jobId;
+            await store.transition({ jobId, to: JobState.Scheduled });
+            await store.transition({ jobId, to: JobState.Running, incrementAttempts: true, workerId: "w-1" });
+            const put = await store.putResult({
+              jobId,
+              attempt: 1,
+              workerId: "w-1",
+              result: { stored: true },
+            });
+            const out = await store.transition({ jobId, to: JobState.Succeeded, resultPtr: put.resultPtr });
+            if (!out.ok) throw new Error("transition refused");
+            const inline = { ...out.event, resultJson: '{"inline":true}' };
+            await bus.publishRaw(Subjects.jobEvent, Buffer.from(JSON.stringify(inline)));
+          })(),
+      },
+    );
+    expect(done.result).toEqual({ inline: true });
+    await watching;
+    plain.cancel();
+    expect(seen.at(-1)?.to).toBe("SUCCEEDED");
+    expect(seen.every((e) => e.resultJson === "")).toBe(true);
+  });
+
   it("submitAndWait returns the job built from the events and the parsed result", async () => {
     const client = grpcClient();
     const states: string[] = [];

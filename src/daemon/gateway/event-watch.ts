@@ -80,6 +80,8 @@ export class EventWatcher {
     private readonly now: () => number = Date.now,
     /** Told of every event this watcher drops (metrics). */
     private readonly onDropped?: () => void,
+    /** Pass on results published inline on terminal events (SubmitAndWatch). */
+    private readonly withResults = false,
   ) {}
 
   offer(ev: JobEventRecord): void {
@@ -131,7 +133,7 @@ export class EventWatcher {
         this.queue.push(this.marker);
       }
     } else {
-      this.queue.push(toJobEvent(ev));
+      this.queue.push(toJobEvent(ev, this.withResults));
     }
     this.flush();
   }

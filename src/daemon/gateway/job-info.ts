@@ -29,7 +29,8 @@ export function toJobInfo(job: JobRecord): JobInfo {
   };
 }
 
-export function toJobEvent(ev: JobEventRecord): JobEvent {
+/** `withResult`: keep a result published inline on a terminal event (SubmitAndWatch only). */
+export function toJobEvent(ev: JobEventRecord, withResult = false): JobEvent {
   return {
     seq: ev.seq,
     atMs: ev.at,
@@ -45,7 +46,7 @@ export function toJobEvent(ev: JobEventRecord): JobEvent {
     text: ev.text ?? "",
     dropped: 0,
     attempt: ev.attempt ?? 0,
-    resultJson: "",
+    resultJson: withResult ? (ev.resultJson ?? "") : "",
     errorCode: "",
     hint: "",
   };
@@ -66,6 +67,7 @@ const eventRecordSchema = z.object({
   tenant: z.string().optional(),
   attempt: z.number().int().optional(),
   text: z.string().optional(),
+  resultJson: z.string().optional(),
 });
 
 /**

@@ -74,7 +74,7 @@ export async function getJob(
     job: toJobInfo(job),
     resultJson: result === undefined ? "" : JSON.stringify(result),
     contextJson: context === undefined ? "" : JSON.stringify(context),
-    events: events.map(toJobEvent),
+    events: events.map((e) => toJobEvent(e)),
   };
 }
 

@@ -54,10 +54,17 @@ export function submitAndWatch(
     {
       write: (ev) => {
         if (!(isJobState(ev.to) && isTerminal(ev.to))) return req.terminalOnly ? true : transport.write(ev);
+        // Small results come with the terminal event; larger ones are read from the store.
+        const resultJson =
+          ev.resultJson !== ""
+            ? Promise.resolve(ev.resultJson)
+            : deps.store
+                .getResult(job.jobId)
+                .then((result) => (result === undefined ? "" : JSON.stringify(result)));
         tail = tail
-          .then(() => deps.store.getResult(job.jobId))
-          .then((result) => {
-            transport.write({ ...ev, resultJson: result === undefined ? "" : JSON.stringify(result) });
+          .then(() => resultJson)
+          .then((json) => {
+            transport.write({ ...ev, resultJson: json });
           });
         tail.catch(failed);
         return true;
@@ -80,6 +87,7 @@ export function submitAndWatch(
         const record = await enqueuePrepared(deps, job);
         createdAt = record.createdAt;
       },
+      withResults: true,
     },
   );
 }

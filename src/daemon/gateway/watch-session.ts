@@ -77,6 +77,8 @@ export interface StartWatchOptions {
    * read: SubmitAndWatch enqueues its job here, so every event of the job is seen live.
    */
   begin?: () => Promise<void>;
+  /** Keep results published inline on terminal events (JobEvent.result_json). */
+  withResults?: boolean;
 }
 
 /** Starts a watch of an already scoped request (see scopeWatch). */
@@ -106,6 +108,7 @@ export function startWatch(
     deps.watchBufferSize,
     Date.now,
     deps.onDropped,
+    opts.withResults ?? false,
   );
   const remove = deps.hub.add(watcher);
   const close = () => {

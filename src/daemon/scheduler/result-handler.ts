@@ -51,9 +51,15 @@ export class ResultHandler {
       // A result from an attempt that has since been superseded must not move the job.
       ...(result.attempt > 0 ? { expectAttempt: result.attempt } : {}),
     };
+    // Ending the job: the result goes out with the terminal event (see publishJobEvent).
+    const ending = { ...base, withResult: true };
     // Hot path: a success needs no retry decision, so the guarded transition is the only store call.
     if (to === JobState.Succeeded) {
-      const done = await this.transitions.apply({ ...base, to, ...(reason === undefined ? {} : { reason }) });
+      const done = await this.transitions.apply({
+        ...ending,
+        to,
+        ...(reason === undefined ? {} : { reason }),
+      });
       if (!done.ok) logger.info({ jobId: result.jobId, outcome: done }, "late or stale result ignored");
       return ACK;
     }
@@ -81,7 +87,7 @@ export class ResultHandler {
       else logger.info({ jobId: job.jobId, outcome: retry }, "stale result ignored");
       return ACK;
     }
-    const done = await this.transitions.apply({ ...base, to, ...(reason === undefined ? {} : { reason }) });
+    const done = await this.transitions.apply({ ...ending, to, ...(reason === undefined ? {} : { reason }) });
     if (!done.ok) logger.info({ jobId: job.jobId, outcome: done }, "stale result ignored");
     return ACK;
   }

@@ -15,13 +15,25 @@ import type { SchedulerMetrics } from "./metrics.js";
 
 const encoder = new TextEncoder();
 
+/** Results up to this size ride on the terminal event, sparing the gateway a store read. */
+export const INLINE_RESULT_MAX_BYTES = 16 * 1024;
+
 /**
  * Best effort: the event is already in the store (job:events, the capped stream), where
  * watchers can catch up, so a bus hiccup must not undo or retry the transition.
  */
-export async function publishJobEvent(bus: Bus, event: JobEventRecord, logger: Logger): Promise<void> {
+export async function publishJobEvent(
+  bus: Bus,
+  event: JobEventRecord,
+  logger: Logger,
+  resultJson?: string,
+): Promise<void> {
   try {
-    await bus.publishRaw(Subjects.jobEvent, encoder.encode(JSON.stringify(event)));
+    const inline = resultJson !== undefined && resultJson.length <= INLINE_RESULT_MAX_BYTES;
+    await bus.publishRaw(
+      Subjects.jobEvent,
+      encoder.encode(JSON.stringify(inline ? { ...event, resultJson } : event)),
+    );
   } catch (err) {
     logger.warn({ err, jobId: event.jobId, seq: event.seq }, "could not publish job event");
   }
@@ -43,7 +55,10 @@ export class Transitions {
         { jobId: req.jobId, from: outcome.from, to: outcome.job.state, reason: req.reason },
         "job transition",
       );
-      for (const event of outcome.events) await publishJobEvent(this.bus, event, this.logger);
+      for (const event of outcome.events) {
+        const last = event === outcome.event;
+        await publishJobEvent(this.bus, event, this.logger, last ? outcome.resultJson : undefined);
+      }
     }
     return outcome;
   }
