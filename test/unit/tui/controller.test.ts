@@ -75,6 +75,9 @@ describe("WatchController", () => {
     stream?.fail(unreachable());
     await until(c, (s) => s.connection.status === "reconnecting");
     const again = await up.stream(1);
+    // Log lines are kept in time order: events stamped before the reconnect would (rightly)
+    // slot in before its line, so these are made once the stream is live again.
+    await until(c, (s) => s.connection.status === "live");
     again.push(
       event({ seq: 1, jobId: "j", to: "PENDING" }),
       event({ seq: 2, jobId: "j", from: "PENDING", to: "SCHEDULED" }),
