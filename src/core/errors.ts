@@ -34,6 +34,8 @@ export const ErrorCode = {
   WorkflowStepFailed: "WORKFLOW_STEP_FAILED",
   /** A patch no longer applies to the file as it is now (it changed since it was read). */
   PatchConflict: "PATCH_CONFLICT",
+  /** A stream already follows as many jobs as the gateway allows; wait for some to end. */
+  TooManyInFlight: "TOO_MANY_IN_FLIGHT",
   Internal: "INTERNAL",
 } as const;
 

@@ -4,7 +4,7 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import { pino } from "pino";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { Bus } from "../../src/bus/bus.js";
 import { connectNatsBus } from "../../src/bus/nats-bus.js";
 import { createGatewayClient, type GatewayClient } from "../../src/client/gateway-client.js";
@@ -12,7 +12,10 @@ import { submitAndWait } from "../../src/client/submit-and-wait.js";
 import { ErrorCode } from "../../src/core/errors.js";
 import { JobState } from "../../src/core/states.js";
 import { Subjects } from "../../src/core/subjects.js";
+import { EventHub } from "../../src/daemon/gateway/event-watch.js";
 import { GatewayServer } from "../../src/daemon/gateway/gateway-server.js";
+import { parseEventRecord } from "../../src/daemon/gateway/job-info.js";
+import { SubmitAndWatchMany } from "../../src/daemon/gateway/submit-and-watch-many.js";
 import {
   CortexApiClient,
   CortexApiService,
@@ -352,5 +355,49 @@ describe("SubmitAndWatchMany", () => {
       submitAndWait(grpcClient(""), { topic: "job.echo" }, { many: grpcClient("").submitMany() }),
     );
     expect(denied.code).toBe(ErrorCode.Unauthenticated);
+  });
+});
+
+describe("SubmitAndWatchMany limits", () => {
+  it("rejects a job past the stream's cap with TOO_MANY_IN_FLIGHT and takes more once one ends", async () => {
+    const written: JobEvent[] = [];
+    const hub = new EventHub();
+    const feed = await bus.subscribeRaw(Subjects.jobEvent, (data) => {
+      const ev = parseEventRecord(data);
+      if (ev) hub.publish(ev);
+    });
+    try {
+      const many = new SubmitAndWatchMany(
+        {
+          bus,
+          store,
+          hub,
+          logger,
+          watchBufferSize: 100,
+          limits: { maxContextBytes: 1024, defaultTenant: "default" },
+        },
+        { tenant: undefined, name: "test" },
+        { write: (ev) => written.push(ev) > 0, onDrain: () => undefined, end: () => undefined },
+        2,
+      );
+      many.submit(SubmitJobRequest.fromPartial({ topic: "job.echo", jobId: "cap-1" }));
+      many.submit(SubmitJobRequest.fromPartial({ topic: "job.echo", jobId: "cap-2" }));
+      many.submit(SubmitJobRequest.fromPartial({ topic: "job.echo", jobId: "cap-3" }));
+      expect(written.find((e) => e.jobId === "cap-3")).toMatchObject({
+        kind: "rejected",
+        errorCode: "TOO_MANY_IN_FLIGHT",
+      });
+      expect(many.active()).toBe(2);
+      await vi.waitFor(() => expect(written.filter((e) => e.kind === "submitted")).toHaveLength(2), {
+        timeout: 5_000,
+      });
+      await runJob("cap-1", { done: 1 });
+      await vi.waitFor(() => expect(many.active()).toBe(1), { timeout: 5_000 });
+      many.submit(SubmitJobRequest.fromPartial({ topic: "job.echo", jobId: "cap-4" }));
+      expect(many.active()).toBe(2);
+      many.close();
+    } finally {
+      await feed.unsubscribe();
+    }
   });
 });

@@ -14,6 +14,12 @@ import type { WatchSession } from "./watch-session.js";
 
 export const REJECTED_KIND = "rejected";
 
+/**
+ * Jobs one stream may follow at once. The stream does not stop reading while its client is
+ * slow to read, so this bounds what one client can hold in the gateway.
+ */
+export const MAX_JOBS_PER_STREAM = 10_000;
+
 /** The shared stream, whatever carries it. */
 export interface ManySink {
   /** false = the client is behind; wait for a drain before writing more. */
@@ -38,6 +44,7 @@ export class SubmitAndWatchMany {
     private readonly deps: ManyDeps,
     private readonly principal: Principal,
     private readonly sink: ManySink,
+    private readonly maxJobs = MAX_JOBS_PER_STREAM,
   ) {
     sink.onDrain(() => {
       // Watchers paused on a full stream all resume at its drain.
@@ -55,6 +62,16 @@ export class SubmitAndWatchMany {
     const jobId = req.jobId;
     if (jobId === "") {
       this.reject("", invalidArgument("job_id", "is required on SubmitAndWatchMany", JOB_ID_HINT));
+      return;
+    }
+    if (this.sessions.size >= this.maxJobs) {
+      this.reject(
+        jobId,
+        new CortexError(ErrorCode.TooManyInFlight, `this stream already follows ${this.maxJobs} jobs`, {
+          hint: "Wait for some of its jobs to end before submitting more, or open another stream.",
+          details: { jobId },
+        }),
+      );
       return;
     }
     if (this.sessions.has(jobId)) {
