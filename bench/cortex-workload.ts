@@ -37,7 +37,8 @@ export async function startCortexDaemon(
     natsUrl,
     redisUrl,
     extra: {
-      CORTEX_LOG_LEVEL: "warn",
+      // The daemon's default log level (info) unless the caller sets one: what users run.
+      ...(process.env.CORTEX_LOG_LEVEL ? { CORTEX_LOG_LEVEL: process.env.CORTEX_LOG_LEVEL } : {}),
       ...(process.env.NODE_OPTIONS ? { NODE_OPTIONS: process.env.NODE_OPTIONS } : {}),
     },
   });
