@@ -23,6 +23,7 @@ import {
   SubmitJobRequest,
 } from "../../src/gen/cortex/v1/api.js";
 import { createRedisStore, type RedisJobStore } from "../../src/store/redis-store.js";
+import { freePort } from "../support/free-port.js";
 import { type NatsHandle, startNats } from "../support/nats-server.js";
 import { type RedisHandle, startRedis, uniquePrefix } from "../support/redis-server.js";
 import { rejection } from "../support/rejection.js";
@@ -398,6 +399,54 @@ describe("SubmitAndWatchMany limits", () => {
       many.close();
     } finally {
       await feed.unsubscribe();
+    }
+  });
+});
+
+describe("SubmitAndWatchMany across a gateway restart", () => {
+  it("fails the jobs of a broken stream with a typed error, then opens a new stream for the next submit", async () => {
+    const port = await freePort();
+    const config = { grpcPort: port, httpPort: 0, apiKey: ADMIN };
+    let gw = new GatewayServer({ bus, store, logger, config });
+    await gw.start();
+    const client = createGatewayClient({ address: `127.0.0.1:${port}`, apiKey: ADMIN, timeoutMs: 2_000 });
+    try {
+      const many = client.submitMany();
+      let firstId = "";
+      const first = rejection(
+        submitAndWait(
+          client,
+          { topic: "job.echo" },
+          {
+            timeoutMs: 10_000,
+            many,
+            onSubmitted: (sub) => {
+              firstId = sub.jobId;
+              void gw.stop();
+            },
+          },
+        ),
+      );
+      const err = await first;
+      expect(err.code).toBe(ErrorCode.StackUnreachable);
+      expect(firstId).not.toBe("");
+      // The job was accepted before the gateway went away: it is in the store, PENDING.
+      expect((await store.getJob(firstId))?.state).toBe("PENDING");
+
+      gw = new GatewayServer({ bus, store, logger, config });
+      await gw.start();
+      // The channel reconnects with backoff; calls fail fast until it has.
+      await vi.waitFor(() => client.getStatus(), { timeout: 10_000, interval: 100 });
+      const second = await submitAndWait(
+        client,
+        { topic: "job.echo", terminalOnly: true },
+        { timeoutMs: 10_000, many, onSubmitted: (sub) => void runJob(sub.jobId, { again: true }) },
+      );
+      expect(second.result).toEqual({ again: true });
+      many.close();
+    } finally {
+      client.close();
+      await gw.stop();
     }
   });
 });
