@@ -61,6 +61,8 @@ export function submitAndWatch(
             : deps.store
                 .getResult(job.jobId)
                 .then((result) => (result === undefined ? "" : JSON.stringify(result)));
+        // Read ahead of earlier writes: its failure is handled where the tail reaches it.
+        resultJson.catch(() => undefined);
         tail = tail
           .then(() => resultJson)
           .then((json) => {
