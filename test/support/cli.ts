@@ -74,8 +74,15 @@ export function spawnCli(args: string[], env: NodeJS.ProcessEnv): CliProcess {
   child.stderr?.on("data", (d) => {
     out += String(d);
   });
-  const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
-  process.once("exit", () => child.kill("SIGKILL"));
+  // Killed if the test process ends first; the hook goes once the child has exited.
+  const killOnExit = () => child.kill("SIGKILL");
+  process.once("exit", killOnExit);
+  const exited = new Promise<number | null>((r) =>
+    child.on("exit", (code) => {
+      process.removeListener("exit", killOnExit);
+      r(code);
+    }),
+  );
   return { child, output: () => out, exited };
 }
 
