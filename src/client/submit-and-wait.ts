@@ -4,6 +4,7 @@
  * gateway without SubmitAndWatch gets the older three calls.
  */
 import { CortexError, ErrorCode, isCortexError } from "../core/errors.js";
+import { EventKind } from "../core/event-kinds.js";
 import { isJobState, isTerminal, JobState } from "../core/states.js";
 import { type JobEvent, JobInfo, type SubmitJobResponse } from "../gen/cortex/v1/api.js";
 import type { GatewayClient, SubmitJobInput } from "./gateway-client.js";
@@ -17,8 +18,6 @@ export interface SubmitAndWaitOptions extends WaitForJobOptions {
   /** Submit on this shared stream (client.submitMany()) instead of a call of its own. */
   many?: SubmitMany;
 }
-
-export const SUBMITTED_KIND = "submitted";
 
 const terminal = (state: string): boolean => isJobState(state) && isTerminal(state);
 
@@ -59,7 +58,7 @@ export async function submitAndWait(
         }, opts.timeoutMs);
   try {
     for await (const ev of stream) {
-      if (ev.kind === SUBMITTED_KIND) {
+      if (ev.kind === EventKind.Submitted) {
         submitted = ev;
         Object.assign(info, {
           jobId: ev.jobId,

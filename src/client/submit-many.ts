@@ -6,13 +6,12 @@
  */
 import type { ClientDuplexStream } from "@grpc/grpc-js";
 import { CortexError, ErrorCode, isErrorCode } from "../core/errors.js";
+import { EventKind } from "../core/event-kinds.js";
 import { newJobId } from "../core/ids.js";
 import { isJobState, isTerminal } from "../core/states.js";
 import { type JobEvent, SubmitJobRequest } from "../gen/cortex/v1/api.js";
 import type { EventStream, SubmitJobInput, WatchOptions } from "./gateway-client.js";
 import { toCortexError } from "./grpc-error.js";
-
-export const REJECTED_KIND = "rejected";
 
 /** How long the shared call stays open with no job in flight. */
 const IDLE_CLOSE_MS = 200;
@@ -99,7 +98,7 @@ export function createSubmitMany(open: () => ManyCall, address: string): SubmitM
     c.on("data", (ev: JobEvent) => {
       const job = jobs.get(ev.jobId);
       if (job === undefined) return; // a job its caller stopped following
-      if (ev.kind === REJECTED_KIND) {
+      if (ev.kind === EventKind.Rejected) {
         settle(ev.jobId, rejection(ev));
         return;
       }

@@ -3,6 +3,8 @@
  * Each client has a bounded queue; a client too slow to keep up loses events (never the
  * gateway's memory) and is told how many with one "dropped" event.
  */
+
+import { EventKind } from "../../core/event-kinds.js";
 import { matchesSubject } from "../../core/topic-match.js";
 import type { JobEvent, WatchEventsRequest } from "../../gen/cortex/v1/api.js";
 import type { JobEventRecord } from "../../store/job-store.js";
@@ -49,10 +51,8 @@ export interface EventSink {
   onDrain(listener: () => void): void;
 }
 
-export const DROPPED_KIND = "dropped";
-
 export function droppedEvent(count: number, atMs: number): JobEvent {
-  return { ...toJobEvent({ seq: 0, at: atMs, kind: DROPPED_KIND, jobId: "" }), dropped: count };
+  return { ...toJobEvent({ seq: 0, at: atMs, kind: EventKind.Dropped, jobId: "" }), dropped: count };
 }
 
 /**

@@ -5,14 +5,13 @@
  */
 import type { Logger } from "pino";
 import { CortexError, ErrorCode } from "../../core/errors.js";
+import { EventKind } from "../../core/event-kinds.js";
 import type { JobEvent, SubmitJobRequest } from "../../gen/cortex/v1/api.js";
 import type { Principal } from "./auth.js";
 import { invalidArgument } from "./grpc-errors.js";
 import { toJobEvent } from "./job-info.js";
 import { type SubmitAndWatchDeps, submitAndWatch } from "./submit-and-watch.js";
 import type { WatchSession } from "./watch-session.js";
-
-export const REJECTED_KIND = "rejected";
 
 /**
  * Jobs one stream may follow at once. The stream does not stop reading while its client is
@@ -133,7 +132,7 @@ const JOB_ID_HINT = "Give every request its own job_id; the job's events carry i
 export function rejectedEvent(jobId: string, err: unknown): JobEvent {
   const known = err instanceof CortexError ? err : undefined;
   return {
-    ...toJobEvent({ seq: 0, at: Date.now(), kind: REJECTED_KIND, jobId }),
+    ...toJobEvent({ seq: 0, at: Date.now(), kind: EventKind.Rejected, jobId }),
     reason: known?.message ?? "internal error",
     errorCode: known?.code ?? ErrorCode.Internal,
     hint: known?.hint ?? "",

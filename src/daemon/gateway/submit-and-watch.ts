@@ -4,6 +4,7 @@
  * history has to be read; the terminal event carries the result document, read once.
  */
 import type { Logger } from "pino";
+import { EventKind } from "../../core/event-kinds.js";
 import { isJobState, isTerminal } from "../../core/states.js";
 import type { JobEvent, SubmitJobRequest } from "../../gen/cortex/v1/api.js";
 import type { JobStore } from "../../store/job-store.js";
@@ -11,8 +12,6 @@ import type { Principal } from "./auth.js";
 import type { EventHub } from "./event-watch.js";
 import { enqueuePrepared, prepareSubmit, type SubmitDeps } from "./submit-job.js";
 import { startWatch, type WatchSession, type WatchTransport } from "./watch-session.js";
-
-export const SUBMITTED_KIND = "submitted";
 
 export interface SubmitAndWatchDeps extends SubmitDeps {
   store: JobStore;
@@ -104,7 +103,7 @@ function submittedEvent(
   return {
     seq: 0,
     atMs,
-    kind: SUBMITTED_KIND,
+    kind: EventKind.Submitted,
     jobId,
     traceId,
     topic,

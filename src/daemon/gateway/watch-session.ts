@@ -5,12 +5,12 @@
  * asked to.
  */
 import type { Logger } from "pino";
+import { EventKind } from "../../core/event-kinds.js";
 import { isJobState, isTerminal } from "../../core/states.js";
 import type { JobEvent, WatchEventsRequest } from "../../gen/cortex/v1/api.js";
 import type { JobEventRecord, JobStore } from "../../store/job-store.js";
 import { type Principal, scopedTenant } from "./auth.js";
 import {
-  DROPPED_KIND,
   type EventHub,
   EventWatcher,
   filterFromRequest,
@@ -100,7 +100,7 @@ export function startWatch(
         const ok = transport.write(ev);
         if (untilTerminal && isJobState(ev.to) && isTerminal(ev.to)) finish();
         // The terminal event may be among those a slow client lost.
-        else if (untilTerminal && ev.kind === DROPPED_KIND) void endIfTerminal().catch(fail);
+        else if (untilTerminal && ev.kind === EventKind.Dropped) void endIfTerminal().catch(fail);
         return ok;
       },
       onDrain: (listener) => transport.onDrain(listener),
