@@ -189,7 +189,6 @@ export class RedisJobStore implements JobStore {
       throw invalid(`job ${jobId} cannot move on from ${to} to ${String(then)} in the same step`);
     }
     const last = then ?? to;
-    const allowedFrom = ALL_STATES.filter((s) => canTransition(s, to) && (!req.from || req.from.includes(s)));
     const k = this.keys;
     const reply = await this.call(() =>
       this.redis.cortexTransition(
@@ -201,7 +200,7 @@ export class RedisJobStore implements JobStore {
         k.res(jobId),
         k.late(jobId),
         to,
-        `,${allowedFrom.join(",")},`,
+        allowedFromList(to, req.from),
         Date.now(),
         timestampField(to),
         isTerminal(last) ? 1 : 0,
@@ -350,6 +349,20 @@ export class RedisJobStore implements JobStore {
     }
     this.redis.disconnect();
   }
+}
+
+/** ",A,B," lists of the states a move may start from, built once per (to, from) pair: every transition on the hot path needs one. */
+const allowedFromCache = new Map<string, string>();
+
+function allowedFromList(to: JobState, from: readonly JobState[] | undefined): string {
+  const key = from === undefined ? to : `${to}<${from.join(",")}`;
+  let list = allowedFromCache.get(key);
+  if (list === undefined) {
+    const states = ALL_STATES.filter((s) => canTransition(s, to) && (!from || from.includes(s)));
+    list = `,${states.join(",")},`;
+    allowedFromCache.set(key, list);
+  }
+  return list;
 }
 
 function invalid(message: string): CortexError {
