@@ -5,7 +5,7 @@ import { createGatewayClient, type GatewayClient } from "../src/client/gateway-c
 import { submitAndWait } from "../src/client/submit-and-wait.js";
 import { loadEnv } from "../src/config/env.js";
 import { daemonNodeArgs } from "../src/daemon/supervisor/daemon-process.js";
-import { RUN_JS, stackEnv } from "../test/support/cli.js";
+import { CLI_BIN, stackEnv } from "../test/support/cli.js";
 import { figures, runClosedLoop, type WorkloadFigures } from "./stats.js";
 
 export interface CortexDaemon {
@@ -50,7 +50,7 @@ export async function startCortexDaemon(
   ];
   const child: ChildProcess = spawn(
     process.execPath,
-    [...nodeArgs, RUN_JS, "daemon", "--concurrency", String(concurrency)],
+    [...nodeArgs, CLI_BIN, "daemon", "--concurrency", String(concurrency)],
     {
       env,
       stdio: ["ignore", "ignore", "inherit"],

@@ -1,6 +1,6 @@
 /** Start-up cost of the CLI against a bare `node -e 0`, median wall time of several runs. */
 import { spawnSync } from "node:child_process";
-import { RUN_JS } from "../test/support/cli.js";
+import { CLI_BIN } from "../test/support/cli.js";
 import { median } from "./stats.js";
 
 function wallMs(args: string[], env: NodeJS.ProcessEnv): number {
@@ -23,8 +23,8 @@ export function measureStartup(env: NodeJS.ProcessEnv, runs = 7): StartupFigures
   const time = (args: string[]) => median(Array.from({ length: runs }, () => wallMs(args, env)));
   time(["-e", "0"]); // warm the page cache
   const node = time(["-e", "0"]);
-  const version = time([RUN_JS, "--version"]);
-  const ps = time([RUN_JS, "ps"]);
+  const version = time([CLI_BIN, "--version"]);
+  const ps = time([CLI_BIN, "ps"]);
   const r = (x: number) => Math.round(x * 10) / 10;
   return {
     node_e0_ms: r(node),

@@ -33,7 +33,7 @@ export const codeReviewFlags = {
 };
 
 /**
- * Long flags the original scripts spelled with one dash (`-file x -instruction y`); bin/run.js
+ * Long flags the original scripts spelled with one dash (`-file x -instruction y`); bin/run.cjs
  * turns them into `--file`… before oclif parses. Derived from the flags, so they never drift.
  */
 export const CODE_REVIEW_LONG_FLAGS: readonly string[] = [...Object.keys(codeReviewFlags), "json"];

@@ -4,7 +4,7 @@
  * known multi-letter long flags of those commands are rewritten to `--name`; short flags
  * (`-w`, `-f x`), other commands and everything after `--` are left alone.
  *
- * Kept free of imports so bin/run.js can load it without the rest of the CLI; a unit test
+ * Kept free of imports so bin/run.cjs can load it without the rest of the CLI; a unit test
  * checks the lists against the commands' real flags.
  */
 

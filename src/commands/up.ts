@@ -82,7 +82,7 @@ export default class Up extends BaseCommand {
     }
 
     const pid = spawnDaemon({
-      runScript: join(this.config.root, "bin", "run.js"),
+      runScript: join(this.config.root, "bin", "run.cjs"),
       home,
       env: { ...process.env, CORTEX_HOME: home.root },
       heapMb: env.CORTEX_DAEMON_HEAP_MB,

@@ -6,7 +6,7 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { RUN_JS } from "../support/cli.js";
+import { CLI_BIN } from "../support/cli.js";
 import { findBinary } from "../support/find-binary.js";
 import { startTestStack, type TestStack } from "../support/stack.js";
 
@@ -53,7 +53,7 @@ describe("cortex watch in tmux", () => {
       "send-keys",
       "-t",
       SESSION,
-      `'${process.execPath}' '${RUN_JS}' watch; echo "${MARKER}$?"`,
+      `'${process.execPath}' '${CLI_BIN}' watch; echo "${MARKER}$?"`,
       "Enter",
     );
     await waitForScreen((t) => t.includes("● live") && t.includes("components"), 20_000, "the live header");

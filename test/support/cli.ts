@@ -1,5 +1,5 @@
 /**
- * Runs the built CLI (bin/run.js → dist/) as a subprocess, the way a user types it.
+ * Runs the built CLI (bin/run.cjs → dist/) as a subprocess, the way a user types it.
  * `npm test` builds first (pretest), so dist/ is current.
  */
 import { type ChildProcess, spawn } from "node:child_process";
@@ -10,7 +10,7 @@ import { packageRoot } from "../../src/config/package-root.js";
 import { freePort } from "./free-port.js";
 
 // From the package root, so this also works when compiled elsewhere (the benchmark's build).
-export const RUN_JS = resolve(packageRoot(), "bin/run.js");
+export const CLI_BIN = resolve(packageRoot(), "bin/run.cjs");
 
 export interface CliResult {
   code: number;
@@ -27,7 +27,7 @@ export function runCli(
   cwd?: string,
 ): Promise<CliResult> {
   return new Promise((resolveRun, reject) => {
-    const child = spawn(process.execPath, [RUN_JS, ...args], {
+    const child = spawn(process.execPath, [CLI_BIN, ...args], {
       env,
       stdio: ["ignore", "pipe", "pipe"],
       ...(cwd ? { cwd } : {}),
@@ -66,7 +66,7 @@ export interface CliProcess {
 }
 
 export function spawnCli(args: string[], env: NodeJS.ProcessEnv): CliProcess {
-  const child = spawn(process.execPath, [RUN_JS, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [CLI_BIN, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   child.stdout?.on("data", (d) => {
     out += String(d);

@@ -1,9 +1,11 @@
+import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { Config } from "@oclif/core";
 import { describe, expect, it } from "vitest";
-import { type PackageJson, runFastPath, versionFlags, versionLine } from "../../../src/cli/fast-path.js";
+import { type PackageJson, runFastPath, versionFlags, versionLine } from "../../../src/cli/fast-path.cjs";
 import { packageRoot } from "../../../src/config/package-root.js";
+import { CLI_BIN } from "../../support/cli.js";
 
 const root = packageRoot();
 const pjsonPath = join(root, "package.json");
@@ -31,6 +33,13 @@ describe("CLI fast path", () => {
     for (const argv of [[], ["ps"], ["ps", "--version"], ["--help"], ["-h"], ["submit", "version"]]) {
       expect(fastPath(argv)).toEqual({ handled: false, out: "" });
     }
+  });
+
+  it("the built binary answers --version on the fast path and hands anything else to oclif", () => {
+    const node = (args: string[]) => execFileSync(process.execPath, [CLI_BIN, ...args], { encoding: "utf8" });
+    expect(node(["--version"])).toBe(`${versionLine(pjson)}\n`);
+    // oclif's own help for a command proves the ESM side still loads from the CommonJS bin.
+    expect(node(["ps", "--help"])).toContain("USAGE");
   });
 });
 

@@ -4,9 +4,11 @@
  * needs nothing but package.json. The line is the one oclif itself prints (its
  * `config.userAgent`), so the answer does not depend on which path produced it.
  *
- * Kept free of imports beyond node: so bin/run.js can load it without the rest of the CLI.
+ * Kept free of imports beyond node: so bin/run.cjs can load it without the rest of the CLI.
+ * CommonJS (.cts) so that path never starts Node's ESM loader; it writes with writeSync on
+ * fd 1 because creating process.stdout loads the stream modules, a few ms of a 30 ms budget.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, writeSync } from "node:fs";
 import { arch, platform, release } from "node:os";
 
 /** The parts of package.json the fast path reads. */
@@ -35,7 +37,9 @@ export function versionLine(pjson: PackageJson): string {
 export function runFastPath(
   argv: readonly string[],
   packageJsonPath: string | URL,
-  write: (s: string) => void = (s) => process.stdout.write(s),
+  write: (s: string) => void = (s) => {
+    writeSync(1, s);
+  },
 ): boolean {
   const first = argv[0];
   if (first === undefined) return false;
