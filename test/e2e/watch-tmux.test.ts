@@ -49,6 +49,9 @@ describe("cortex watch in tmux", () => {
 
   async function startWatch(): Promise<void> {
     await tmux("send-keys", "-t", SESSION, "clear", "Enter");
+    // Typed ahead, the command would be echoed by the terminal before `clear` runs and then
+    // be wiped by it, leaving no command line for the exit check to find.
+    await waitForScreen((t) => /^[$#] ?\n*$/.test(t), 5_000, "the cleared pane");
     await tmux(
       "send-keys",
       "-t",
