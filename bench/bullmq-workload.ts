@@ -18,6 +18,8 @@ export async function runBullmqWorkload(
     connection,
     concurrency: w,
   });
+  // BullMQ adds a "closing" listener per add() in flight: W of them is expected, not a leak.
+  queue.setMaxListeners(w + 10);
   await Promise.all([queue.waitUntilReady(), events.waitUntilReady(), worker.waitUntilReady()]);
   try {
     const { latencies, wallMs } = await runClosedLoop(n, w, async () => {
