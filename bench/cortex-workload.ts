@@ -12,6 +12,8 @@ export interface CortexDaemon {
   client: GatewayClient;
   env: NodeJS.ProcessEnv;
   pid: number;
+  /** The separate echo worker process (`--split-workers`), when there is one. */
+  workerPid?: number;
   /** Peak resident set size so far (VmHWM), MB. */
   peakRssMb(): number;
   rssMb(): number;
@@ -32,6 +34,7 @@ export async function startCortexDaemon(
   redisUrl: string,
   concurrency: number,
   profileDir?: string,
+  splitWorkers = false,
 ): Promise<CortexDaemon> {
   const env = await stackEnv({
     natsUrl,
@@ -48,15 +51,22 @@ export async function startCortexDaemon(
     ...daemonNodeArgs(loadEnv(env).CORTEX_DAEMON_HEAP_MB, env),
     ...(profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []),
   ];
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [...nodeArgs, CLI_BIN, "daemon", "--concurrency", String(concurrency)],
-    {
+  const spawnCli = (args: string[]): ChildProcess => {
+    const c = spawn(process.execPath, [...nodeArgs, CLI_BIN, ...args], {
       env,
       stdio: ["ignore", "ignore", "inherit"],
-    },
-  );
-  process.once("exit", () => child.kill("SIGKILL"));
+    });
+    process.once("exit", () => c.kill("SIGKILL"));
+    return c;
+  };
+  // --split-workers: the echo workers run as their own process (`cortex worker start`), so
+  // the stack can use a second core; the daemon keeps the gateway, scheduler and safety kernel.
+  const child = splitWorkers
+    ? spawnCli(["daemon", "--only", "safety,scheduler,gateway"])
+    : spawnCli(["daemon", "--concurrency", String(concurrency)]);
+  const worker = splitWorkers
+    ? spawnCli(["worker", "start", "echo", "--concurrency", String(concurrency)])
+    : undefined;
   const client = createGatewayClient({ address: `127.0.0.1:${env.CORTEX_GRPC_PORT}`, timeoutMs: 30_000 });
   const deadline = Date.now() + 30_000;
   for (;;) {
@@ -74,10 +84,16 @@ export async function startCortexDaemon(
     pid,
     peakRssMb: () => procStatusMb(pid, "VmHWM"),
     rssMb: () => procStatusMb(pid, "VmRSS"),
+    ...(worker?.pid === undefined ? {} : { workerPid: worker.pid }),
     async stop() {
       client.close();
-      child.kill("SIGTERM");
-      await new Promise((r) => child.once("exit", r));
+      await Promise.all(
+        [child, worker].map(async (c) => {
+          if (c === undefined || c.exitCode !== null) return;
+          c.kill("SIGTERM");
+          await new Promise((r) => c.once("exit", r));
+        }),
+      );
     },
   };
 }

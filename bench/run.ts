@@ -23,6 +23,7 @@ const { values } = parseArgs({
     "no-startup": { type: "boolean", default: false },
     warmup: { type: "string", default: "200" },
     profile: { type: "string" },
+    "split-workers": { type: "boolean", default: false },
   },
 });
 const int = (name: string, v: string | undefined) => {
@@ -66,11 +67,12 @@ const cpuOf = (rs: { cpu_ms_per_job: Record<string, number> }[]) => {
 };
 
 const [nats, redis] = await Promise.all([startNats(), startRedis()]);
-const daemon = await startCortexDaemon(nats.url, redis.url, W, values.profile);
+const daemon = await startCortexDaemon(nats.url, redis.url, W, values.profile, values["split-workers"]);
 const redisPid = findServerPid("redis-server", redis.port);
 const cortexPids = {
   self: 0,
   daemon: daemon.pid,
+  ...(daemon.workerPid === undefined ? {} : { worker: daemon.workerPid }),
   nats: findServerPid("nats-server", nats.port),
   redis: redisPid,
 };
