@@ -10,6 +10,7 @@ import type { JobEvent, SubmitJobRequest } from "../../gen/cortex/v1/api.js";
 import type { JobStore } from "../../store/job-store.js";
 import type { Principal } from "./auth.js";
 import type { EventHub } from "./event-watch.js";
+import { toJobEvent } from "./job-info.js";
 import { enqueuePrepared, prepareSubmit, type SubmitDeps } from "./submit-job.js";
 import { startWatch, type WatchSession, type WatchTransport } from "./watch-session.js";
 
@@ -100,23 +101,5 @@ function submittedEvent(
   tenant: string,
   atMs: number,
 ): JobEvent {
-  return {
-    seq: 0,
-    atMs,
-    kind: EventKind.Submitted,
-    jobId,
-    traceId,
-    topic,
-    from: "",
-    to: "",
-    workerId: "",
-    reason: "",
-    tenant,
-    text: "",
-    dropped: 0,
-    attempt: 0,
-    resultJson: "",
-    errorCode: "",
-    hint: "",
-  };
+  return toJobEvent({ seq: 0, at: atMs, kind: EventKind.Submitted, jobId, traceId, topic, tenant });
 }
