@@ -131,6 +131,69 @@ export type ResultOutcome =
   /** The job is terminal: recorded as late under job:late:<id>, res:<id> untouched. */
   | { stored: false; late: true; resultPtr: string };
 
+/** One move of a multi-step change (admission, an attempt's finish). */
+export interface MoveStep {
+  to: JobState;
+  /** Required for FAILED, DENIED and TIMEOUT. */
+  reason?: string;
+  /** Take this step only when the job is in this state at that point; otherwise skip it (no event). */
+  onlyFrom?: JobState;
+  /** Add one to attempts with this step (an attempt starts). */
+  incrementAttempts?: boolean;
+}
+
+export interface AdmitRequest {
+  /** Written as PENDING with ctx:<id>, then moved through `steps`, all in one atomic step. */
+  job: NewJob;
+  /** Moves after PENDING, e.g. SCHEDULED then DISPATCHED, or DENIED with its reason. May be empty. */
+  steps: readonly MoveStep[];
+  /** ctx:<id> is already stored (a CortexOS v1 sender wrote it): leave it as it is. */
+  contextStored?: boolean;
+}
+
+export type AdmitOutcome =
+  | {
+      ok: true;
+      job: JobRecord;
+      /** PENDING's event, then one per step taken, in order. */
+      events: JobEventRecord[];
+    }
+  /** The id is taken: nothing was written. */
+  | { ok: false; code: "exists"; current: JobState; attempts: number };
+
+export interface FinishRequest {
+  jobId: string;
+  /**
+   * The attempt that is finishing. The move happens only when the job's attempts, after the
+   * steps' increments, equal this: a superseded attempt cannot move a retried job.
+   */
+  attempt: number;
+  workerId: string;
+  /** Moves in order, e.g. RUNNING (onlyFrom DISPATCHED, incrementAttempts) then SUCCEEDED. */
+  steps: readonly MoveStep[];
+  /** Only move from one of these (also checked against the table). Default: SCHEDULED, DISPATCHED, RUNNING. */
+  from?: readonly JobState[];
+  /**
+   * Stored at res:<id> with the move, and the job's result_ptr set. When the job is already
+   * terminal it is recorded as late instead (job:late:<id>), res:<id> untouched.
+   */
+  result?: unknown;
+}
+
+export type FinishOutcome =
+  | {
+      ok: true;
+      job: JobRecord;
+      from: JobState;
+      /** One per step taken, in order. */
+      events: JobEventRecord[];
+      /** Set when `result` was stored. */
+      resultPtr?: string;
+    }
+  | { ok: false; code: "not_found" }
+  /** Not moved; `late` when a result was recorded as late because the job was terminal. */
+  | { ok: false; code: "not_allowed"; current: JobState; attempts: number; late: boolean };
+
 export interface ListJobsQuery {
   state?: JobState;
   topic?: string;
@@ -148,6 +211,13 @@ export interface JobPage {
 export interface JobStore {
   /** Writes ctx:<id>, the job record (PENDING), indexes, trace and first event atomically. */
   createJob(job: NewJob): Promise<JobRecord>;
+  /**
+   * Admission in one atomic step: ctx:<id> (unless contextStored), the record (PENDING),
+   * indexes, trace, then each of `steps` with its event.
+   */
+  admitJob(req: AdmitRequest): Promise<AdmitOutcome>;
+  /** An attempt's end in one atomic step: res:<id>, the guarded moves and their events. */
+  finishAttempt(req: FinishRequest): Promise<FinishOutcome>;
   getJob(jobId: string): Promise<JobRecord | undefined>;
   getJobs(jobIds: readonly string[]): Promise<(JobRecord | undefined)[]>;
   getContext(jobId: string): Promise<Record<string, unknown> | undefined>;
