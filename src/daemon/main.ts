@@ -9,6 +9,7 @@ import type { Bus } from "../bus/bus.js";
 import { connectNatsBus } from "../bus/nats-bus.js";
 import { type ApiKeyEntry, loadApiKeysFile } from "../config/api-keys.js";
 import type { CortexConfig } from "../config/index.js";
+import { JobLifecycle, localPolicy, type PolicyGate } from "../jobs/index.js";
 import type { JobStore } from "../store/job-store.js";
 import { createRedisStore } from "../store/redis-store.js";
 import { workerKindNames } from "../workers/registry.js";
@@ -113,15 +114,40 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       safetyAddress = safety.address();
     }
 
-    if (wanted.has("scheduler") && bus && store) {
+    // One lifecycle per process, shared by its components. The policy is the kernel's own code
+    // in process when the kernel runs here, else SafetyKernel.Check on the remote kernel.
+    let jobs: JobLifecycle | undefined;
+    if (bus && store) {
+      let policy: PolicyGate;
+      if (wanted.has("safety")) policy = localPolicy(config.safety);
+      else {
+        const safetyClient = createSafetyClient({ address: safetyAddress });
+        closers.push(async () => safetyClient.close());
+        policy = safetyClient;
+      }
+      const lifecycle = new JobLifecycle(
+        {
+          bus,
+          store,
+          logger: root.child({ component: "jobs" }),
+          pools: config.pools,
+          timeouts: config.timeouts,
+          senderId: `cortex-${process.pid}`,
+        },
+        policy,
+      );
+      // Registered after the bus closer, so it runs first: queued events leave before the bus closes.
+      closers.push(() => lifecycle.drain());
+      jobs = lifecycle;
+    }
+
+    if (wanted.has("scheduler") && bus && store && jobs) {
       const registry = new Registry();
       registerProcessMetrics(registry);
-      const safetyClient = createSafetyClient({ address: safetyAddress });
-      closers.push(async () => safetyClient.close());
       const scheduler = new Scheduler({
         bus,
         store,
-        safety: safetyClient,
+        jobs,
         pools: config.pools,
         timeouts: config.timeouts,
         metrics: registry,
@@ -139,11 +165,12 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       if (info) info.detail = `metrics ${env.CORTEX_BIND}:${metrics.port}`;
     }
 
-    if (wanted.has("gateway") && bus && store) {
+    if (wanted.has("gateway") && bus && store && jobs) {
       const gatewayRegistry = new Registry();
       const gateway = new GatewayServer({
         bus,
         store,
+        jobs,
         logger: root.child({ component: "gateway" }),
         config: {
           grpcHost: env.CORTEX_BIND,
@@ -178,6 +205,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       const workers = new WorkersComponent({
         bus,
         store,
+        ...(jobs ? { jobs } : {}),
         timeouts: config.timeouts,
         env,
         kinds,

@@ -3,6 +3,7 @@ import type { Registry } from "prom-client";
 import type { Bus } from "../bus/bus.js";
 import type { CortexEnv } from "../config/env.js";
 import { type PoolsConfig, type TimeoutsConfig, timeoutFor } from "../config/index.js";
+import type { JobLifecycle } from "../jobs/index.js";
 import type { JobStore } from "../store/job-store.js";
 import { workerKind } from "../workers/registry.js";
 import {
@@ -16,6 +17,8 @@ import type { Component } from "./component.js";
 export interface WorkersComponentOptions {
   bus: Bus;
   store: JobStore;
+  /** The process's job lifecycle, shared by every runtime and the orchestrator. */
+  jobs?: JobLifecycle;
   timeouts: TimeoutsConfig;
   /** Handed to handler factories (OLLAMA_URL, OLLAMA_MODEL for the LLM kinds). */
   env?: CortexEnv;
@@ -47,6 +50,8 @@ export class WorkersComponent implements Component {
         workerId,
         bus: opts.bus,
         store: opts.store,
+        ...(opts.jobs ? { jobs: opts.jobs } : {}),
+        timeouts: opts.timeouts,
         kind: kind.kind,
         pool: kind.pool,
         topics: kind.topics,
@@ -56,6 +61,7 @@ export class WorkersComponent implements Component {
           ...(opts.env ? { env: opts.env } : {}),
           bus: opts.bus,
           store: opts.store,
+          ...(opts.jobs ? { jobs: opts.jobs } : {}),
           timeouts: opts.timeouts,
           ...(opts.pools ? { pools: opts.pools } : {}),
           ...(opts.safetyAddress ? { safetyAddress: opts.safetyAddress } : {}),

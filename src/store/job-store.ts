@@ -3,6 +3,7 @@
  * DESIGN.md so users can read it with redis-cli; a second adapter (embedded) comes later
  * and must pass the same contract suite.
  */
+import type { JobEventRecord } from "../core/job-event.js";
 import type { JobState } from "../core/states.js";
 
 export type JobPriorityName = "BATCH" | "INTERACTIVE" | "CRITICAL";
@@ -51,28 +52,7 @@ export interface JobRecord {
   lateResults?: number;
 }
 
-export interface JobEventRecord {
-  /** Global, increasing sequence number. */
-  seq: number;
-  at: number;
-  kind: string;
-  jobId: string;
-  traceId?: string;
-  topic?: string;
-  from?: string;
-  to?: string;
-  workerId?: string;
-  reason?: string;
-  tenant?: string;
-  attempt?: number;
-  /** Progress text (LLM tokens, step updates); progress events are streamed, not stored. */
-  text?: string;
-  /**
-   * The result document's JSON on a terminal event as published on the bus (small results
-   * only), so a gateway answering SubmitAndWatch need not read res:<id>. Never stored.
-   */
-  resultJson?: string;
-}
+export type { JobEventRecord } from "../core/job-event.js";
 
 export interface TransitionRequest {
   jobId: string;

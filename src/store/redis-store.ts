@@ -26,6 +26,10 @@ import {
   toJson,
 } from "./job-codec.js";
 import type {
+  AdmitOutcome,
+  AdmitRequest,
+  FinishOutcome,
+  FinishRequest,
   JobEventRecord,
   JobPage,
   JobRecord,
@@ -39,7 +43,9 @@ import type {
   TransitionRequest,
 } from "./job-store.js";
 import { decodeCursor, encodeCursor } from "./list-cursor.js";
+import { checkSteps, stepArgs } from "./move-steps.js";
 import { type ConnectionOptions, connectRedis, type StoreLogger, toStoreError } from "./redis-connection.js";
+import { ADMIT_JOB, FINISH_ATTEMPT } from "./redis-move-scripts.js";
 import { APPEND_EVENT, CREATE_JOB, LIST_JOBS, PUT_RESULT, TRANSITION } from "./redis-scripts.js";
 
 export type { StoreLogger } from "./redis-connection.js";
@@ -64,7 +70,11 @@ interface ScriptCommands {
   cortexPutResult(...args: Arg[]): Promise<"late" | "duplicate" | "stored">;
   cortexAppendEvent(...args: Arg[]): Promise<number>;
   cortexListJobs(...args: Arg[]): Promise<[string, string, string[][]]>;
+  cortexAdmitJob(...args: Arg[]): Promise<[string, unknown?, unknown?]>;
+  cortexFinishAttempt(...args: Arg[]): Promise<[string, unknown?, unknown?, unknown?]>;
 }
+
+const DEFAULT_FINISH_FROM = ",SCHEDULED,DISPATCHED,RUNNING,";
 
 const TERMINAL_LIST = `,${[...TERMINAL_STATES].join(",")},`;
 
@@ -84,6 +94,8 @@ export async function createRedisStore(opts: RedisStoreOptions): Promise<RedisJo
   scripted.defineCommand("cortexPutResult", PUT_RESULT);
   scripted.defineCommand("cortexAppendEvent", APPEND_EVENT);
   scripted.defineCommand("cortexListJobs", LIST_JOBS);
+  scripted.defineCommand("cortexAdmitJob", ADMIT_JOB);
+  scripted.defineCommand("cortexFinishAttempt", FINISH_ATTEMPT);
   return new RedisJobStore(scripted, opts);
 }
 
@@ -154,6 +166,106 @@ export class RedisJobStore implements JobStore {
       });
     }
     return decodeJob(pairsToRecord(fields)) as JobRecord;
+  }
+
+  async admitJob(req: AdmitRequest): Promise<AdmitOutcome> {
+    const { job, steps } = req;
+    if (!job.jobId || !job.traceId) throw invalid("admitJob needs a jobId and a traceId");
+    checkSteps(job.jobId, steps);
+    const k = this.keys;
+    const now = Date.now();
+    const ctxJson = req.contextStored ? "" : toJson(job.context, "context");
+    const fields = encodeNewJob(job, now, redisPointer(k.ctx(job.jobId)));
+    const pending = {
+      at: now,
+      kind: "state",
+      jobId: job.jobId,
+      traceId: job.traceId,
+      topic: job.topic,
+      tenant: job.tenant,
+      to: "PENDING",
+      attempt: 0,
+    };
+    const [status, a, b] = await this.call(() =>
+      this.redis.cortexAdmitJob(
+        k.meta(job.jobId),
+        k.ctx(job.jobId),
+        k.recent(),
+        k.trace(job.traceId),
+        k.events(job.jobId),
+        k.eventStream(),
+        k.eventSeq(),
+        job.jobId,
+        now,
+        ctxJson,
+        req.contextStored ? 1 : 0,
+        this.streamMax,
+        jsonTail(pending),
+        this.retention,
+        k.index(""),
+        TERMINAL_LIST,
+        ...stepArgs(steps),
+        ...fields,
+      ),
+    );
+    if (status === "exists") {
+      const current = String(a);
+      if (!isJobState(current)) throw invalid(`job ${job.jobId} is in an unknown state "${current}"`);
+      return { ok: false, code: "exists", current, attempts: Number(b) };
+    }
+    if (status !== "ok") throw invalid(`job ${job.jobId}: admission steps not allowed from ${String(a)}`);
+    return {
+      ok: true,
+      job: decodeJob(pairsToRecord(b as unknown[])) as JobRecord,
+      events: (a as string[]).map(decodeEvent),
+    };
+  }
+
+  async finishAttempt(req: FinishRequest): Promise<FinishOutcome> {
+    const { jobId, attempt, workerId, steps } = req;
+    checkSteps(jobId, steps);
+    const k = this.keys;
+    const hasResult = req.result !== undefined;
+    const resultJson = hasResult ? toJson(req.result, "result") : "";
+    const resultPtr = redisPointer(k.res(jobId));
+    const lateHead = `${JSON.stringify({ attempt, workerId, at: Date.now() }).slice(0, -1)},"result":`;
+    const [status, a, b, c] = await this.call(() =>
+      this.redis.cortexFinishAttempt(
+        k.meta(jobId),
+        k.events(jobId),
+        k.eventStream(),
+        k.eventSeq(),
+        k.ctx(jobId),
+        k.res(jobId),
+        k.late(jobId),
+        jobId,
+        Date.now(),
+        req.from ? `,${req.from.join(",")},` : DEFAULT_FINISH_FROM,
+        attempt,
+        workerId,
+        hasResult ? 1 : 0,
+        resultJson,
+        resultPtr,
+        this.retention,
+        this.streamMax,
+        k.trace(""),
+        k.index(""),
+        TERMINAL_LIST,
+        lateHead,
+        ...stepArgs(steps),
+      ),
+    );
+    if (status === "not_found") return { ok: false, code: "not_found" };
+    if (status === "not_allowed") {
+      const current = String(a);
+      if (!isJobState(current)) throw invalid(`job ${jobId} is in an unknown state "${current}"`);
+      return { ok: false, code: "not_allowed", current, attempts: Number(b), late: Number(c) === 1 };
+    }
+    const events = (a as string[]).map(decodeEvent);
+    const first = events[0];
+    if (!first) throw invalid(`the store returned no event for job ${jobId}`);
+    const job = decodeJob(pairsToRecord(b as unknown[])) as JobRecord;
+    return { ok: true, job, from: first.from as JobState, events, ...(hasResult ? { resultPtr } : {}) };
   }
 
   async getJob(jobId: string): Promise<JobRecord | undefined> {

@@ -1,16 +1,16 @@
 /**
- * One attempt of one job, from the RUNNING transition to the ack: mark the job running,
- * run the handler under its timeout, write the result document, publish the JobResult,
- * and only then ack. Store and bus failures throw Requeue (see message-settle.ts) so the
- * runtime hands the message back; the runtime owns slots, cancels and drains.
+ * One delivery of one job, from its start to the ack: the jobs layer starts the attempt
+ * (no store call on a first delivery), the handler runs under its timeout, a job still
+ * running after RUNNING_MARK_MS is marked RUNNING, and the jobs layer records the end (or the
+ * retry) in one store step before the message is acked. Store and bus failures throw
+ * Requeue (see message-settle.ts) so the runtime hands the message back; the runtime owns
+ * slots, cancels and drains.
  */
 import type { Logger } from "pino";
 import type { Bus, WorkMessage } from "../bus/bus.js";
-import { newPacket } from "../bus/codec.js";
-import { isTerminal, JobState } from "../core/states.js";
-import { Subjects } from "../core/subjects.js";
+import { JobState } from "../core/states.js";
 import type { JobRequest } from "../gen/cortex/v1/bus.js";
-import type { JobEventRecord, JobRecord, JobStore } from "../store/job-store.js";
+import type { AttemptEnd, EndState, JobLifecycle } from "../jobs/index.js";
 import {
   type AttemptOutcome,
   errorMessageOf,
@@ -19,34 +19,41 @@ import {
   outcomeOfError,
   ResultErrorCode,
   resultDocument,
-  statusOf,
 } from "./attempt-outcome.js";
 import type { JobHandler, JobInput } from "./handler.js";
 import { ackQuietly, guard, Requeue, settle } from "./message-settle.js";
 import { ProgressPublisher } from "./progress.js";
 import type { TopicSettings } from "./runtime-options.js";
 
+/** A job that ends sooner records RUNNING together with its end (one store step, not two). */
+export const RUNNING_MARK_MS = 250;
+
 export interface AttemptRunnerOptions {
   bus: Bus;
-  store: JobStore;
+  jobs: JobLifecycle;
   handler: JobHandler;
   workerId: string;
   logger: Logger;
+  runningMarkMs?: number;
 }
+
+type Reported = Exclude<AttemptOutcome, { kind: "drained" }>;
 
 export class AttemptRunner {
   private readonly bus: Bus;
-  private readonly store: JobStore;
+  private readonly jobs: JobLifecycle;
   private readonly handler: JobHandler;
   private readonly workerId: string;
   private readonly log: Logger;
+  private readonly runningMarkMs: number;
 
   constructor(opts: AttemptRunnerOptions) {
     this.bus = opts.bus;
-    this.store = opts.store;
+    this.jobs = opts.jobs;
     this.handler = opts.handler;
     this.workerId = opts.workerId;
     this.log = opts.logger;
+    this.runningMarkMs = opts.runningMarkMs ?? RUNNING_MARK_MS;
   }
 
   /**
@@ -59,119 +66,99 @@ export class AttemptRunner {
     settings: TopicSettings,
     controller: AbortController,
   ): Promise<void> {
-    // The RUNNING transition returns the context too: one store call, not two.
-    const running = await this.markRunning(req, msg);
-    if (!running) return;
-    const { job, context } = running;
-    const attempt = job.attempts;
+    const begin = await guard("start attempt", () =>
+      this.jobs.attempts.begin(req, msg.deliveryCount, this.workerId),
+    );
+    if (begin.kind === "skip") {
+      this.log.info({ jobId: req.jobId, reason: begin.reason }, "job skipped");
+      await ackQuietly(msg, this.log);
+      return;
+    }
+    if (begin.kind === "requeue") throw new Requeue(begin.reason);
+    const { attempt, context } = begin;
     // Bindings per call, not a child logger per attempt (pino serialises a child's bindings up front).
-    const at = { jobId: job.jobId, attempt };
+    const at = { jobId: req.jobId, attempt };
+    const mark = begin.running
+      ? undefined
+      : setTimeout(() => this.markRunning(req.jobId, attempt, controller), this.runningMarkMs);
     const startedAt = Date.now();
-    const outcome: AttemptOutcome =
-      context === undefined
-        ? {
-            kind: "failed",
-            code: ResultErrorCode.ContextMissing,
-            message: `context of job ${job.jobId} is missing (expired or never written)`,
-          }
-        : await this.execute(
-            this.jobInput(job, req, attempt, context),
-            controller,
-            req.timeoutMs > 0 ? req.timeoutMs : settings.timeoutMs,
-          );
+    let outcome: AttemptOutcome;
+    try {
+      outcome =
+        context === undefined
+          ? {
+              kind: "failed",
+              code: ResultErrorCode.ContextMissing,
+              message: `context of job ${req.jobId} is missing (expired or never written)`,
+            }
+          : await this.execute(
+              this.jobInput(req, msg, attempt, context),
+              controller,
+              req.timeoutMs > 0 ? req.timeoutMs : settings.timeoutMs,
+            );
+    } finally {
+      clearTimeout(mark);
+    }
     if (outcome.kind === "drained") {
       this.log.info(at, "attempt aborted by drain: handed back");
       settle(() => msg.nak(), this.log);
       return;
     }
-    const executionMs = Date.now() - startedAt;
-    const written = await guard("write result", () =>
-      this.store.putResult({
-        jobId: job.jobId,
-        attempt,
-        workerId: this.workerId,
-        result: resultDocument(outcome, job.jobId, this.workerId) ?? null,
-      }),
-    );
-    const packet = newPacket(
-      {
-        $case: "jobResult",
-        jobResult: {
-          jobId: job.jobId,
-          status: statusOf(outcome),
-          resultPtr: written.resultPtr,
-          workerId: this.workerId,
-          executionMs,
-          attempt,
-          errorMessage: errorMessageOf(outcome),
-        },
-      },
-      { traceId: job.traceId || msg.packet.traceId, senderId: this.workerId },
-    );
-    await guard("publish result", () =>
-      this.bus.publishDurable(Subjects.jobResult, packet, { msgId: `${job.jobId}:${attempt}:result` }),
-    );
+    const end = this.endOf(req, msg, attempt, outcome, Date.now() - startedAt, context);
+    const ended = await guard("finish attempt", () => this.jobs.attempts.finish(end));
     await ackQuietly(msg, this.log);
-    this.log.debug({ ...at, outcome: outcome.kind, executionMs, stored: written.stored }, "attempt finished");
+    this.log.debug({ ...at, outcome: outcome.kind, executionMs: end.executionMs, ended }, "attempt finished");
   }
 
-  /**
-   * Tells watchers (`--wait`, `cortex watch`, a workflow's orchestrator) that the job started,
-   * as the scheduler does for its transitions. Fire-and-forget: the store already holds the event.
-   */
-  private announce(event: JobEventRecord): void {
-    this.bus
-      .publishRaw(Subjects.jobEvent, new TextEncoder().encode(JSON.stringify(event)))
-      .catch((err: unknown) => this.log.warn({ err, jobId: event.jobId }, "could not publish job event"));
+  /** Past the threshold: RUNNING. A job that ended meanwhile (cancelled while queued) stops the handler. */
+  private markRunning(jobId: string, attempt: number, controller: AbortController): void {
+    this.jobs.attempts
+      .markRunning(jobId, attempt, this.workerId)
+      .then((current) => {
+        if (!current)
+          controller.abort(new JobAbortError("cancel", `job ${jobId} is no longer this attempt's`));
+      })
+      .catch((err: unknown) => this.log.warn({ err, jobId }, "could not mark the job RUNNING"));
   }
 
-  /** RUNNING with attempts + 1, and the context; undefined when the job must be skipped (already acked). */
-  private async markRunning(
+  private endOf(
     req: JobRequest,
     msg: WorkMessage,
-  ): Promise<{ job: JobRecord; context: Record<string, unknown> | undefined } | undefined> {
-    const outcome = await guard("mark running", () =>
-      this.store.transition({
-        jobId: req.jobId,
-        to: JobState.Running,
-        from: [JobState.Scheduled, JobState.Dispatched, JobState.Running],
-        incrementAttempts: true,
-        workerId: this.workerId,
-        withContext: true,
-      }),
-    );
-    if (outcome.ok) {
-      this.announce(outcome.event);
-      return { job: outcome.job, context: outcome.context };
-    }
-    if (outcome.code === "not_found") {
-      this.log.warn({ jobId: req.jobId }, "job record not found (expired or never created): dropped");
-      await ackQuietly(msg, this.log);
-      return undefined;
-    }
-    if (isTerminal(outcome.current)) {
-      this.log.info({ jobId: req.jobId, state: outcome.current }, "job already finished: skipped");
-      await ackQuietly(msg, this.log);
-      return undefined;
-    }
-    // Not dispatched yet (PENDING): the scheduler's write is behind its publish; try again shortly.
-    throw new Requeue(`job ${req.jobId} is ${outcome.current}, not dispatched`);
+    attempt: number,
+    outcome: Reported,
+    executionMs: number,
+    context: Record<string, unknown> | undefined,
+  ): AttemptEnd {
+    const message = errorMessageOf(outcome);
+    return {
+      jobId: req.jobId,
+      topic: req.topic,
+      traceId: msg.packet.traceId,
+      attempt,
+      workerId: this.workerId,
+      to: endState(outcome),
+      ...(message ? { reason: message } : {}),
+      ...(outcome.kind === "failed" ? { errorCode: outcome.code } : {}),
+      result: resultDocument(outcome, req.jobId, this.workerId) ?? null,
+      executionMs,
+      ...(context === undefined ? {} : { context }),
+    };
   }
 
   private jobInput(
-    job: JobRecord,
     req: JobRequest,
+    msg: WorkMessage,
     attempt: number,
     context: Record<string, unknown>,
   ): Omit<JobInput, "progress"> {
     return {
-      jobId: job.jobId,
-      traceId: job.traceId,
-      topic: job.topic,
+      jobId: req.jobId,
+      traceId: msg.packet.traceId,
+      topic: req.topic,
       attempt,
       context,
-      envVars: { ...job.envVars, ...req.envVars },
-      tenant: job.tenant,
+      envVars: { ...req.envVars },
+      tenant: req.envVars.tenant_id ?? "",
       workerId: this.workerId,
     };
   }
@@ -206,5 +193,18 @@ export class AttemptRunner {
       // Queued tokens go out before the result is published, so watchers see them first.
       progress.close();
     }
+  }
+}
+
+function endState(outcome: Reported): EndState {
+  switch (outcome.kind) {
+    case "completed":
+      return JobState.Succeeded;
+    case "failed":
+      return JobState.Failed;
+    case "timeout":
+      return JobState.Timeout;
+    case "cancelled":
+      return JobState.Cancelled;
   }
 }

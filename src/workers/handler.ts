@@ -7,6 +7,7 @@ import type { Registry } from "prom-client";
 import type { Bus } from "../bus/bus.js";
 import type { CortexEnv } from "../config/env.js";
 import type { PoolsConfig, TimeoutsConfig } from "../config/index.js";
+import type { JobLifecycle } from "../jobs/index.js";
 import type { LlmClient } from "../llm/index.js";
 import type { JobStore } from "../store/job-store.js";
 import type { ProgressFn } from "./progress.js";
@@ -50,6 +51,8 @@ export interface HandlerDeps {
   /** The runtime's bus and store, for handlers that submit and follow other jobs (the orchestrator). */
   bus?: Bus;
   store?: JobStore;
+  /** The process's job lifecycle (children are admitted through it). */
+  jobs?: JobLifecycle;
   /** Routing and deadlines (pools.yaml, timeouts.yaml), for handlers that plan or run other jobs. */
   pools?: PoolsConfig;
   timeouts?: TimeoutsConfig;

@@ -6,6 +6,8 @@ import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import type { Logger } from "pino";
 import type { Bus } from "../bus/bus.js";
+import type { TimeoutsConfig } from "../config/index.js";
+import type { JobLifecycle } from "../jobs/index.js";
 import type { JobStore } from "../store/job-store.js";
 import type { JobHandler } from "./handler.js";
 
@@ -22,6 +24,12 @@ export interface TopicSettings {
 export interface WorkerRuntimeOptions {
   bus: Bus;
   store: JobStore;
+  /** The process's job lifecycle; built from bus, store and `timeouts` when absent. */
+  jobs?: JobLifecycle;
+  /** Retry budgets (max_retries per topic) when `jobs` is not given; default: no retries. */
+  timeouts?: TimeoutsConfig;
+  /** A job still running after this is marked RUNNING; a faster one records it with its end. Default 250. */
+  runningMarkMs?: number;
   /** Worker kind (heartbeat `type`), e.g. "echo". */
   kind: string;
   pool: string;

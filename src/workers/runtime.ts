@@ -7,9 +7,11 @@
  */
 import { type Logger, pino } from "pino";
 import type { Bus, Subscription, WorkConsumer, WorkMessage } from "../bus/bus.js";
+import type { TimeoutsConfig } from "../config/index.js";
 import { CortexError, ErrorCode } from "../core/errors.js";
 import { Streams, Subjects, topicConsumerName } from "../core/subjects.js";
 import type { JobRequest } from "../gen/cortex/v1/bus.js";
+import { JobLifecycle } from "../jobs/index.js";
 import { AttemptRunner } from "./attempt.js";
 import { JobAbortError } from "./attempt-outcome.js";
 import { HeartbeatSender } from "./heartbeat.js";
@@ -34,6 +36,13 @@ export {
   type WorkerRuntimeOptions,
 } from "./runtime-options.js";
 
+/** Without a timeouts.yaml, a runtime of its own retries nothing (max_retries 0 everywhere). */
+const NO_RETRIES: TimeoutsConfig = {
+  workflows: {},
+  topics: {},
+  reconciler: { dispatch_timeout_seconds: 30, running_timeout_seconds: 300, scan_interval_seconds: 5 },
+};
+
 /** Extra wait for handlers after a timed-out drain aborted them. */
 const DRAIN_ABORT_GRACE_MS = 5_000;
 
@@ -49,6 +58,8 @@ export class WorkerRuntime {
   private readonly slots: Slots;
   private readonly heartbeat: HeartbeatSender;
   private readonly attempts: AttemptRunner;
+  private readonly jobs: JobLifecycle;
+  private readonly ownJobs: boolean;
   private readonly drainTimeoutMs: number;
   private readonly consumers: WorkConsumer[] = [];
   /** Abort controllers of attempts in progress, by job id (a job may be here twice after a redelivery). */
@@ -85,12 +96,24 @@ export class WorkerRuntime {
     };
     this.settings = new Map(this.topics.map((t) => [t, { ...defaults, ...opts.topicSettings?.[t] }]));
     this.slots = new Slots(this.concurrency);
+    this.ownJobs = opts.jobs === undefined;
+    this.jobs =
+      opts.jobs ??
+      new JobLifecycle({
+        bus: opts.bus,
+        store: opts.store,
+        logger: this.log,
+        pools: { topics: {} },
+        timeouts: opts.timeouts ?? NO_RETRIES,
+        senderId: this.workerId,
+      });
     this.attempts = new AttemptRunner({
       bus: this.bus,
-      store: opts.store,
+      jobs: this.jobs,
       handler: opts.handler,
       workerId: this.workerId,
       logger: this.log,
+      ...(opts.runningMarkMs === undefined ? {} : { runningMarkMs: opts.runningMarkMs }),
     });
     this.heartbeat = new HeartbeatSender({
       bus: this.bus,
@@ -185,6 +208,7 @@ export class WorkerRuntime {
       this.log.debug({ err }, "cancel subscription not removed");
     }
     this.heartbeat.stop();
+    if (this.ownJobs) await this.jobs.drain();
     if (this.started) await this.heartbeat.beat({ activeJobs: 0 });
     this.log.info("worker stopped");
   }

@@ -97,6 +97,7 @@ describe("job outcomes", () => {
             stepIndex: 0,
             attempt: 0,
             timeoutMs: 0,
+            contextJson: "",
           },
         },
       }).finish();

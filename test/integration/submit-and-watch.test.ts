@@ -10,11 +10,11 @@ import { connectNatsBus } from "../../src/bus/nats-bus.js";
 import { createGatewayClient, type GatewayClient } from "../../src/client/gateway-client.js";
 import { submitAndWait } from "../../src/client/submit-and-wait.js";
 import { ErrorCode } from "../../src/core/errors.js";
+import { parseEventPayload } from "../../src/core/job-event.js";
 import { JobState } from "../../src/core/states.js";
 import { Subjects } from "../../src/core/subjects.js";
 import { EventHub } from "../../src/daemon/gateway/event-watch.js";
 import { GatewayServer } from "../../src/daemon/gateway/gateway-server.js";
-import { parseEventRecord } from "../../src/daemon/gateway/job-info.js";
 import { SubmitAndWatchMany } from "../../src/daemon/gateway/submit-and-watch-many.js";
 import {
   CortexApiClient,
@@ -22,6 +22,7 @@ import {
   type JobEvent,
   SubmitJobRequest,
 } from "../../src/gen/cortex/v1/api.js";
+import { JobLifecycle } from "../../src/jobs/index.js";
 import { createRedisStore, type RedisJobStore } from "../../src/store/redis-store.js";
 import { freePort } from "../support/free-port.js";
 import { type NatsHandle, startNats } from "../support/nats-server.js";
@@ -364,13 +365,29 @@ describe("SubmitAndWatchMany limits", () => {
     const written: JobEvent[] = [];
     const hub = new EventHub();
     const feed = await bus.subscribeRaw(Subjects.jobEvent, (data) => {
-      const ev = parseEventRecord(data);
-      if (ev) hub.publish(ev);
+      for (const ev of parseEventPayload(Buffer.from(data).toString("utf8"), Date.now()).events)
+        hub.publish(ev);
     });
     try {
       const many = new SubmitAndWatchMany(
         {
-          bus,
+          jobs: new JobLifecycle({
+            bus,
+            store,
+            logger,
+            pools: { topics: {} },
+            timeouts: {
+              workflows: {},
+              topics: {},
+              reconciler: {
+                dispatch_timeout_seconds: 30,
+                running_timeout_seconds: 300,
+                scan_interval_seconds: 5,
+              },
+            },
+            senderId: "test",
+          }),
+          liveTopic: () => false,
           store,
           hub,
           logger,

@@ -43,6 +43,7 @@ export async function dispatchJob(
     stepIndex: 0,
     attempt: 1,
     timeoutMs,
+    contextJson: "",
   };
   await bus.publishDurable(
     topic,

@@ -118,6 +118,7 @@ const jobRequestPacket: BusPacket = {
       stepIndex: 3,
       attempt: 2,
       timeoutMs: 5000000000,
+      contextJson: "",
     },
   },
 };
@@ -137,6 +138,7 @@ const jobResultPacket: BusPacket = {
       executionMs: 1234567890123,
       attempt: 3,
       errorMessage: "model timed out \u2014 na\u00efve retry failed",
+      finished: false,
     },
   },
 };

@@ -10,8 +10,10 @@ import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import type { Bus, Subscription } from "../../bus/bus.js";
 import type { ApiKeyEntry } from "../../config/api-keys.js";
+import type { TimeoutsConfig } from "../../config/index.js";
 import { packageRoot } from "../../config/package-root.js";
 import { CortexError, ErrorCode } from "../../core/errors.js";
+import { parseEventPayload } from "../../core/job-event.js";
 import { Subjects } from "../../core/subjects.js";
 import {
   HEARTBEAT_INTERVAL_MS,
@@ -19,6 +21,7 @@ import {
   WorkerRegistry,
 } from "../../core/worker-registry.js";
 import { CortexApiService } from "../../gen/cortex/v1/api.js";
+import { JobLifecycle } from "../../jobs/index.js";
 import type { JobStore } from "../../store/job-store.js";
 import type { Component, ComponentInfo } from "../component.js";
 import { GatewayMetrics } from "../metrics/gateway-metrics.js";
@@ -26,8 +29,9 @@ import { type ApiContext, createApiService } from "./api-service.js";
 import { ApiKeys } from "./auth.js";
 import { DEFAULT_WATCH_BUFFER, EventHub } from "./event-watch.js";
 import { type HttpApi, startHttpApi } from "./http/server.js";
-import { parseEventRecord, progressToEvent } from "./job-info.js";
+import { progressToEvent } from "./job-info.js";
 import { addReflection } from "./reflection.js";
+import { SENDER_ID } from "./submit-job.js";
 import { WorkerPresence } from "./worker-presence.js";
 
 export const GATEWAY_DEFAULTS = {
@@ -70,6 +74,11 @@ export interface GatewayOptions {
   bus: Bus;
   store: JobStore;
   logger: Logger;
+  /**
+   * The process's job lifecycle, which admits jobs inline (policy, route, dispatch). Without
+   * one the gateway leaves every job PENDING on sys.job.submit for a scheduler to admit.
+   */
+  jobs?: JobLifecycle;
   config?: GatewayConfig;
   /** Component statuses for GetStatus; default: the gateway alone. */
   statusProvider?: () => ComponentInfo[] | Promise<ComponentInfo[]>;
@@ -83,6 +92,15 @@ export interface GatewayPorts {
   grpc: number;
   http: number;
 }
+
+const decoder = new TextDecoder();
+
+/** A gateway without its own lifecycle only defers admission: nothing it does reads these. */
+const DEFERRED_ADMISSION_TIMEOUTS: TimeoutsConfig = {
+  workflows: {},
+  topics: {},
+  reconciler: { dispatch_timeout_seconds: 30, running_timeout_seconds: 300, scan_interval_seconds: 5 },
+};
 
 function hostPort(host: string, port: number): string {
   return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
@@ -121,6 +139,7 @@ export class GatewayServer implements Component {
   private bound: GatewayPorts | undefined;
   private startedAtMs = 0;
   private badEvents = 0;
+  private readonly jobs: JobLifecycle;
 
   constructor(private readonly opts: GatewayOptions) {
     const c = opts.config ?? {};
@@ -145,6 +164,16 @@ export class GatewayServer implements Component {
       ...(opts.now ? { now: opts.now } : {}),
     });
     this.keys = new ApiKeys({ apiKey: c.apiKey, keys: c.apiKeys });
+    this.jobs =
+      opts.jobs ??
+      new JobLifecycle({
+        bus: opts.bus,
+        store: opts.store,
+        logger: opts.logger,
+        pools: { topics: this.cfg.poolTopics },
+        timeouts: DEFERRED_ADMISSION_TIMEOUTS,
+        senderId: SENDER_ID,
+      });
     this.presence = new WorkerPresence({
       registry: this.registry,
       store: opts.store,
@@ -209,6 +238,8 @@ export class GatewayServer implements Component {
           bus,
           store,
           logger,
+          jobs: this.jobs,
+          liveTopic: this.liveTopic,
           limits: this.limits(),
           keys: this.keys,
           hub: this.hub,
@@ -251,6 +282,7 @@ export class GatewayServer implements Component {
     this.streams.clear();
     const subs = this.subs;
     this.subs = [];
+    if (!this.opts.jobs) await this.jobs.drain();
     await Promise.allSettled([
       ...subs.map((s) => s.unsubscribe()),
       grpc ? this.shutdownGrpc(grpc) : undefined,
@@ -271,11 +303,13 @@ export class GatewayServer implements Component {
     );
     this.subs.push(
       await bus.subscribeRaw(Subjects.jobEvent, (data) => {
-        const ev = parseEventRecord(data);
-        if (ev !== undefined) {
-          this.hub.publish(ev);
-        } else if (++this.badEvents % 100 === 1) {
-          logger.warn({ count: this.badEvents }, `ignoring malformed payloads on ${Subjects.jobEvent}`);
+        const { events, rejected } = parseEventPayload(decoder.decode(data), Date.now());
+        for (const ev of events) this.hub.publish(ev);
+        if (rejected > 0) {
+          const before = this.badEvents;
+          this.badEvents += rejected;
+          if (Math.floor(before / 100) !== Math.floor(this.badEvents / 100) || before === 0)
+            logger.warn({ count: this.badEvents }, `ignoring malformed payloads on ${Subjects.jobEvent}`);
         }
       }),
     );
@@ -291,6 +325,8 @@ export class GatewayServer implements Component {
       bus,
       store,
       logger,
+      jobs: this.jobs,
+      liveTopic: this.liveTopic,
       limits: this.limits(),
       registry: this.registry,
       hub: this.hub,
@@ -318,6 +354,12 @@ export class GatewayServer implements Component {
       });
     });
   }
+
+  /** A worker of the topic's pool is live (its heartbeat is current): admission dispatches at once. */
+  private readonly liveTopic = (topic: string): boolean => {
+    const pool = Object.hasOwn(this.cfg.poolTopics, topic) ? this.cfg.poolTopics[topic] : undefined;
+    return pool !== undefined && this.registry.hasLiveWorker(pool);
+  };
 
   private limits(): ApiContext["limits"] {
     return { maxContextBytes: this.cfg.maxContextBytes, defaultTenant: this.cfg.defaultTenant };

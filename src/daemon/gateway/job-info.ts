@@ -1,5 +1,5 @@
 /** Store records -> API messages. Absent optional values become the proto3 defaults ("" / 0). */
-import { z } from "zod";
+import { parseEventPayload } from "../../core/job-event.js";
 import type { JobEvent, JobInfo } from "../../gen/cortex/v1/api.js";
 import type { JobProgress } from "../../gen/cortex/v1/bus.js";
 import type { JobEventRecord, JobRecord } from "../../store/job-store.js";
@@ -52,39 +52,15 @@ export function toJobEvent(ev: JobEventRecord, withResult = false): JobEvent {
   };
 }
 
-/** Unknown keys are dropped: newer publishers may add fields this build does not stream. */
-const eventRecordSchema = z.object({
-  seq: z.number().int().nonnegative().default(0),
-  at: z.number().optional(),
-  kind: z.string().min(1),
-  jobId: z.string().min(1),
-  traceId: z.string().optional(),
-  topic: z.string().optional(),
-  from: z.string().optional(),
-  to: z.string().optional(),
-  workerId: z.string().optional(),
-  reason: z.string().optional(),
-  tenant: z.string().optional(),
-  attempt: z.number().int().optional(),
-  text: z.string().optional(),
-  resultJson: z.string().optional(),
-});
-
 /**
- * Parses a `sys.job.event` payload. Publishers are cortex components, but the subject is
- * open to anyone on the bus, so a payload without the fields watchers filter on is
- * rejected (undefined) rather than streamed half-formed.
+ * One event published on `sys.job.event` (see parseEventPayload for the batches the jobs
+ * layer sends); undefined unless the payload is exactly one well-formed event.
  */
 export function parseEventRecord(data: Uint8Array): JobEventRecord | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(Buffer.from(data).toString("utf8"));
-  } catch {
-    return undefined;
-  }
-  const parsed = eventRecordSchema.safeParse(value);
-  if (!parsed.success) return undefined;
-  return { ...parsed.data, at: parsed.data.at ?? Date.now() };
+  const text = Buffer.from(data).toString("utf8");
+  if (text.trimStart().startsWith("[")) return undefined;
+  const { events, rejected } = parseEventPayload(text, Date.now());
+  return rejected === 0 && events.length === 1 ? events[0] : undefined;
 }
 
 /** A JobProgress packet as a watch event (seq 0: progress is not part of the stored history). */

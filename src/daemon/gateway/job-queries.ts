@@ -6,11 +6,9 @@
  */
 import type { Logger } from "pino";
 import type { Bus } from "../../bus/bus.js";
-import { newPacket } from "../../bus/codec.js";
 import { CortexError, ErrorCode } from "../../core/errors.js";
 import { isValidTraceId } from "../../core/ids.js";
-import { ALL_STATES, isJobState, JobState } from "../../core/states.js";
-import { Subjects } from "../../core/subjects.js";
+import { ALL_STATES, isJobState } from "../../core/states.js";
 import type {
   CancelJobRequest,
   CancelJobResponse,
@@ -22,11 +20,11 @@ import type {
   ListJobsRequest,
   ListJobsResponse,
 } from "../../gen/cortex/v1/api.js";
+import type { JobLifecycle } from "../../jobs/index.js";
 import type { JobRecord, JobStore, ListJobsQuery } from "../../store/job-store.js";
 import { canSee, OPEN_PRINCIPAL, type Principal, scopedTenant } from "./auth.js";
 import { invalidArgument, jobNotFound } from "./grpc-errors.js";
 import { toJobEvent, toJobInfo } from "./job-info.js";
-import { SENDER_ID } from "./submit-job.js";
 
 export const MAX_LIST_LIMIT = 1_000;
 export const DEFAULT_CANCEL_REASON = "cancelled by user";
@@ -35,6 +33,10 @@ export interface QueryDeps {
   bus: Bus;
   store: JobStore;
   logger: Logger;
+  /** Admission, cancels: every write goes through the jobs layer. */
+  jobs: JobLifecycle;
+  /** A worker of the topic's pool is live. */
+  liveTopic(topic: string): boolean;
 }
 
 function requireJobId(jobId: string): void {
@@ -118,32 +120,12 @@ export async function cancelJob(
   // A job's tenant never changes, so checking it before the transition is not a race.
   if (principal.tenant !== undefined) await loadJob(deps.store, req.jobId, principal);
   const reason = req.reason || DEFAULT_CANCEL_REASON;
-  const outcome = await deps.store.transition({ jobId: req.jobId, to: JobState.Cancelled, reason });
+  const outcome = await deps.jobs.stop(req.jobId, reason);
   if (!outcome.ok) {
     if (outcome.code === "not_found") throw jobNotFound(req.jobId);
     return { jobId: req.jobId, state: outcome.current, cancelled: false };
   }
-  const { job, event } = outcome;
-  // The store already says CANCELLED; a lost signal only means the worker runs on until
-  // it finds the job terminal, so publish failures are logged rather than returned.
-  try {
-    await deps.bus.publish(
-      Subjects.jobCancel,
-      newPacket(
-        { $case: "jobCancel", jobCancel: { jobId: job.jobId, reason } },
-        {
-          traceId: job.traceId,
-          senderId: SENDER_ID,
-        },
-      ),
-    );
-    await deps.bus.publishRaw(Subjects.jobEvent, Buffer.from(JSON.stringify(event), "utf8"));
-  } catch (err) {
-    deps.logger.warn(
-      { jobId: job.jobId, err },
-      "job cancelled in the store but the cancel signal was not published",
-    );
-  }
+  const { job } = outcome;
   deps.logger.info({ jobId: job.jobId, from: outcome.from, reason }, "job cancelled");
   return { jobId: job.jobId, state: job.state, cancelled: true };
 }

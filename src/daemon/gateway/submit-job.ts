@@ -1,12 +1,10 @@
 /**
- * SubmitJob: validate, write the job (PENDING) and ctx, publish `sys.job.submit`, and only
- * then answer. Once the answer is sent the job is never lost: the submit stream holds it
- * until the scheduler acks it.
+ * SubmitJob: validate, then admit inline through the jobs layer (policy, route, the record and
+ * ctx in one store step, the dispatch as one durable publish), and only then answer. Once the
+ * answer is sent the job is never lost.
  */
 
 import type { Logger } from "pino";
-import type { Bus } from "../../bus/bus.js";
-import { enqueueJob } from "../../bus/enqueue-job.js";
 import { ErrorCode, isCortexError } from "../../core/errors.js";
 import { isValidJobId, isValidTraceId, newJobId, newTraceId } from "../../core/ids.js";
 import { PRIORITY_NAMES, parsePriority, priorityName } from "../../core/priority.js";
@@ -14,7 +12,8 @@ import { isValidTopic } from "../../core/subjects.js";
 import { TENANT_ENV_VAR } from "../../core/tenant.js";
 import type { SubmitJobRequest, SubmitJobResponse } from "../../gen/cortex/v1/api.js";
 import type { JobPriority } from "../../gen/cortex/v1/bus.js";
-import type { JobRecord, JobStore, NewJob } from "../../store/job-store.js";
+import type { JobLifecycle } from "../../jobs/index.js";
+import type { JobRecord, NewJob } from "../../store/job-store.js";
 import { OPEN_PRINCIPAL, type Principal, scopedTenant } from "./auth.js";
 import { invalidArgument } from "./grpc-errors.js";
 
@@ -125,10 +124,11 @@ function parseContext(json: string): Record<string, unknown> {
 }
 
 export interface SubmitDeps {
-  bus: Bus;
-  store: JobStore;
+  jobs: JobLifecycle;
   logger: Logger;
   limits: SubmitLimits;
+  /** A worker of the topic's pool is live: the job is dispatched at once rather than left SCHEDULED. */
+  liveTopic(topic: string): boolean;
 }
 
 /** A key bound to a tenant submits as that tenant, wherever the request names one. */
@@ -148,9 +148,12 @@ export function prepareSubmit(
   return validateSubmit(scopeSubmit(req, principal), deps.limits).job;
 }
 
-/** Writes and publishes a prepared job (see prepareSubmit). */
+/** Admits a prepared job (see prepareSubmit): once this resolves it is never lost. */
 export async function enqueuePrepared(deps: SubmitDeps, job: NewJob): Promise<JobRecord> {
-  const record = await enqueueJob(deps, job, SENDER_ID);
+  const { job: record } = await deps.jobs.admission.admit(job, {
+    live: deps.liveTopic(job.topic),
+    onSafetyDown: "defer",
+  });
   // Debug, not info: a line per job cost ~20 % of the daemon's CPU per job at the default level;
   // the job's own history (`cortex job <id>`) records its submit anyway.
   deps.logger.debug({ jobId: record.jobId, traceId: record.traceId, topic: record.topic }, "job submitted");

@@ -1,16 +1,17 @@
 /** The scheduler's Prometheus metrics, registered on the registry it is given. */
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import { isTerminal } from "../../core/states.js";
+import type { JobsObserver } from "../../jobs/index.js";
 import type { JobRecord } from "../../store/job-store.js";
 
 // Jobs range from sub-second echoes to multi-minute LLM runs.
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 const DURATION_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800];
 
-export class SchedulerMetrics {
+export class SchedulerMetrics implements JobsObserver {
   readonly received: Counter<"topic">;
-  readonly denied: Counter<"topic">;
-  readonly dispatched: Counter<"topic">;
+  readonly deniedCount: Counter<"topic">;
+  readonly dispatchedCount: Counter<"topic">;
   readonly completed: Counter<"topic" | "status">;
   readonly dispatchLatency: Histogram<"topic">;
   readonly duration: Histogram<"topic" | "status">;
@@ -23,13 +24,13 @@ export class SchedulerMetrics {
       labelNames: ["topic"],
       registers,
     });
-    this.denied = new Counter({
+    this.deniedCount = new Counter({
       name: "cortex_scheduler_safety_denied_total",
       help: "Jobs the safety kernel denied, by topic",
       labelNames: ["topic"],
       registers,
     });
-    this.dispatched = new Counter({
+    this.dispatchedCount = new Counter({
       name: "cortex_scheduler_jobs_dispatched_total",
       help: "Job attempts published to their topic, by topic",
       labelNames: ["topic"],
@@ -67,8 +68,24 @@ export class SchedulerMetrics {
     });
   }
 
+  decided(topic: string): void {
+    this.received.inc({ topic });
+  }
+
+  denied(topic: string): void {
+    this.deniedCount.inc({ topic });
+  }
+
+  dispatched(job: JobRecord, attempt: number): void {
+    this.dispatchedCount.inc({ topic: job.topic });
+    // Later attempts would measure retry delays, not scheduling latency.
+    if (attempt !== 1) return;
+    const at = job.dispatchedAt ?? Date.now();
+    this.dispatchLatency.observe({ topic: job.topic }, Math.max(0, at - job.createdAt) / 1000);
+  }
+
   /** Counts a job that just reached a terminal state. */
-  onTransition(job: JobRecord): void {
+  ended(job: JobRecord): void {
     if (!isTerminal(job.state)) return;
     const labels = { topic: job.topic, status: job.state.toLowerCase() };
     this.completed.inc(labels);

@@ -5,13 +5,18 @@
 import { timeoutFor } from "../../config/index.js";
 import { JobState } from "../../core/states.js";
 import { Subjects } from "../../core/subjects.js";
+import {
+  type JobLifecycle,
+  jobRequestPacket,
+  maxAttempts,
+  noPoolReason,
+  SAFETY_UNAVAILABLE_REASON,
+  submitMsgId,
+} from "../../jobs/index.js";
 import type { JobRecord } from "../../store/job-store.js";
 import type { Dispatcher } from "./dispatcher.js";
-import { jobRequestPacket, submitMsgId } from "./job-request.js";
 import { listJobsInState } from "./list-jobs.js";
 import type { SafetyHealth } from "./safety-health.js";
-import { noPoolReason, SAFETY_UNAVAILABLE_REASON } from "./submit-handler.js";
-import type { Transitions } from "./transitions.js";
 import type { SchedulerDeps } from "./types.js";
 
 export interface ReconcilerOptions {
@@ -27,7 +32,7 @@ export class Reconciler {
 
   constructor(
     private readonly deps: SchedulerDeps,
-    private readonly transitions: Transitions,
+    private readonly jobs: JobLifecycle,
     private readonly dispatcher: Dispatcher,
     private readonly safetyHealth: SafetyHealth,
     private readonly opts: ReconcilerOptions,
@@ -94,7 +99,7 @@ export class Reconciler {
   private readonly pending = async (job: JobRecord): Promise<void> => {
     if (!this.overdue(job.createdAt, this.dispatchTimeoutS)) return;
     if (this.safetyHealth.isDown()) {
-      await this.transitions.apply({
+      await this.jobs.moves.apply({
         jobId: job.jobId,
         to: JobState.Failed,
         from: [JobState.Pending],
@@ -113,7 +118,7 @@ export class Reconciler {
     const pool = this.dispatcher.poolOf(job.topic);
     if (pool === undefined) {
       // pools.yaml changed since the job was scheduled
-      await this.transitions.apply({
+      await this.jobs.moves.apply({
         jobId: job.jobId,
         to: JobState.Failed,
         from: [JobState.Scheduled],
@@ -125,7 +130,7 @@ export class Reconciler {
     const waitingSince = job.scheduledAt ?? job.updatedAt;
     if (this.deps.clock() < this.opts.warmupUntilMs || !this.overdue(waitingSince, this.dispatchTimeoutS))
       return;
-    await this.transitions.apply({
+    await this.jobs.moves.apply({
       jobId: job.jobId,
       to: JobState.Timeout,
       from: [JobState.Scheduled],
@@ -138,10 +143,9 @@ export class Reconciler {
     if (!this.overdue(job.dispatchedAt ?? job.updatedAt, this.dispatchTimeoutS)) return;
     // Queued behind busy workers (a burst on a slow LLM pool) is not lost: it waits its turn.
     if (this.dispatcher.poolSaturated(job.topic)) return;
-    const { maxRetries } = timeoutFor(this.deps.timeouts, job.topic);
     // The unstarted attempt counts against the budget, so the redispatch gets a new attempt number and msgId.
-    if (job.attempts + 1 < maxRetries + 1) {
-      const retry = await this.transitions.apply({
+    if (job.attempts + 1 < maxAttempts(this.deps.timeouts, job.topic)) {
+      const retry = await this.jobs.moves.apply({
         jobId: job.jobId,
         to: JobState.Scheduled,
         from: [JobState.Dispatched],
@@ -151,7 +155,7 @@ export class Reconciler {
       if (retry.ok) await this.dispatcher.dispatchIfLive(retry.job);
       return;
     }
-    await this.transitions.apply({
+    await this.jobs.moves.apply({
       jobId: job.jobId,
       to: JobState.Timeout,
       from: [JobState.Dispatched],
@@ -164,7 +168,7 @@ export class Reconciler {
     const { timeoutSeconds, maxRetries } = timeoutFor(this.deps.timeouts, job.topic);
     const limitS = timeoutSeconds * (maxRetries + 1) + this.opts.runningGraceSeconds;
     if (!this.overdue(job.startedAt ?? job.updatedAt, limitS)) return;
-    await this.transitions.apply({
+    await this.jobs.moves.apply({
       jobId: job.jobId,
       to: JobState.Timeout,
       from: [JobState.Running],

@@ -6,6 +6,7 @@ import type { WorkConsumer } from "../../bus/bus.js";
 import { CortexError, ErrorCode } from "../../core/errors.js";
 import { Streams, Subjects } from "../../core/subjects.js";
 import { WorkerRegistry } from "../../core/worker-registry.js";
+import { JobLifecycle } from "../../jobs/index.js";
 import type { Component } from "../component.js";
 import { Dispatcher } from "./dispatcher.js";
 import { SchedulerMetrics } from "./metrics.js";
@@ -13,7 +14,6 @@ import { Reconciler } from "./reconciler.js";
 import { ResultHandler } from "./result-handler.js";
 import { SafetyHealth } from "./safety-health.js";
 import { SubmitHandler } from "./submit-handler.js";
-import { Transitions } from "./transitions.js";
 import type { SchedulerDeps, SchedulerOptions } from "./types.js";
 import { WorkerTracker } from "./worker-tracker.js";
 
@@ -31,7 +31,7 @@ export class Scheduler implements Component {
   private readonly submit: SubmitHandler;
   private readonly results: ResultHandler;
   private readonly safetyHealth = new SafetyHealth();
-  private readonly transitions: Transitions;
+  private readonly jobs: JobLifecycle;
   private reconciler: Reconciler | undefined;
   private consumers: WorkConsumer[] = [];
 
@@ -54,17 +54,24 @@ export class Scheduler implements Component {
       opts.logger,
     );
     const metrics = new SchedulerMetrics(opts.metrics, () => this.tracker.liveByPool());
-    this.transitions = new Transitions(opts.store, opts.bus, metrics, opts.logger);
-    this.dispatcher = new Dispatcher(this.deps, this.transitions, metrics, this.registry);
-    this.submit = new SubmitHandler(
-      this.deps,
-      opts.safety,
-      this.safetyHealth,
-      this.transitions,
-      this.dispatcher,
-      metrics,
-    );
-    this.results = new ResultHandler(this.deps, this.transitions, this.dispatcher);
+    this.jobs =
+      opts.jobs ??
+      new JobLifecycle(
+        {
+          bus: opts.bus,
+          store: opts.store,
+          logger: opts.logger,
+          pools: opts.pools,
+          timeouts: opts.timeouts,
+          senderId: this.deps.senderId,
+          clock,
+        },
+        opts.safety,
+      );
+    this.jobs.observe(metrics);
+    this.dispatcher = new Dispatcher(this.deps, this.jobs, this.registry);
+    this.submit = new SubmitHandler(this.deps, this.jobs, this.safetyHealth, this.dispatcher);
+    this.results = new ResultHandler(this.deps, this.jobs, this.dispatcher);
   }
 
   async start(): Promise<void> {
@@ -96,7 +103,7 @@ export class Scheduler implements Component {
         this.results.handle,
       ),
     );
-    this.reconciler = new Reconciler(this.deps, this.transitions, this.dispatcher, this.safetyHealth, {
+    this.reconciler = new Reconciler(this.deps, this.jobs, this.dispatcher, this.safetyHealth, {
       runningGraceSeconds: this.opts.runningGraceSeconds ?? DEFAULT_RUNNING_GRACE_S,
       warmupUntilMs: clock() + (this.opts.registryWarmupMs ?? DEFAULT_WARMUP_MS),
     });
@@ -113,6 +120,7 @@ export class Scheduler implements Component {
     this.reconciler = undefined;
     await Promise.all(consumers.map((c) => c.stop()));
     await this.dispatcher.idle();
+    if (!this.opts.jobs) await this.jobs.drain();
     this.deps.logger.info("scheduler stopped");
   }
 

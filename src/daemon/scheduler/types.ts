@@ -3,6 +3,7 @@ import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import type { Bus } from "../../bus/bus.js";
 import type { PoolsConfig, TimeoutsConfig } from "../../config/index.js";
+import type { JobLifecycle } from "../../jobs/index.js";
 import type { JobStore } from "../../store/job-store.js";
 
 export type SafetyDecision = "ALLOW" | "DENY";
@@ -22,7 +23,10 @@ export interface SafetyChecker {
 export interface SchedulerOptions {
   bus: Bus;
   store: JobStore;
-  safety: SafetyChecker;
+  /** Used when `jobs` is not given (the lifecycle then checks the policy with it). */
+  safety?: SafetyChecker;
+  /** The process's shared job lifecycle; built from the other options when absent. */
+  jobs?: JobLifecycle;
   pools: PoolsConfig;
   timeouts: TimeoutsConfig;
   /** Scheduler metrics are registered here (one Scheduler per registry). */

@@ -1,20 +1,16 @@
 /**
- * Child jobs of a workflow go the way every job goes: a record in the store and a submit on
- * `sys.job.submit` (the scheduler then checks safety, routes and dispatches them). Ids are
- * deterministic, so a redelivered orchestrator finds what it already submitted and reuses
- * it instead of running a step twice.
+ * Child jobs of a workflow go the way every job goes: admitted by the jobs layer (safety,
+ * route, dispatch). Ids are deterministic, so a redelivered orchestrator finds what it
+ * already submitted and reuses it instead of running a step twice.
  */
 import type { Logger } from "pino";
-import type { Bus } from "../../bus/bus.js";
-import { newPacket } from "../../bus/codec.js";
-import { enqueueJob, publishSubmit } from "../../bus/enqueue-job.js";
 import { CortexError, ErrorCode, isCortexError } from "../../core/errors.js";
 import { JobState } from "../../core/states.js";
-import { Subjects } from "../../core/subjects.js";
-import type { JobEventRecord, JobRecord, JobStore, NewJob } from "../../store/job-store.js";
+import type { JobLifecycle } from "../../jobs/index.js";
+import type { JobRecord, JobStore, NewJob } from "../../store/job-store.js";
 
 export interface ChildDeps {
-  bus: Bus;
+  jobs: JobLifecycle;
   store: JobStore;
   logger: Logger;
   /** sender_id of the packets (the orchestrator's worker id). */
@@ -54,7 +50,8 @@ export async function submitChild(deps: ChildDeps, parent: ParentInfo, spec: Chi
     envVars: parent.envVars,
   };
   try {
-    return await enqueueJob(deps, job, deps.senderId);
+    // The workflow's own pool runs the children's kinds, so dispatch rather than wait for a heartbeat.
+    return (await deps.jobs.admission.admit(job, { live: true, onSafetyDown: "defer" })).job;
   } catch (err) {
     if (!isCortexError(err, ErrorCode.JobExists)) throw err;
   }
@@ -66,7 +63,7 @@ export async function submitChild(deps: ChildDeps, parent: ParentInfo, spec: Chi
   }
   // The earlier run may have died between the write and the publish; the same msgId makes
   // a second publish a no-op when the first one did go out.
-  if (existing.state === JobState.Pending) await publishSubmit(deps, existing, deps.senderId);
+  if (existing.state === JobState.Pending) await deps.jobs.admission.publishSubmit(existing);
   deps.logger.info({ jobId: spec.jobId, state: existing.state }, "reusing a child job submitted earlier");
   return existing;
 }
@@ -82,29 +79,7 @@ export async function stopChild(
   to: typeof JobState.Cancelled | typeof JobState.Timeout,
   reason: string,
 ): Promise<JobRecord | undefined> {
-  const outcome = await deps.store.transition({ jobId, to, reason });
+  const outcome = await deps.jobs.stop(jobId, reason, to);
   if (!outcome.ok) return outcome.code === "not_found" ? undefined : deps.store.getJob(jobId);
-  await announce(deps, outcome.event);
-  try {
-    await deps.bus.publish(
-      Subjects.jobCancel,
-      newPacket(
-        { $case: "jobCancel", jobCancel: { jobId, reason } },
-        { traceId: outcome.job.traceId, senderId: deps.senderId },
-      ),
-    );
-  } catch (err) {
-    // The store already says so; the worker finds the job terminal when it tries to finish it.
-    deps.logger.warn({ err, jobId }, "child stopped in the store but the cancel signal was not published");
-  }
   return outcome.job;
-}
-
-/** Best effort, as for the scheduler: watchers can catch up from the store's event history. */
-async function announce(deps: ChildDeps, event: JobEventRecord): Promise<void> {
-  try {
-    await deps.bus.publishRaw(Subjects.jobEvent, new TextEncoder().encode(JSON.stringify(event)));
-  } catch (err) {
-    deps.logger.warn({ err, jobId: event.jobId }, "could not publish a child's job event");
-  }
 }

@@ -7,6 +7,7 @@
  */
 import type { Logger } from "pino";
 import type { Bus, Subscription } from "../../bus/bus.js";
+import { parseEventPayload } from "../../core/job-event.js";
 import { isJobState, isTerminal } from "../../core/states.js";
 import { Subjects } from "../../core/subjects.js";
 import type { JobEventRecord, JobRecord, JobStore } from "../../store/job-store.js";
@@ -88,14 +89,10 @@ export class ChildWatch {
   }
 
   private onEvent(data: Uint8Array): void {
-    let event: JobEventRecord;
-    try {
-      event = JSON.parse(decoder.decode(data)) as JobEventRecord;
-    } catch (err) {
-      this.logger.debug({ err }, "ignoring a malformed job event");
-      return;
+    const { events, rejected } = parseEventPayload(decoder.decode(data), Date.now());
+    if (rejected > 0) this.logger.debug({ rejected }, "ignoring malformed job events");
+    for (const event of events) {
+      for (const listener of this.listeners.get(event.jobId) ?? []) listener(event);
     }
-    if (typeof event?.jobId !== "string") return;
-    for (const listener of this.listeners.get(event.jobId) ?? []) listener(event);
   }
 }

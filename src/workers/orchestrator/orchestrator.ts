@@ -10,6 +10,7 @@ import { Registry } from "prom-client";
 import { loadConfig, loadEnv } from "../../config/index.js";
 import { CortexError, ErrorCode } from "../../core/errors.js";
 import { stepJobId } from "../../core/plan.js";
+import { JobLifecycle } from "../../jobs/index.js";
 import { JobAbortError } from "../attempt-outcome.js";
 import type { HandlerDeps, HandlerFactory, JobHandler, JobInput } from "../handler.js";
 import { JobFailure } from "../job-failure.js";
@@ -49,7 +50,9 @@ export const createOrchestratorHandler: HandlerFactory = (deps: HandlerDeps): Jo
   const metrics = new OrchestratorMetrics(deps.metrics ?? new Registry());
   const log = deps.logger.child({ component: "orchestrator" });
   const watch = new ChildWatch(bus, store, log);
-  const childDeps: ChildDeps = { bus, store, logger: log, senderId: deps.workerId };
+  const jobs =
+    deps.jobs ?? new JobLifecycle({ bus, store, logger: log, pools, timeouts, senderId: deps.workerId });
+  const childDeps: ChildDeps = { jobs, store, logger: log, senderId: deps.workerId };
 
   return async (job: JobInput, signal: AbortSignal) => {
     const startedAt = Date.now();

@@ -63,6 +63,11 @@ export interface JobRequest {
   attempt: number;
   /** Milliseconds the worker may spend on this attempt (0 = the worker's default). */
   timeoutMs: number;
+  /**
+   * The job's context as JSON when it is small, so the worker skips the ctx:<id> read.
+   * Empty: read context_ptr (ctx:<id> is always written, for CortexOS v1 workers).
+   */
+  contextJson: string;
 }
 
 export interface JobRequest_EnvVarsEntry {
@@ -79,6 +84,11 @@ export interface JobResult {
   /** cortex additions */
   attempt: number;
   errorMessage: string;
+  /**
+   * True when the worker already recorded the job's end in the store (res:<id>, the state
+   * and its events): the scheduler applies only results where this is false (v1 workers).
+   */
+  finished: boolean;
 }
 
 export interface Heartbeat {
@@ -353,6 +363,7 @@ function createBaseJobRequest(): JobRequest {
     stepIndex: 0,
     attempt: 0,
     timeoutMs: 0,
+    contextJson: "",
   };
 }
 
@@ -390,6 +401,9 @@ export const JobRequest: MessageFns<JobRequest> = {
     }
     if (message.timeoutMs !== 0) {
       writer.uint32(168).int64(message.timeoutMs);
+    }
+    if (message.contextJson !== "") {
+      writer.uint32(178).string(message.contextJson);
     }
     return writer;
   },
@@ -498,6 +512,14 @@ export const JobRequest: MessageFns<JobRequest> = {
             message.timeoutMs = longToNumber(reader.int64());
             continue;
           }
+          case 22: {
+            if (tag !== 178) {
+              break;
+            }
+
+            message.contextJson = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -534,6 +556,7 @@ export const JobRequest: MessageFns<JobRequest> = {
     message.stepIndex = object.stepIndex ?? 0;
     message.attempt = object.attempt ?? 0;
     message.timeoutMs = object.timeoutMs ?? 0;
+    message.contextJson = object.contextJson ?? "";
     return message;
   },
 };
@@ -606,7 +629,16 @@ export const JobRequest_EnvVarsEntry: MessageFns<JobRequest_EnvVarsEntry> = {
 };
 
 function createBaseJobResult(): JobResult {
-  return { jobId: "", status: 0, resultPtr: "", workerId: "", executionMs: 0, attempt: 0, errorMessage: "" };
+  return {
+    jobId: "",
+    status: 0,
+    resultPtr: "",
+    workerId: "",
+    executionMs: 0,
+    attempt: 0,
+    errorMessage: "",
+    finished: false,
+  };
 }
 
 export const JobResult: MessageFns<JobResult> = {
@@ -631,6 +663,9 @@ export const JobResult: MessageFns<JobResult> = {
     }
     if (message.errorMessage !== "") {
       writer.uint32(170).string(message.errorMessage);
+    }
+    if (message.finished !== false) {
+      writer.uint32(176).bool(message.finished);
     }
     return writer;
   },
@@ -704,6 +739,14 @@ export const JobResult: MessageFns<JobResult> = {
             message.errorMessage = reader.string();
             continue;
           }
+          case 22: {
+            if (tag !== 176) {
+              break;
+            }
+
+            message.finished = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -728,6 +771,7 @@ export const JobResult: MessageFns<JobResult> = {
     message.executionMs = object.executionMs ?? 0;
     message.attempt = object.attempt ?? 0;
     message.errorMessage = object.errorMessage ?? "";
+    message.finished = object.finished ?? false;
     return message;
   },
 };

@@ -1,12 +1,20 @@
-/** The JobRequest the scheduler publishes, rebuilt from the job record (the store is the source of truth). */
-import { newPacket } from "../../bus/codec.js";
-import { parsePriority } from "../../core/priority.js";
+/** The JobRequest packets of the job path, built from the job record (the store is the source of truth). */
+import { newPacket } from "../bus/codec.js";
+import { parsePriority } from "../core/priority.js";
 /** CortexOS v1 workers read the tenant from env_vars. */
-import { TENANT_ENV_VAR } from "../../core/tenant.js";
-import type { BusPacket, JobRequest } from "../../gen/cortex/v1/bus.js";
-import type { JobRecord } from "../../store/job-store.js";
+import { TENANT_ENV_VAR } from "../core/tenant.js";
+import type { BusPacket, JobRequest } from "../gen/cortex/v1/bus.js";
+import type { JobRecord } from "../store/job-store.js";
 
-export function jobRequestFor(job: JobRecord, attempt: number, timeoutMs: number): JobRequest {
+/** Contexts up to this size travel inside the dispatch; larger ones are read from ctx:<id>. */
+export const INLINE_CONTEXT_MAX_BYTES = 16 * 1024;
+
+export function jobRequestFor(
+  job: JobRecord,
+  attempt: number,
+  timeoutMs: number,
+  contextJson = "",
+): JobRequest {
   const envVars: Record<string, string> = { ...(job.envVars ?? {}) };
   if (envVars[TENANT_ENV_VAR] === undefined && job.tenant !== "") envVars[TENANT_ENV_VAR] = job.tenant;
   return {
@@ -21,6 +29,7 @@ export function jobRequestFor(job: JobRecord, attempt: number, timeoutMs: number
     stepIndex: job.stepIndex ?? 0,
     attempt,
     timeoutMs,
+    contextJson: contextJson.length <= INLINE_CONTEXT_MAX_BYTES ? contextJson : "",
   };
 }
 
@@ -29,9 +38,10 @@ export function jobRequestPacket(
   attempt: number,
   timeoutMs: number,
   senderId: string,
+  contextJson?: string,
 ): BusPacket {
   return newPacket(
-    { $case: "jobRequest", jobRequest: jobRequestFor(job, attempt, timeoutMs) },
+    { $case: "jobRequest", jobRequest: jobRequestFor(job, attempt, timeoutMs, contextJson) },
     { traceId: job.traceId, senderId },
   );
 }

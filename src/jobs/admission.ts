@@ -1,0 +1,198 @@
+/**
+ * Admission, where a job arrives: safety policy, route, then the record, ctx and the moves
+ * in one store step, and the dispatch as one durable publish. A job is never dispatched
+ * unchecked: when the policy cannot be evaluated the job waits PENDING on `sys.job.submit`
+ * for the scheduler to check it again (or the caller is told to retry).
+ */
+import { poolForTopic } from "../config/index.js";
+import { CortexError, ErrorCode, isCortexError } from "../core/errors.js";
+import { JobState } from "../core/states.js";
+import { Subjects } from "../core/subjects.js";
+import type { JobRecord, MoveStep, NewJob, TransitionOutcome } from "../store/job-store.js";
+import type { JobsDeps, PolicyGate } from "./deps.js";
+import type { Dispatch } from "./dispatch.js";
+import type { EventFeed } from "./event-feed.js";
+import { jobRequestPacket, submitMsgId } from "./job-request.js";
+import type { Moves } from "./moves.js";
+
+export const SAFETY_UNAVAILABLE_REASON = "safety kernel unavailable";
+
+export function noPoolReason(topic: string): string {
+  return `no pool for topic ${topic} (add it to config/pools.yaml)`;
+}
+
+/** Where admission left a job. "deferred": PENDING, waiting for the policy on sys.job.submit. */
+export type Admitted = {
+  job: JobRecord;
+  outcome: "dispatched" | "scheduled" | "denied" | "failed" | "deferred";
+};
+
+export interface AdmitOptions {
+  /** A worker of the job's pool is live: dispatch now rather than wait in SCHEDULED. */
+  live: boolean;
+  /** ctx:<id> is already stored (a CortexOS v1 sender wrote it). */
+  contextStored?: boolean;
+  /** When the policy cannot answer: leave the job PENDING for the scheduler ("defer"), or throw. */
+  onSafetyDown: "defer" | "throw";
+}
+
+interface Decision {
+  steps: MoveStep[];
+  outcome: Admitted["outcome"];
+}
+
+export class Admission {
+  constructor(
+    private readonly deps: JobsDeps,
+    private readonly policy: PolicyGate | undefined,
+    private readonly moves: Moves,
+    private readonly dispatch: Dispatch,
+    private readonly feed: EventFeed,
+  ) {}
+
+  /** Throws JOB_EXISTS when the id is taken (nothing is written), SAFETY_UNAVAILABLE with "throw". */
+  async admit(job: NewJob, opts: AdmitOptions): Promise<Admitted> {
+    if (this.policy === undefined) return this.defer(job, opts);
+    let decision: Decision;
+    try {
+      decision = await this.decide(job, opts.live);
+    } catch (err) {
+      if (opts.onSafetyDown === "throw" || !isCortexError(err, ErrorCode.SafetyUnavailable)) throw err;
+      return this.defer(job, opts);
+    }
+    const admitted = await this.deps.store.admitJob({
+      job,
+      steps: decision.steps,
+      ...(opts.contextStored ? { contextStored: true } : {}),
+    });
+    if (!admitted.ok) throw jobExists(job.jobId);
+    this.deps.observer?.decided?.(job.topic);
+    if (decision.outcome === "denied") this.deps.observer?.denied?.(job.topic);
+    this.moves.announced(admitted.job);
+    if (decision.outcome === "dispatched") {
+      const contextJson = opts.contextStored ? undefined : JSON.stringify(job.context);
+      try {
+        await this.dispatch.publish(admitted.job, contextJson);
+      } catch (err) {
+        this.feed.publish(admitted.events);
+        await this.failUnqueued(job.jobId, err);
+        throw err;
+      }
+    }
+    this.feed.publish(admitted.events);
+    return { job: admitted.job, outcome: decision.outcome };
+  }
+
+  /**
+   * A PENDING job (deferred, or re-published by the reconciler) gets its decision now.
+   * Returns the transition's outcome; not ok when the job was not PENDING (already decided).
+   */
+  async admitPending(
+    job: { jobId: string; topic: string; tenant: string },
+    live: boolean,
+  ): Promise<TransitionOutcome> {
+    const decision = await this.decide(job, live);
+    const [first, second] = decision.steps;
+    if (!first) throw new CortexError(ErrorCode.Internal, `no admission step for job ${job.jobId}`);
+    const outcome = await this.moves.apply({
+      jobId: job.jobId,
+      to: first.to,
+      from: [JobState.Pending],
+      ...(first.reason ? { reason: first.reason } : {}),
+      ...(second ? { andThen: second.to } : {}),
+    });
+    if (!outcome.ok) return outcome;
+    this.deps.observer?.decided?.(job.topic);
+    if (decision.outcome === "denied") this.deps.observer?.denied?.(job.topic);
+    if (decision.outcome === "dispatched") await this.dispatch.publish(outcome.job);
+    return outcome;
+  }
+
+  /** Records a job a CortexOS v1 sender published straight to sys.job.submit (ctx:<id> is theirs); false when it exists. */
+  async adopt(job: NewJob): Promise<boolean> {
+    const admitted = await this.deps.store.admitJob({ job, steps: [], contextStored: true });
+    if (!admitted.ok) return false;
+    this.feed.publish(admitted.events);
+    return true;
+  }
+
+  /** FAILED with the reason, from PENDING (the policy stayed down past the dispatch timeout). */
+  failPending(jobId: string, reason: string): Promise<TransitionOutcome> {
+    return this.moves.apply({ jobId, to: JobState.Failed, from: [JobState.Pending], reason });
+  }
+
+  private async decide(
+    job: { jobId: string; topic: string; tenant: string },
+    live: boolean,
+  ): Promise<Decision> {
+    if (this.policy === undefined) {
+      throw new CortexError(ErrorCode.SafetyUnavailable, "no safety policy in this process", {
+        hint: "Run the scheduler with a safety kernel (SAFETY_KERNEL_ADDR) or the safety component.",
+      });
+    }
+    const verdict = await this.policy.check({ jobId: job.jobId, topic: job.topic, tenant: job.tenant });
+    if (verdict.decision !== "ALLOW") {
+      return {
+        steps: [{ to: JobState.Denied, reason: verdict.reason || "denied by the safety kernel" }],
+        outcome: "denied",
+      };
+    }
+    if (poolForTopic(this.deps.pools, job.topic) === undefined) {
+      return { steps: [{ to: JobState.Failed, reason: noPoolReason(job.topic) }], outcome: "failed" };
+    }
+    if (!live) return { steps: [{ to: JobState.Scheduled }], outcome: "scheduled" };
+    return { steps: [{ to: JobState.Scheduled }, { to: JobState.Dispatched }], outcome: "dispatched" };
+  }
+
+  /** PENDING in the store, then the submit for the scheduler, which checks the policy again. */
+  private async defer(job: NewJob, opts: AdmitOptions): Promise<Admitted> {
+    const admitted = await this.deps.store.admitJob({
+      job,
+      steps: [],
+      ...(opts.contextStored ? { contextStored: true } : {}),
+    });
+    if (!admitted.ok) throw jobExists(job.jobId);
+    this.feed.publish(admitted.events);
+    await this.publishSubmit(admitted.job);
+    return { job: admitted.job, outcome: "deferred" };
+  }
+
+  /** The msgId is the job id: a second publish of the same job is dropped by JetStream. */
+  async publishSubmit(job: JobRecord): Promise<void> {
+    try {
+      await this.deps.bus.publishDurable(
+        Subjects.jobSubmit,
+        jobRequestPacket(job, 0, 0, this.deps.senderId),
+        { msgId: submitMsgId(job.jobId) },
+      );
+    } catch (err) {
+      await this.failUnqueued(job.jobId, err);
+      throw err;
+    }
+  }
+
+  /**
+   * The caller is told the submit failed, so the stored job must not look accepted: FAILED
+   * (best effort). Should the publish have reached the bus after all, the worker finds the
+   * job terminal and skips it.
+   */
+  private async failUnqueued(jobId: string, cause: unknown): Promise<void> {
+    try {
+      await this.moves.apply({
+        jobId,
+        to: JobState.Failed,
+        from: [JobState.Pending, JobState.Scheduled, JobState.Dispatched],
+        reason: "not queued: the bus was unavailable at submit",
+      });
+    } catch (err) {
+      this.deps.logger.warn({ jobId, err, cause }, "could not mark an unqueued job FAILED");
+    }
+  }
+}
+
+function jobExists(jobId: string): CortexError {
+  return new CortexError(ErrorCode.JobExists, `job ${jobId} already exists`, {
+    hint: "Job ids must be unique; submit again to get a new id.",
+    details: { jobId },
+  });
+}

@@ -1,0 +1,37 @@
+/** What the jobs layer is built from. Entry points construct the adapters and pass them in. */
+import type { Logger } from "pino";
+import type { Bus } from "../bus/bus.js";
+import type { PoolsConfig, TimeoutsConfig } from "../config/index.js";
+import type { PolicyDecision } from "../core/policy.js";
+import type { JobRecord, JobStore } from "../store/job-store.js";
+
+/**
+ * The safety decision for a job: the kernel's own policy code in process, or the remote
+ * kernel's `SafetyKernel.Check`. Throws CortexError SAFETY_UNAVAILABLE when it cannot answer
+ * (admission then stays fail-closed).
+ */
+export interface PolicyGate {
+  check(req: { jobId: string; topic: string; tenant: string }): Promise<PolicyDecision>;
+}
+
+/** Hooks for metrics; every method is optional. */
+export interface JobsObserver {
+  /** A first decision on a job: scheduled, denied or failed. */
+  decided?(topic: string): void;
+  denied?(topic: string): void;
+  dispatched?(job: JobRecord, attempt: number): void;
+  /** A job reached a terminal state. */
+  ended?(job: JobRecord): void;
+}
+
+export interface JobsDeps {
+  bus: Bus;
+  store: JobStore;
+  logger: Logger;
+  pools: PoolsConfig;
+  timeouts: TimeoutsConfig;
+  /** sender_id of the packets this process publishes. */
+  senderId: string;
+  observer?: JobsObserver;
+  clock?: () => number;
+}
