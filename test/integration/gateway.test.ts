@@ -165,6 +165,7 @@ describe("SubmitJob", () => {
       stepIndex: 2,
       attempt: 0,
       timeoutMs: 0,
+      contextJson: "",
     });
   });
 

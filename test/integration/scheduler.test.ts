@@ -13,6 +13,7 @@ import { connectNatsBus } from "../../src/bus/nats-bus.js";
 import type { PoolsConfig, TimeoutsConfig } from "../../src/config/index.js";
 import { CortexError, ErrorCode } from "../../src/core/errors.js";
 import { newJobId, newTraceId } from "../../src/core/ids.js";
+import { parseEventPayload } from "../../src/core/job-event.js";
 import { JobState } from "../../src/core/states.js";
 import { Streams, Subjects, topicConsumerName } from "../../src/core/subjects.js";
 import { startMetricsServer } from "../../src/daemon/metrics-server.js";
@@ -162,7 +163,7 @@ async function stack(opts: { dispatchTimeoutSeconds?: number } = {}): Promise<St
   const watch = new EventWatch();
   const decoder = new TextDecoder();
   const sub = await bus.subscribeRaw(Subjects.jobEvent, (data) => {
-    watch.push(JSON.parse(decoder.decode(data)) as JobEventRecord);
+    for (const ev of parseEventPayload(decoder.decode(data), Date.now()).events) watch.push(ev);
   });
   cleanups.push(() => sub.unsubscribe());
 

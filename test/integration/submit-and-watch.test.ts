@@ -100,6 +100,7 @@ describe("SubmitAndWatch", () => {
     expect(first?.traceId).toMatch(/^[0-9a-f]{32}$/);
     expect(events.map((e) => (e.kind === "state" ? e.to : e.kind))).toEqual([
       "submitted",
+      "PENDING",
       "SCHEDULED",
       "RUNNING",
       "progress",
@@ -307,6 +308,7 @@ describe("SubmitAndWatchMany", () => {
         const mine = events.filter((e) => e.jobId === id && e.kind !== "rejected");
         expect(mine.map((e) => (e.kind === "state" ? e.to : e.kind))).toEqual([
           "submitted",
+          "PENDING",
           "SCHEDULED",
           "RUNNING",
           "progress",

@@ -5,7 +5,7 @@
  */
 import { type AddressInfo, connect, createServer, type Socket } from "node:net";
 import { pino } from "pino";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import type { Bus } from "../../src/bus/bus.js";
 import { newPacket } from "../../src/bus/codec.js";
 import { connectNatsBus } from "../../src/bus/nats-bus.js";
@@ -179,8 +179,17 @@ describe("worker runtime", () => {
       completed_at_utc: expect.any(String),
     });
     expect(new Date(doc.completed_at_utc as string).toISOString()).toBe(doc.completed_at_utc);
+    // The worker finishes its own job: result, state and events in one store step, RUNNING included.
     const job = await store.getJob(jobId);
-    expect(job).toMatchObject({ state: JobState.Running, attempts: 1, workerId: runtime.workerId });
+    expect(job).toMatchObject({ state: JobState.Succeeded, attempts: 1, workerId: runtime.workerId });
+    expect(result.finished).toBe(true);
+    expect((await store.events(jobId)).map((e) => e.to)).toEqual([
+      "PENDING",
+      "SCHEDULED",
+      "DISPATCHED",
+      "RUNNING",
+      "SUCCEEDED",
+    ]);
   });
 
   it("runs chat-simple jobs, and fails one without a prompt with a clear error", async () => {
@@ -357,7 +366,11 @@ describe("worker runtime", () => {
     await dead.start();
     const jobId = await submit(topic, { hello: "again" });
     await whenStarted(jobId);
-    expect(await store.getJob(jobId)).toMatchObject({ state: JobState.Running, attempts: 1 });
+    // Still running past the threshold: the worker records RUNNING.
+    await vi.waitFor(
+      async () => expect(await store.getJob(jobId)).toMatchObject({ state: JobState.Running, attempts: 1 }),
+      { timeout: 5_000 },
+    );
 
     const survivor = await startRuntime(settings);
     proxy.cut();
@@ -389,28 +402,30 @@ describe("worker runtime", () => {
 
   it("hands a job back when the store fails mid-job, and the retry completes it", async () => {
     let failures = 0;
-    // The real store, with one putResult failing as if Redis had dropped the connection.
+    // The real store, with one finish failing as if Redis had dropped the connection.
     const flaky: JobStore = Object.create(store, {
-      putResult: {
-        value: (write: Parameters<JobStore["putResult"]>[0]) => {
+      finishAttempt: {
+        value: (req: Parameters<JobStore["finishAttempt"]>[0]) => {
           if (failures++ === 0)
             return Promise.reject(storeUnavailable(redis.url, new Error("connection reset")));
-          return store.putResult(write);
+          return store.finishAttempt(req);
         },
       },
     });
     const runtime = await startRuntime({ topics: ["job.test.flaky"], store: flaky, maxDeliver: 3 });
     const jobId = await submit("job.test.flaky", { n: 1 });
 
+    // The failed attempt wrote nothing, so the redelivery starts attempt 1 again: a store
+    // outage never uses up a job's attempts.
     const result = await nextResult(jobId);
     expect(result).toMatchObject({
       status: JobStatus.JOB_STATUS_COMPLETED,
-      attempt: 2,
+      attempt: 1,
       workerId: runtime.workerId,
     });
     expect(failures).toBe(2);
     expect(results.get(jobId)).toHaveLength(1);
-    expect(await store.getJob(jobId)).toMatchObject({ attempts: 2 });
+    expect(await store.getJob(jobId)).toMatchObject({ attempts: 1, state: JobState.Succeeded });
   });
 });
 

@@ -14,6 +14,7 @@ import { createGatewayClient, type GatewayClient } from "../../src/client/gatewa
 import { type CortexEnv, loadEnv, type PoolsConfig, type TimeoutsConfig } from "../../src/config/index.js";
 import type { SafetyConfig } from "../../src/config/safety.js";
 import { CortexError, ErrorCode } from "../../src/core/errors.js";
+import { parseEventPayload } from "../../src/core/job-event.js";
 import { Subjects } from "../../src/core/subjects.js";
 import { GatewayServer } from "../../src/daemon/gateway/gateway-server.js";
 import { createSafetyClient, type SafetyClient } from "../../src/daemon/safety/safety-client.js";
@@ -235,8 +236,8 @@ async function build(
         seen = r;
       });
       const sub = await bus.subscribeRaw(Subjects.jobEvent, (data) => {
-        const event = JSON.parse(new TextDecoder().decode(data)) as { jobId?: string; to?: string };
-        if (event.jobId === jobId && event.to === state) seen();
+        const { events } = parseEventPayload(new TextDecoder().decode(data), Date.now());
+        if (events.some((e) => e.jobId === jobId && e.to === state)) seen();
       });
       try {
         const history = await store.events(jobId);
