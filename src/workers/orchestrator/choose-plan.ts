@@ -19,8 +19,9 @@ import type { JobRecord } from "../../store/job-store.js";
 import { type PlanSafety, type PlanValidationOptions, validatePlan } from "./plan-checks.js";
 import type { WorkflowSettings } from "./settings.js";
 import type { WorkflowInputs } from "./workflow-doc.js";
+import { JobTopics } from "../../core/subjects.js";
 
-export const PLANNER_TOPIC = "job.workflow.plan";
+export const PLANNER_TOPIC = JobTopics.workflowPlan;
 
 export interface ChosenPlan {
   plan: Plan;
