@@ -9,9 +9,9 @@ import type { Bus } from "../bus/bus.js";
 import { connectNatsBus } from "../bus/nats-bus.js";
 import { type ApiKeyEntry, loadApiKeysFile } from "../config/api-keys.js";
 import type { CortexConfig } from "../config/index.js";
+import { type WorkerKindName, workerKindNames } from "../core/worker-kinds.js";
 import type { JobStore } from "../store/job-store.js";
 import { createRedisStore } from "../store/redis-store.js";
-import { workerKindNames } from "../workers/registry.js";
 import type { Component, ComponentInfo, ComponentName } from "./component.js";
 import { GatewayServer } from "./gateway/gateway-server.js";
 import { registerProcessMetrics } from "./metrics/process-metrics.js";
@@ -26,7 +26,7 @@ export interface DaemonOptions {
   config: CortexConfig;
   logger: Logger;
   /** Worker kinds to run when "workers" is selected (default: all known kinds). */
-  workerKinds?: readonly string[];
+  workerKinds?: readonly WorkerKindName[];
   concurrency?: number;
 }
 
@@ -81,6 +81,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     // Read before anything connects: a bad keys file stops the daemon with one clear line.
     const apiKeys: readonly ApiKeyEntry[] =
       wanted.has("gateway") && env.CORTEX_API_KEYS_FILE ? loadApiKeysFile(env.CORTEX_API_KEYS_FILE) : [];
+    const kinds = opts.workerKinds ?? workerKindNames();
     const needsBus = wanted.has("scheduler") || wanted.has("gateway") || wanted.has("workers");
     let bus: Bus | undefined;
     let store: JobStore | undefined;
@@ -172,7 +173,6 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     }
     // Workers last: the gateway's registry is listening for their first heartbeat.
     if (wanted.has("workers") && bus && store) {
-      const kinds = opts.workerKinds ?? workerKindNames();
       // Workflow metrics are the orchestrator's, on their own port (CORTEX_ORCHESTRATOR_METRICS_PORT).
       const workflowRegistry = kinds.includes("orchestrator") ? new Registry() : undefined;
       const workers = new WorkersComponent({

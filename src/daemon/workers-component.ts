@@ -4,7 +4,7 @@ import type { Bus } from "../bus/bus.js";
 import type { CortexEnv } from "../config/env.js";
 import { type PoolsConfig, type TimeoutsConfig, timeoutFor } from "../config/index.js";
 import type { JobStore } from "../store/job-store.js";
-import { workerKind } from "../workers/registry.js";
+import { type WorkerKindName, workerKind } from "../workers/registry.js";
 import {
   defaultWorkerId,
   type TopicSettings,
@@ -12,19 +12,20 @@ import {
   WorkerRuntime,
 } from "../workers/runtime.js";
 import type { Component } from "./component.js";
+import { createWorkerDeps, type WorkerDeps } from "./worker-deps.js";
 
 export interface WorkersComponentOptions {
   bus: Bus;
   store: JobStore;
   timeouts: TimeoutsConfig;
-  /** Handed to handler factories (OLLAMA_URL, OLLAMA_MODEL for the LLM kinds). */
-  env?: CortexEnv;
-  kinds: readonly string[];
+  /** Read here, not by handlers: OLLAMA_* for the LLM kinds, USE_PLANNER and CORTEX_WORKFLOW_* for workflows. */
+  env: CortexEnv;
+  kinds: readonly WorkerKindName[];
   concurrency?: number;
   logger: Logger;
   /** Routing, for kinds that plan and submit other jobs (orchestrator, planner). */
-  pools?: PoolsConfig;
-  /** host:port of the safety kernel (workflow plans are checked before any step runs). */
+  pools: PoolsConfig;
+  /** host:port of the safety kernel (workflow plans are checked before any step runs); default env.SAFETY_KERNEL_ADDR. */
   safetyAddress?: string;
   /** Where handler metrics go (the orchestrator's workflow metrics). */
   metrics?: Registry;
@@ -34,8 +35,19 @@ export interface WorkersComponentOptions {
 export class WorkersComponent implements Component {
   readonly name = "workers";
   readonly runtimes: WorkerRuntime[];
+  private readonly deps: WorkerDeps;
 
   constructor(opts: WorkersComponentOptions) {
+    this.deps = createWorkerDeps({
+      bus: opts.bus,
+      store: opts.store,
+      env: opts.env,
+      pools: opts.pools,
+      timeouts: opts.timeouts,
+      ...(opts.safetyAddress ? { safetyAddress: opts.safetyAddress } : {}),
+      ...(opts.metrics ? { metrics: opts.metrics } : {}),
+      logger: opts.logger,
+    });
     this.runtimes = opts.kinds.map((name) => {
       const kind = workerKind(name);
       const topicSettings: Record<string, TopicSettings> = {};
@@ -50,17 +62,7 @@ export class WorkersComponent implements Component {
         kind: kind.kind,
         pool: kind.pool,
         topics: kind.topics,
-        handler: kind.createHandler({
-          workerId,
-          logger,
-          ...(opts.env ? { env: opts.env } : {}),
-          bus: opts.bus,
-          store: opts.store,
-          timeouts: opts.timeouts,
-          ...(opts.pools ? { pools: opts.pools } : {}),
-          ...(opts.safetyAddress ? { safetyAddress: opts.safetyAddress } : {}),
-          ...(opts.metrics ? { metrics: opts.metrics } : {}),
-        }),
+        handler: this.deps.handlerFor(name, { workerId, logger }),
         ...(opts.concurrency !== undefined ? { concurrency: opts.concurrency } : {}),
         topicSettings,
         logger,
@@ -74,6 +76,7 @@ export class WorkersComponent implements Component {
 
   async stop(): Promise<void> {
     await Promise.all(this.runtimes.map((r) => r.drain()));
+    this.deps.close();
   }
 
   address(): string {
