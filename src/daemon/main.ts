@@ -9,6 +9,7 @@ import type { Bus } from "../bus/bus.js";
 import { connectNatsBus } from "../bus/nats-bus.js";
 import { type ApiKeyEntry, loadApiKeysFile } from "../config/api-keys.js";
 import type { CortexConfig } from "../config/index.js";
+import { assertWorkerRouting } from "../core/routing-check.js";
 import { type WorkerKindName, workerKindNames } from "../core/worker-kinds.js";
 import type { JobStore } from "../store/job-store.js";
 import { createRedisStore } from "../store/redis-store.js";
@@ -82,6 +83,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     const apiKeys: readonly ApiKeyEntry[] =
       wanted.has("gateway") && env.CORTEX_API_KEYS_FILE ? loadApiKeysFile(env.CORTEX_API_KEYS_FILE) : [];
     const kinds = opts.workerKinds ?? workerKindNames();
+    // Likewise a pools.yaml that routes a running kind's topic elsewhere: its jobs would never arrive.
+    if (wanted.has("workers")) assertWorkerRouting(kinds, config.pools.topics, config.paths.pools);
     const needsBus = wanted.has("scheduler") || wanted.has("gateway") || wanted.has("workers");
     let bus: Bus | undefined;
     let store: JobStore | undefined;

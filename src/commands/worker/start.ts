@@ -1,6 +1,7 @@
 import { Args, Flags } from "@oclif/core";
 import { BaseCommand } from "../../cli/base-command.js";
 import { loadConfig } from "../../config/index.js";
+import { assertWorkerRouting } from "../../core/routing-check.js";
 import { parseWorkerKindName, workerKindNames } from "../../core/worker-kinds.js";
 import { createLogger } from "../../daemon/logger.js";
 import { startDaemon } from "../../daemon/main.js";
@@ -22,6 +23,8 @@ export default class WorkerStart extends BaseCommand {
     const { args, flags } = await this.parse(WorkerStart);
     const kind = parseWorkerKindName(args.kind);
     const config = loadConfig();
+    // Before connecting: a kind whose topics pools.yaml routes elsewhere would idle forever.
+    assertWorkerRouting([kind], config.pools.topics, config.paths.pools);
     const root = createLogger(config.env.CORTEX_LOG_LEVEL);
     const logger = root.child({ component: "daemon" });
     const daemon = await startDaemon({
