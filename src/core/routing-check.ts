@@ -51,7 +51,7 @@ export function assertWorkerRouting(
   const more = mismatches.length > 1 ? ` (and ${mismatches.length - 1} more)` : "";
   throw new CortexError(ErrorCode.ConfigInvalid, `${poolsPath}: ${describe(first)}${more}`, {
     hint:
-      `Add "${first.topic}: ${first.expectedPool}" under topics in ${poolsPath}, or do not run ` +
+      `Set "${first.topic}: ${first.expectedPool}" under topics in ${poolsPath}, or do not run ` +
       `"${first.kind}" (its pool is fixed in ${WORKER_KINDS_FILE}).`,
     details: { path: poolsPath, mismatches: mismatches.map((m) => ({ ...m, text: describe(m) })) },
   });
