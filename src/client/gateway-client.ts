@@ -11,6 +11,7 @@ import {
   type ServiceError,
   status,
 } from "@grpc/grpc-js";
+import { API_KEY_METADATA } from "../core/grpc-metadata.js";
 import {
   CancelJobRequest,
   type CancelJobResponse,
@@ -27,7 +28,6 @@ import {
   type SubmitJobResponse,
   WatchEventsRequest,
 } from "../gen/cortex/v1/api.js";
-import { API_KEY_METADATA } from "./error-trailers.js";
 import { isServiceError, toCortexError } from "./grpc-error.js";
 import { createSubmitMany, type SubmitMany } from "./submit-many.js";
 
