@@ -10,13 +10,14 @@ import type { GatewayClient } from "../client/gateway-client.js";
 import { type WaitForJobResult, waitForJob } from "../client/wait-for-job.js";
 import { parseStepJobId, plannerJobId } from "../core/plan.js";
 import { isJobState, isTerminal } from "../core/states.js";
+import { JobTopics } from "../core/subjects.js";
 import { applyReviewedPatch } from "./apply-patch.js";
 import { type CommandIo, codeJobContext, deliverPatch, type PatchResult, unifiedDiffOf } from "./code-job.js";
 import { followFlags, reportOutcome, type SubmittedJob, submittedJob } from "./follow-job.js";
 import { gatewayFromEnv } from "./gateway.js";
 import { describeTransition } from "./print-job.js";
 
-export const WORKFLOW_TOPIC = "job.workflow.demo";
+export const WORKFLOW_TOPIC = JobTopics.workflowDemo;
 
 /** Long enough for the shipped workflow's 600 s total timeout. */
 const DEFAULT_WAIT_S = 660;

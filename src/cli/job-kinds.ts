@@ -1,9 +1,10 @@
+import { JobTopics } from "../core/subjects.js";
 /** `cortex submit <kind>` names → topics. Anything with a dot is taken as a topic as is. */
 export const JOB_KINDS: Record<string, string> = {
-  echo: "job.echo",
-  chat: "job.chat.simple",
-  "chat-simple": "job.chat.simple",
-  "chat-advanced": "job.chat.advanced",
+  echo: JobTopics.echo,
+  chat: JobTopics.chatSimple,
+  "chat-simple": JobTopics.chatSimple,
+  "chat-advanced": JobTopics.chatAdvanced,
 };
 
 export function topicForKind(kind: string): string | undefined {

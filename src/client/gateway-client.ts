@@ -11,28 +11,31 @@ import {
   type ServiceError,
   status,
 } from "@grpc/grpc-js";
+import { API_KEY_METADATA } from "../core/grpc-metadata.js";
 import {
   CancelJobRequest,
-  type CancelJobResponse,
   CortexApiClient,
   GetJobRequest,
-  type GetJobResponse,
-  type GetJobStatusResponse,
-  type GetStatusResponse,
   type JobEvent,
   ListJobsRequest,
-  type ListJobsResponse,
-  type ListWorkersResponse,
   SubmitJobRequest,
-  type SubmitJobResponse,
   WatchEventsRequest,
 } from "../gen/cortex/v1/api.js";
-import { API_KEY_METADATA } from "./error-trailers.js";
+import type { EventStream, GatewayClient } from "./gateway-types.js";
 import { isServiceError, toCortexError } from "./grpc-error.js";
-import { createSubmitMany, type SubmitMany } from "./submit-many.js";
+import { createSubmitMany } from "./submit-many.js";
 
+export type {
+  EventStream,
+  GatewayClient,
+  GetJobOptions,
+  ListJobsInput,
+  SubmitJobInput,
+  SubmitMany,
+  WatchEventsInput,
+  WatchOptions,
+} from "./gateway-types.js";
 export { type SubmitAndWaitOptions, submitAndWait } from "./submit-and-wait.js";
-export type { SubmitMany } from "./submit-many.js";
 export { type WaitForJobOptions, type WaitForJobResult, waitForJob } from "./wait-for-job.js";
 
 export const GATEWAY_ADDR_ENV = "CORTEX_GATEWAY_ADDR";
@@ -48,47 +51,6 @@ export interface GatewayClientOptions {
   apiKey?: string;
   /** Deadline of each unary call. */
   timeoutMs?: number;
-}
-
-export type SubmitJobInput = Partial<SubmitJobRequest> & { topic: string };
-export type ListJobsInput = Partial<ListJobsRequest>;
-export type WatchEventsInput = Partial<WatchEventsRequest>;
-
-export interface GetJobOptions {
-  includeResult?: boolean;
-  includeContext?: boolean;
-  includeEvents?: boolean;
-}
-
-export interface WatchOptions {
-  signal?: AbortSignal;
-}
-
-/** Events of a WatchEvents stream. Breaking out of the loop or cancel() ends the stream. */
-export interface EventStream extends AsyncIterable<JobEvent> {
-  /** Resolves once the gateway has registered the watch: later events will arrive. */
-  readonly ready: Promise<void>;
-  cancel(): void;
-}
-
-export interface GatewayClient {
-  readonly address: string;
-  submitJob(req: SubmitJobInput): Promise<SubmitJobResponse>;
-  getJobStatus(jobId: string): Promise<GetJobStatusResponse>;
-  getJob(jobId: string, opts?: GetJobOptions): Promise<GetJobResponse>;
-  listJobs(query?: ListJobsInput): Promise<ListJobsResponse>;
-  cancelJob(jobId: string, reason?: string): Promise<CancelJobResponse>;
-  listWorkers(pool?: string): Promise<ListWorkersResponse>;
-  getStatus(): Promise<GetStatusResponse>;
-  watchEvents(req?: WatchEventsInput, opts?: WatchOptions): EventStream;
-  /** Submit and follow in one call (see submitAndWait); UNIMPLEMENTED on older gateways. */
-  submitAndWatch(req: SubmitJobInput, opts?: WatchOptions): EventStream;
-  /**
-   * SubmitAndWatch for many jobs over one shared stream (SubmitAndWatchMany), for clients
-   * that submit at a high rate; pass it to submitAndWait as `many`.
-   */
-  submitMany(): SubmitMany;
-  close(): void;
 }
 
 type Callback<Res> = (err: ServiceError | null, res: Res) => void;

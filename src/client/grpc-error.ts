@@ -5,7 +5,7 @@
  */
 import { type ServiceError, status } from "@grpc/grpc-js";
 import { CortexError, ErrorCode, isErrorCode } from "../core/errors.js";
-import { ERROR_CODE_TRAILER, ERROR_HINT_TRAILER } from "./error-trailers.js";
+import { ERROR_CODE_TRAILER, ERROR_HINT_TRAILER } from "../core/grpc-metadata.js";
 
 export const UNREACHABLE_HINT = "Start the stack with `cortex up` or set CORTEX_GATEWAY_ADDR";
 

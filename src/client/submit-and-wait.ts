@@ -7,9 +7,8 @@ import { CortexError, ErrorCode, isCortexError } from "../core/errors.js";
 import { EventKind } from "../core/event-kinds.js";
 import { isJobState, isTerminal, JobState } from "../core/states.js";
 import { type JobEvent, JobInfo, type SubmitJobResponse } from "../gen/cortex/v1/api.js";
-import type { GatewayClient, SubmitJobInput } from "./gateway-client.js";
+import type { GatewayClient, SubmitJobInput, SubmitMany } from "./gateway-types.js";
 import { isUnimplemented } from "./grpc-error.js";
-import type { SubmitMany } from "./submit-many.js";
 import { type WaitForJobOptions, type WaitForJobResult, waitForJob } from "./wait-for-job.js";
 
 export interface SubmitAndWaitOptions extends WaitForJobOptions {

@@ -10,20 +10,13 @@ import { EventKind } from "../core/event-kinds.js";
 import { newJobId } from "../core/ids.js";
 import { isJobState, isTerminal } from "../core/states.js";
 import { type JobEvent, SubmitJobRequest } from "../gen/cortex/v1/api.js";
-import type { EventStream, SubmitJobInput, WatchOptions } from "./gateway-client.js";
+import type { SubmitMany } from "./gateway-types.js";
 import { toCortexError } from "./grpc-error.js";
 
 /** How long the shared call stays open with no job in flight. */
 const IDLE_CLOSE_MS = 200;
 
 type ManyCall = ClientDuplexStream<SubmitJobRequest, JobEvent>;
-
-export interface SubmitMany {
-  /** Submits one job on the shared stream; its events end after the terminal one. */
-  submit(req: SubmitJobInput, opts?: WatchOptions): EventStream;
-  /** Half-closes the shared call (jobs in flight still finish); later submits open a new one. */
-  close(): void;
-}
 
 /** One job's events, pushed by the shared call and pulled by the caller's loop. */
 class JobEvents {

@@ -6,7 +6,7 @@
 import { CortexError, ErrorCode, isCortexError } from "../core/errors.js";
 import { isJobState, isTerminal } from "../core/states.js";
 import type { GetJobResponse, JobEvent, JobInfo } from "../gen/cortex/v1/api.js";
-import type { GatewayClient } from "./gateway-client.js";
+import type { GatewayClient } from "./gateway-types.js";
 
 export const WAIT_POLL_INTERVAL_MS = 200;
 

@@ -2,10 +2,10 @@ import { Flags } from "@oclif/core";
 import ansis from "ansis";
 import { BaseCommand } from "../cli/base-command.js";
 import { gatewayEnv } from "../cli/gateway.js";
+import { formatAge, formatDuration, jobAgeMs, jobDurationMs, shortId, stateTone } from "../cli/job-text.js";
 import { renderTable } from "../cli/table.js";
 import { createGatewayClient } from "../client/gateway-client.js";
 import type { JobInfo } from "../gen/cortex/v1/api.js";
-import { formatAge, formatDuration, jobAgeMs, jobDurationMs, shortId, stateTone } from "../tui/format.js";
 
 export interface JobsResult {
   jobs: JobInfo[];

@@ -1,7 +1,8 @@
 import ansis from "ansis";
 import { BaseCommand } from "../cli/base-command.js";
 import { gatewayFromEnv } from "../cli/gateway.js";
-import { formatAge, renderTable } from "../cli/table.js";
+import { formatAge } from "../cli/job-text.js";
+import { renderTable } from "../cli/table.js";
 
 export interface PsResult {
   pid: number;

@@ -7,6 +7,7 @@ import { renderTable } from "../cli/table.js";
 import type { GatewayClient, SubmitJobInput } from "../client/gateway-client.js";
 import { submitAndWait } from "../client/submit-and-wait.js";
 import { loadEnv } from "../config/env.js";
+import { JobTopics } from "../core/subjects.js";
 import { createLlmClient } from "../llm/index.js";
 
 type Outcome = "pass" | "fail" | "skip";
@@ -31,7 +32,7 @@ const nonce = `smoke-${process.pid}-${Date.now()}`;
 const CHECKS: Check[] = [
   {
     name: "echo",
-    request: () => ({ topic: "job.echo", contextJson: JSON.stringify({ nonce }) }),
+    request: () => ({ topic: JobTopics.echo, contextJson: JSON.stringify({ nonce }) }),
     verify: (result) => {
       const bad = expectShape(result, ["job_id", "processed_by", "received_ctx", "completed_at_utc"]);
       const ctx = (result as { received_ctx?: { nonce?: string } }).received_ctx;
@@ -40,7 +41,7 @@ const CHECKS: Check[] = [
   },
   {
     name: "chat",
-    request: () => ({ topic: "job.chat.simple", prompt: "ping" }),
+    request: () => ({ topic: JobTopics.chatSimple, prompt: "ping" }),
     verify: (result) => {
       const response = (result as { response?: string }).response;
       return response === "Echo: ping" ? undefined : `unexpected response ${JSON.stringify(response)}`;
@@ -49,7 +50,7 @@ const CHECKS: Check[] = [
   {
     name: "chat-advanced",
     llm: true,
-    request: () => ({ topic: "job.chat.advanced", prompt: "Reply with the single word: pong" }),
+    request: () => ({ topic: JobTopics.chatAdvanced, prompt: "Reply with the single word: pong" }),
     verify: (result) => {
       const bad = expectShape(result, ["model", "response", "usage", "completed_at"]);
       const response = (result as { response?: unknown }).response;
@@ -60,7 +61,7 @@ const CHECKS: Check[] = [
     name: "code-llm",
     llm: true,
     request: () => ({
-      topic: "job.code.llm",
+      topic: JobTopics.codeLlm,
       contextJson: JSON.stringify({
         file_path: "smoke/add.py",
         code_snippet: "def add(a, b):\n    return a + b\n",

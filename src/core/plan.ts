@@ -6,6 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import { z } from "zod";
+import { JobTopics } from "./subjects.js";
 import { matchesSubject } from "./topic-match.js";
 
 export interface PlanStep {
@@ -247,7 +248,7 @@ export function resolveTemplates(value: unknown, scope: TemplateScope): unknown 
 
 // ---- the default plan ----
 
-export const DEFAULT_EXPLAIN_TOPIC = "job.chat.advanced";
+export const DEFAULT_EXPLAIN_TOPIC = JobTopics.chatAdvanced;
 
 export const DEFAULT_EXPLAIN_PROMPT = [
   "A code change was made to {{workflow.file_path}} following this instruction:",
@@ -263,7 +264,7 @@ export const DEFAULT_EXPLAIN_PROMPT = [
 export function defaultPlan(explainTopic: string = DEFAULT_EXPLAIN_TOPIC): Plan {
   return {
     steps: [
-      { id: "patch", topic: "job.code.llm", depends_on: [], input: {} },
+      { id: "patch", topic: JobTopics.codeLlm, depends_on: [], input: {} },
       {
         id: "explain",
         topic: explainTopic,

@@ -12,6 +12,18 @@ export const Subjects = {
   jobTopicsAll: "job.>",
 } as const;
 
+/** The job topics cortex's own workers serve; pools.yaml routes each to a pool. */
+export const JobTopics = {
+  echo: "job.echo",
+  chatSimple: "job.chat.simple",
+  chatAdvanced: "job.chat.advanced",
+  codeLlm: "job.code.llm",
+  workflowDemo: "job.workflow.demo",
+  workflowPlan: "job.workflow.plan",
+} as const;
+
+export type JobTopic = (typeof JobTopics)[keyof typeof JobTopics];
+
 export function heartbeatSubject(pool: string): string {
   return `${Subjects.heartbeatPrefix}.${pool}`;
 }

@@ -9,10 +9,11 @@ import type { Bus } from "../bus/bus.js";
 import { connectNatsBus } from "../bus/nats-bus.js";
 import { type ApiKeyEntry, loadApiKeysFile } from "../config/api-keys.js";
 import type { CortexConfig } from "../config/index.js";
+import { assertWorkerRouting } from "../core/routing-check.js";
+import { type WorkerKindName, workerKindNames } from "../core/worker-kinds.js";
 import { JobLifecycle, localPolicy, type PolicyGate } from "../jobs/index.js";
 import type { JobStore } from "../store/job-store.js";
 import { createRedisStore } from "../store/redis-store.js";
-import { workerKindNames } from "../workers/registry.js";
 import type { Component, ComponentInfo, ComponentName } from "./component.js";
 import { GatewayServer } from "./gateway/gateway-server.js";
 import { registerProcessMetrics } from "./metrics/process-metrics.js";
@@ -27,7 +28,7 @@ export interface DaemonOptions {
   config: CortexConfig;
   logger: Logger;
   /** Worker kinds to run when "workers" is selected (default: all known kinds). */
-  workerKinds?: readonly string[];
+  workerKinds?: readonly WorkerKindName[];
   concurrency?: number;
 }
 
@@ -82,6 +83,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     // Read before anything connects: a bad keys file stops the daemon with one clear line.
     const apiKeys: readonly ApiKeyEntry[] =
       wanted.has("gateway") && env.CORTEX_API_KEYS_FILE ? loadApiKeysFile(env.CORTEX_API_KEYS_FILE) : [];
+    const kinds = opts.workerKinds ?? workerKindNames();
+    // Likewise a pools.yaml that routes a running kind's topic elsewhere: its jobs would never arrive.
+    if (wanted.has("workers")) assertWorkerRouting(kinds, config.pools.topics, config.paths.pools);
     const needsBus = wanted.has("scheduler") || wanted.has("gateway") || wanted.has("workers");
     let bus: Bus | undefined;
     let store: JobStore | undefined;
@@ -117,8 +121,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     // One lifecycle per process, shared by its components. The policy is the kernel's own code
     // in process when the kernel runs here, else SafetyKernel.Check on the remote kernel.
     let jobs: JobLifecycle | undefined;
+    let policy: PolicyGate | undefined;
     if (bus && store) {
-      let policy: PolicyGate;
       if (wanted.has("safety")) policy = localPolicy(config.safety);
       else {
         const safetyClient = createSafetyClient({ address: safetyAddress });
@@ -199,13 +203,13 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     }
     // Workers last: the gateway's registry is listening for their first heartbeat.
     if (wanted.has("workers") && bus && store) {
-      const kinds = opts.workerKinds ?? workerKindNames();
       // Workflow metrics are the orchestrator's, on their own port (CORTEX_ORCHESTRATOR_METRICS_PORT).
       const workflowRegistry = kinds.includes("orchestrator") ? new Registry() : undefined;
       const workers = new WorkersComponent({
         bus,
         store,
         ...(jobs ? { jobs } : {}),
+        ...(policy ? { policy } : {}),
         timeouts: config.timeouts,
         env,
         kinds,

@@ -3,9 +3,10 @@ import type { Registry } from "prom-client";
 import type { Bus } from "../bus/bus.js";
 import type { CortexEnv } from "../config/env.js";
 import { type PoolsConfig, type TimeoutsConfig, timeoutFor } from "../config/index.js";
+import type { PolicyChecker } from "../core/policy-checker.js";
 import type { JobLifecycle } from "../jobs/index.js";
 import type { JobStore } from "../store/job-store.js";
-import { workerKind } from "../workers/registry.js";
+import { type WorkerKindName, workerKind } from "../workers/registry.js";
 import {
   defaultWorkerId,
   type TopicSettings,
@@ -13,21 +14,24 @@ import {
   WorkerRuntime,
 } from "../workers/runtime.js";
 import type { Component } from "./component.js";
+import { createWorkerDeps, type WorkerDeps } from "./worker-deps.js";
 
 export interface WorkersComponentOptions {
   bus: Bus;
   store: JobStore;
   /** The process's job lifecycle, shared by every runtime and the orchestrator. */
   jobs?: JobLifecycle;
+  /** The process's safety policy (plan checks); a safety client is built when absent. */
+  policy?: PolicyChecker;
   timeouts: TimeoutsConfig;
-  /** Handed to handler factories (OLLAMA_URL, OLLAMA_MODEL for the LLM kinds). */
-  env?: CortexEnv;
-  kinds: readonly string[];
+  /** Read here, not by handlers: OLLAMA_* for the LLM kinds, USE_PLANNER and CORTEX_WORKFLOW_* for workflows. */
+  env: CortexEnv;
+  kinds: readonly WorkerKindName[];
   concurrency?: number;
   logger: Logger;
   /** Routing, for kinds that plan and submit other jobs (orchestrator, planner). */
-  pools?: PoolsConfig;
-  /** host:port of the safety kernel (workflow plans are checked before any step runs). */
+  pools: PoolsConfig;
+  /** host:port of the safety kernel (workflow plans are checked before any step runs); default env.SAFETY_KERNEL_ADDR. */
   safetyAddress?: string;
   /** Where handler metrics go (the orchestrator's workflow metrics). */
   metrics?: Registry;
@@ -37,8 +41,21 @@ export interface WorkersComponentOptions {
 export class WorkersComponent implements Component {
   readonly name = "workers";
   readonly runtimes: WorkerRuntime[];
+  private readonly deps: WorkerDeps;
 
   constructor(opts: WorkersComponentOptions) {
+    this.deps = createWorkerDeps({
+      bus: opts.bus,
+      store: opts.store,
+      env: opts.env,
+      pools: opts.pools,
+      timeouts: opts.timeouts,
+      ...(opts.jobs ? { jobs: opts.jobs } : {}),
+      ...(opts.policy ? { policy: opts.policy } : {}),
+      ...(opts.safetyAddress ? { safetyAddress: opts.safetyAddress } : {}),
+      ...(opts.metrics ? { metrics: opts.metrics } : {}),
+      logger: opts.logger,
+    });
     this.runtimes = opts.kinds.map((name) => {
       const kind = workerKind(name);
       const topicSettings: Record<string, TopicSettings> = {};
@@ -55,18 +72,7 @@ export class WorkersComponent implements Component {
         kind: kind.kind,
         pool: kind.pool,
         topics: kind.topics,
-        handler: kind.createHandler({
-          workerId,
-          logger,
-          ...(opts.env ? { env: opts.env } : {}),
-          bus: opts.bus,
-          store: opts.store,
-          ...(opts.jobs ? { jobs: opts.jobs } : {}),
-          timeouts: opts.timeouts,
-          ...(opts.pools ? { pools: opts.pools } : {}),
-          ...(opts.safetyAddress ? { safetyAddress: opts.safetyAddress } : {}),
-          ...(opts.metrics ? { metrics: opts.metrics } : {}),
-        }),
+        handler: this.deps.handlerFor(name, { workerId, logger }),
         ...(opts.concurrency !== undefined ? { concurrency: opts.concurrency } : {}),
         topicSettings,
         logger,
@@ -80,6 +86,7 @@ export class WorkersComponent implements Component {
 
   async stop(): Promise<void> {
     await Promise.all(this.runtimes.map((r) => r.drain()));
+    this.deps.close();
   }
 
   address(): string {

@@ -2,17 +2,15 @@
 import type { Logger } from "pino";
 import type { Bus } from "../bus/bus.js";
 import type { PoolsConfig, TimeoutsConfig } from "../config/index.js";
-import type { PolicyDecision } from "../core/policy.js";
+import type { PolicyChecker } from "../core/policy-checker.js";
 import type { JobRecord, JobStore } from "../store/job-store.js";
 
 /**
  * The safety decision for a job: the kernel's own policy code in process, or the remote
- * kernel's `SafetyKernel.Check`. Throws CortexError SAFETY_UNAVAILABLE when it cannot answer
+ * kernel's `SafetyKernel.Check`. Rejects with SAFETY_UNAVAILABLE when it cannot answer
  * (admission then stays fail-closed).
  */
-export interface PolicyGate {
-  check(req: { jobId: string; topic: string; tenant: string }): Promise<PolicyDecision>;
-}
+export type PolicyGate = PolicyChecker;
 
 /** Hooks for metrics; every method is optional. */
 export interface JobsObserver {

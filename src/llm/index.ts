@@ -5,6 +5,7 @@ export {
   DEFAULT_RETRIES,
   DEFAULT_RETRY_BASE_MS,
 } from "./client.js";
+export { logLlmHealth } from "./log-health.js";
 export { hasModel, withTag } from "./model-name.js";
 export type {
   ChatMessage,

@@ -6,9 +6,8 @@
  */
 import { z } from "zod";
 import type { ChatMessage, LlmClient, LlmUsage } from "../llm/index.js";
-import type { HandlerFactory, JobHandler } from "./handler.js";
+import type { JobHandler } from "./handler.js";
 import { parseJobContext } from "./job-context.js";
-import { llmClientFor, logLlmHealth } from "./llm-deps.js";
 
 export interface ChatAdvancedResult {
   job_id: string;
@@ -52,9 +51,3 @@ export function chatAdvancedHandler(llm: LlmClient): JobHandler {
     };
   };
 }
-
-export const createChatAdvancedHandler: HandlerFactory = (deps) => {
-  const llm = llmClientFor(deps);
-  logLlmHealth(llm, deps.logger);
-  return chatAdvancedHandler(llm);
-};

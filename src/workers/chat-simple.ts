@@ -3,7 +3,7 @@
  * (prompt in, response out) without a model.
  */
 import { CortexError, ErrorCode } from "../core/errors.js";
-import type { HandlerFactory, JobHandler } from "./handler.js";
+import type { JobHandler } from "./handler.js";
 
 export interface ChatSimpleResult {
   job_id: string;
@@ -29,5 +29,3 @@ export const chatSimpleHandler: JobHandler = async (job, signal): Promise<ChatSi
     completed_at: new Date().toISOString(),
   };
 };
-
-export const createChatSimpleHandler: HandlerFactory = () => chatSimpleHandler;

@@ -8,10 +8,9 @@ import { z } from "zod";
 import { ErrorCode } from "../core/errors.js";
 import type { LlmClient, LlmUsage } from "../llm/index.js";
 import { alignRevision, buildUnifiedDiff } from "./code-patch.js";
-import type { HandlerFactory, JobHandler, JobInput } from "./handler.js";
+import type { JobHandler, JobInput } from "./handler.js";
 import { parseJobContext } from "./job-context.js";
 import { JobFailure } from "./job-failure.js";
-import { llmClientFor, logLlmHealth } from "./llm-deps.js";
 
 export interface CodeLlmResult {
   job_id: string;
@@ -131,9 +130,3 @@ export function codeLlmHandler(llm: LlmClient): JobHandler {
     };
   };
 }
-
-export const createCodeLlmHandler: HandlerFactory = (deps) => {
-  const llm = llmClientFor(deps);
-  logLlmHealth(llm, deps.logger);
-  return codeLlmHandler(llm);
-};

@@ -3,7 +3,7 @@
  * stand-in for slow work in tests and demos (capped, and abortable by cancel/timeout).
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import type { HandlerFactory, JobHandler } from "./handler.js";
+import type { JobHandler } from "./handler.js";
 
 /** Longest sleep a context may ask for, so a typo cannot pin a worker slot for hours. */
 export const ECHO_MAX_SLEEP_MS = 60_000;
@@ -26,8 +26,6 @@ export const echoHandler: JobHandler = async (job, signal): Promise<EchoResult> 
     completed_at_utc: new Date().toISOString(),
   };
 };
-
-export const createEchoHandler: HandlerFactory = () => echoHandler;
 
 function requestedSleep(value: unknown): number {
   const ms = typeof value === "string" ? Number(value) : value;

@@ -7,14 +7,14 @@
  * `plan_reason` saying why the model's was not used.
  */
 import { z } from "zod";
-import { loadConfig, loadEnv } from "../config/index.js";
+import type { PoolsConfig } from "../config/index.js";
 import { defaultPlan, describeProblems, type Plan, type PlanSource, planJsonSchema } from "../core/plan.js";
+import type { PolicyChecker } from "../core/policy-checker.js";
+import { JobTopics } from "../core/subjects.js";
 import type { LlmClient, LlmUsage } from "../llm/index.js";
-import type { HandlerFactory, JobHandler, JobInput } from "./handler.js";
+import type { JobHandler, JobInput } from "./handler.js";
 import { parseJobContext } from "./job-context.js";
-import { llmClientFor, logLlmHealth } from "./llm-deps.js";
-import { type PlanSafety, safetyKernelAt, validatePlan } from "./orchestrator/plan-checks.js";
-import { planSettings } from "./orchestrator/settings.js";
+import { validatePlan } from "./orchestrator/plan-checks.js";
 
 export interface PlannerResult {
   job_id: string;
@@ -41,11 +41,11 @@ type PlannerContext = z.infer<typeof plannerContext>;
 const EXAMPLE = '{"file_path": "src/x.py", "code_snippet": "<the file>", "instruction": "add type hints"}';
 
 const TOPIC_HELP: Readonly<Record<string, string>> = {
-  "job.code.llm":
+  [JobTopics.codeLlm]:
     "revises the file (context code_snippet) as the instruction says; result {patch: {type, content}, original_code}",
-  "job.chat.advanced": "answers input.prompt with a language model; result {response}",
-  "job.chat.simple": "echoes input.prompt back; result {response}",
-  "job.echo": "returns its context unchanged (input.sleep_ms waits first); result {received_ctx}",
+  [JobTopics.chatAdvanced]: "answers input.prompt with a language model; result {response}",
+  [JobTopics.chatSimple]: "echoes input.prompt back; result {response}",
+  [JobTopics.echo]: "returns its context unchanged (input.sleep_ms waits first); result {received_ctx}",
 };
 
 function systemPrompt(allowed: readonly string[]): string {
@@ -67,10 +67,11 @@ function userPrompt(ctx: PlannerContext): string {
   return `File: ${ctx.file_path} (${lines} lines)\nInstruction: ${ctx.instruction}\nPlan the workflow.`;
 }
 
+/** Built once by the daemon (src/daemon/worker-deps.ts); the planner reads no env or file. */
 export interface PlannerDeps {
   llm: LlmClient;
-  safety: PlanSafety;
-  pools: Parameters<typeof validatePlan>[1]["pools"];
+  policy: PolicyChecker;
+  pools: PoolsConfig;
   /** Used when the job does not bring its own allow-list / explain topic. */
   allowedTopics: readonly string[];
   explainTopic: string;
@@ -117,7 +118,7 @@ export function plannerHandler(deps: PlannerDeps): JobHandler {
     const check = await validatePlan(candidate, {
       allowedTopics: allowed,
       pools: deps.pools,
-      safety: deps.safety,
+      policy: deps.policy,
       tenant: job.tenant,
       jobIdFor: (stepId) => `${job.jobId}-${stepId}`,
       failClosed: true,
@@ -133,18 +134,3 @@ export function plannerHandler(deps: PlannerDeps): JobHandler {
     };
   };
 }
-
-export const createPlannerHandler: HandlerFactory = (deps) => {
-  const env = deps.env ?? loadEnv(process.env);
-  const pools = deps.pools ?? loadConfig().pools;
-  const settings = planSettings(env);
-  const llm = llmClientFor(deps);
-  logLlmHealth(llm, deps.logger);
-  return plannerHandler({
-    llm,
-    safety: safetyKernelAt(deps.safetyAddress ?? env.SAFETY_KERNEL_ADDR),
-    pools,
-    allowedTopics: settings.allowedTopics,
-    explainTopic: settings.explainTopic,
-  });
-};

@@ -1,71 +1,56 @@
 /**
- * Worker kinds by name: the pool a kind serves, the topics it consumes and its handler.
- * `cortex worker start <kind>` and the daemon look kinds up here; later kinds (chat-advanced,
- * code-llm, orchestrator, planner) are added as entries.
+ * Worker kinds by name: the pool and topics of each (from src/core/worker-kinds.ts, the one
+ * routing table) and how its handler is built from already-built, typed dependencies. The
+ * daemon builds those (src/daemon/worker-deps.ts); no handler reads env or config itself.
  */
-import { CortexError, ErrorCode } from "../core/errors.js";
-import { createChatAdvancedHandler } from "./chat-advanced.js";
-import { createChatSimpleHandler } from "./chat-simple.js";
-import { createCodeLlmHandler } from "./code-llm.js";
-import { createEchoHandler } from "./echo.js";
-import type { HandlerFactory } from "./handler.js";
-import { createOrchestratorHandler } from "./orchestrator/orchestrator.js";
-import { createPlannerHandler } from "./planner.js";
+import { WORKER_KIND_ROUTES, type WorkerKindName } from "../core/worker-kinds.js";
+import type { LlmClient } from "../llm/index.js";
+import { chatAdvancedHandler } from "./chat-advanced.js";
+import { chatSimpleHandler } from "./chat-simple.js";
+import { codeLlmHandler } from "./code-llm.js";
+import { echoHandler } from "./echo.js";
+import type { JobHandler } from "./handler.js";
+import { type OrchestratorDeps, orchestratorHandler } from "./orchestrator/orchestrator.js";
+import { type PlannerDeps, plannerHandler } from "./planner.js";
 
-export interface WorkerKind {
-  kind: string;
-  pool: string;
-  topics: readonly string[];
-  createHandler: HandlerFactory;
+export type { WorkerKindName } from "../core/worker-kinds.js";
+export { isWorkerKindName, parseWorkerKindName, workerKindNames } from "../core/worker-kinds.js";
+
+/** Kinds that need nothing but the job. */
+export type NoDeps = Record<string, never>;
+
+/** The LLM kinds: the client already carries the model, base URL and request timeout. */
+export interface LlmWorkerDeps {
+  llm: LlmClient;
 }
 
-export const WORKER_KINDS: Readonly<Record<string, WorkerKind>> = {
-  echo: { kind: "echo", pool: "echo", topics: ["job.echo"], createHandler: createEchoHandler },
-  "chat-simple": {
-    kind: "chat-simple",
-    pool: "chat-simple",
-    topics: ["job.chat.simple"],
-    createHandler: createChatSimpleHandler,
-  },
-  "chat-advanced": {
-    kind: "chat-advanced",
-    pool: "chat-advanced",
-    topics: ["job.chat.advanced"],
-    createHandler: createChatAdvancedHandler,
-  },
-  "code-llm": {
-    kind: "code-llm",
-    pool: "code-llm",
-    topics: ["job.code.llm"],
-    createHandler: createCodeLlmHandler,
-  },
-  // Two kinds, one pool: a parent waiting on its planner never holds the slot the planner needs.
-  orchestrator: {
-    kind: "orchestrator",
-    pool: "workflow",
-    topics: ["job.workflow.demo"],
-    createHandler: createOrchestratorHandler,
-  },
-  planner: {
-    kind: "planner",
-    pool: "workflow",
-    topics: ["job.workflow.plan"],
-    createHandler: createPlannerHandler,
-  },
+/** What each kind's handler is built from. */
+export interface WorkerKindDeps {
+  echo: NoDeps;
+  "chat-simple": NoDeps;
+  "chat-advanced": LlmWorkerDeps;
+  "code-llm": LlmWorkerDeps;
+  orchestrator: OrchestratorDeps;
+  planner: PlannerDeps;
+}
+
+const HANDLERS: { [K in WorkerKindName]: (deps: WorkerKindDeps[K]) => JobHandler } = {
+  echo: () => echoHandler,
+  "chat-simple": () => chatSimpleHandler,
+  "chat-advanced": ({ llm }) => chatAdvancedHandler(llm),
+  "code-llm": ({ llm }) => codeLlmHandler(llm),
+  orchestrator: orchestratorHandler,
+  planner: plannerHandler,
 };
 
-export function workerKindNames(): string[] {
-  return Object.keys(WORKER_KINDS);
+export interface WorkerKind<K extends WorkerKindName = WorkerKindName> {
+  kind: K;
+  pool: string;
+  topics: readonly string[];
+  createHandler: (deps: WorkerKindDeps[K]) => JobHandler;
 }
 
-/** The kind named `name`; an unknown name is INVALID_ARGUMENT listing the known ones. */
-export function workerKind(name: string): WorkerKind {
-  const found = Object.hasOwn(WORKER_KINDS, name) ? WORKER_KINDS[name] : undefined;
-  if (!found) {
-    throw new CortexError(ErrorCode.InvalidArgument, `unknown worker kind "${name}"`, {
-      hint: `Use one of: ${workerKindNames().join(", ")}.`,
-      details: { field: "kind", value: name },
-    });
-  }
-  return found;
+export function workerKind<K extends WorkerKindName>(name: K): WorkerKind<K> {
+  const route = WORKER_KIND_ROUTES[name];
+  return { kind: name, pool: route.pool, topics: route.topics, createHandler: HANDLERS[name] };
 }

@@ -14,6 +14,21 @@ describe("cortex config check", () => {
     const r = await runCli(["config", "check", "--json"], baseEnv());
     expect(r.code, r.stderr).toBe(0);
     expect(r.json).toMatchObject({ ok: true, topics: 6, rules: 1 });
+    expect((r.json as { worker_kinds: string[] }).worker_kinds).toContain("orchestrator");
+  });
+
+  it("rejects a pools.yaml that routes a worker kind's topic elsewhere, unless that kind is not run", async () => {
+    const path = join(dir, "echo-only.yaml");
+    writeFileSync(path, "topics:\n  job.echo: echo\n  job.chat.simple: fast\n");
+    const env = { ...baseEnv(), POOL_CONFIG_PATH: path };
+    const r = await runCli(["config", "check"], env);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(
+      `${path}: worker kind "chat-simple" consumes job.chat.simple in pool "chat-simple"`,
+    );
+    const echoOnly = await runCli(["config", "check", "--json", "--kinds", "echo"], env);
+    expect(echoOnly.code, echoOnly.stderr).toBe(0);
+    expect(echoOnly.json).toMatchObject({ ok: true, worker_kinds: ["echo"] });
   });
 
   it("rejects an unknown key with one line naming the file, line and key, exit 2", async () => {

@@ -81,7 +81,7 @@ async function startWorker(kindName: "chat-advanced" | "code-llm", topic: string
     pool: kind.pool,
     topics: [topic],
     workerId,
-    handler: kind.createHandler({ workerId, logger, llm }),
+    handler: kind.createHandler({ llm }),
     heartbeatIntervalMs: 1_000,
     ackWaitMs: 5_000,
     timeoutMs,

@@ -1,12 +1,17 @@
+import { Flags } from "@oclif/core";
 import { BaseCommand } from "../../cli/base-command.js";
 import { loadApiKeysFile } from "../../config/api-keys.js";
 import { loadConfig } from "../../config/index.js";
+import { assertWorkerRouting } from "../../core/routing-check.js";
+import { parseWorkerKindName, type WorkerKindName, workerKindNames } from "../../core/worker-kinds.js";
 
 export interface ConfigCheckResult {
   ok: true;
   paths: { pools: string; timeouts: string; safety: string };
   topics: number;
   rules: number;
+  /** Worker kinds whose topics pools.yaml routes to their pools (the kinds checked). */
+  worker_kinds: WorkerKindName[];
   /** Keys in CORTEX_API_KEYS_FILE, when it is set (the keys themselves are never printed). */
   apiKeys?: { path: string; keys: number };
 }
@@ -14,19 +19,36 @@ export interface ConfigCheckResult {
 export default class ConfigCheck extends BaseCommand {
   static override summary =
     "Validate config/pools.yaml, timeouts.yaml, safety.yaml, the API keys file and the environment";
+  static override description =
+    "pools.yaml must route every topic of the worker kinds you run to that kind's pool; by default " +
+    "all kinds are checked (what `cortex up` runs), --kinds names the ones a split setup runs here.";
   static override examples = [
     "<%= config.bin %> config check",
-    "POOL_CONFIG_PATH=./pools.yaml <%= config.bin %> config check",
+    "POOL_CONFIG_PATH=./pools.yaml <%= config.bin %> config check --kinds echo,chat-simple",
   ];
+  static override flags = {
+    kinds: Flags.string({
+      description: `comma-separated worker kinds to check routing for (${workerKindNames().join(",")})`,
+    }),
+  };
 
   async run(): Promise<ConfigCheckResult> {
-    await this.parse(ConfigCheck);
+    const { flags } = await this.parse(ConfigCheck);
+    const kinds = flags.kinds
+      ? flags.kinds
+          .split(",")
+          .map((k) => k.trim())
+          .filter((k) => k !== "")
+          .map(parseWorkerKindName)
+      : workerKindNames();
     const config = loadConfig();
+    assertWorkerRouting(kinds, config.pools.topics, config.paths.pools);
     const result: ConfigCheckResult = {
       ok: true,
       paths: config.paths,
       topics: Object.keys(config.pools.topics).length,
       rules: config.safety.rules.length,
+      worker_kinds: kinds,
     };
     const keysPath = config.env.CORTEX_API_KEYS_FILE;
     if (keysPath) result.apiKeys = { path: keysPath, keys: loadApiKeysFile(keysPath).length };
@@ -34,6 +56,7 @@ export default class ConfigCheck extends BaseCommand {
       this.log(`pools     ${config.paths.pools} (${result.topics} topics)`);
       this.log(`timeouts  ${config.paths.timeouts}`);
       this.log(`safety    ${config.paths.safety} (${result.rules} rules)`);
+      this.log(`routing   ${kinds.length} worker kinds routed to their pools (${kinds.join(", ")})`);
       if (result.apiKeys) this.log(`api keys  ${result.apiKeys.path} (${result.apiKeys.keys} keys)`);
       this.log("config is valid");
     }

@@ -9,8 +9,9 @@ import {
   submittedJob,
 } from "../../cli/follow-job.js";
 import { gatewayFromEnv } from "../../cli/gateway.js";
+import { JobTopics } from "../../core/subjects.js";
 
-const TOPIC = "job.chat.advanced";
+const TOPIC = JobTopics.chatAdvanced;
 
 interface ChatAnswer {
   response?: unknown;

@@ -10,8 +10,9 @@ import {
   submittedJob,
 } from "../../cli/follow-job.js";
 import { gatewayFromEnv } from "../../cli/gateway.js";
+import { JobTopics } from "../../core/subjects.js";
 
-const TOPIC = "job.code.llm";
+const TOPIC = JobTopics.codeLlm;
 
 interface CodeAnswer extends PatchResult {
   explanation?: unknown;

@@ -1,10 +1,11 @@
 import { Args, Flags } from "@oclif/core";
 import { BaseCommand } from "../../cli/base-command.js";
 import { loadConfig } from "../../config/index.js";
+import { assertWorkerRouting } from "../../core/routing-check.js";
+import { parseWorkerKindName, workerKindNames } from "../../core/worker-kinds.js";
 import { createLogger } from "../../daemon/logger.js";
 import { startDaemon } from "../../daemon/main.js";
 import { runUntilSignal } from "../../daemon/run-until-signal.js";
-import { workerKind, workerKindNames } from "../../workers/registry.js";
 
 export default class WorkerStart extends BaseCommand {
   static override enableJsonFlag = false;
@@ -20,18 +21,20 @@ export default class WorkerStart extends BaseCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(WorkerStart);
-    workerKind(args.kind);
+    const kind = parseWorkerKindName(args.kind);
     const config = loadConfig();
+    // Before connecting: a kind whose topics pools.yaml routes elsewhere would idle forever.
+    assertWorkerRouting([kind], config.pools.topics, config.paths.pools);
     const root = createLogger(config.env.CORTEX_LOG_LEVEL);
     const logger = root.child({ component: "daemon" });
     const daemon = await startDaemon({
       components: ["workers"],
-      workerKinds: [args.kind],
+      workerKinds: [kind],
       config,
       logger: root,
       ...(flags.concurrency !== undefined ? { concurrency: flags.concurrency } : {}),
     });
-    logger.info({ kind: args.kind }, "worker ready");
+    logger.info({ kind }, "worker ready");
     await runUntilSignal(logger, () => daemon.stop());
   }
 }

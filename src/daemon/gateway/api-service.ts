@@ -11,8 +11,8 @@ import {
   status,
 } from "@grpc/grpc-js";
 import type { Logger } from "pino";
-import { API_KEY_METADATA } from "../../client/error-trailers.js";
 import { CortexError } from "../../core/errors.js";
+import { API_KEY_METADATA } from "../../core/grpc-metadata.js";
 import type { WorkerRegistry } from "../../core/worker-registry.js";
 import type {
   CortexApiServer,

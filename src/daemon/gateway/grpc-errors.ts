@@ -4,8 +4,8 @@
  * get a readable status message.
  */
 import { Metadata, type ServerErrorResponse, status } from "@grpc/grpc-js";
-import { ERROR_CODE_TRAILER, ERROR_HINT_TRAILER } from "../../client/error-trailers.js";
 import { CortexError, ErrorCode, isCortexError } from "../../core/errors.js";
+import { ERROR_CODE_TRAILER, ERROR_HINT_TRAILER } from "../../core/grpc-metadata.js";
 
 const GRPC_STATUS: Readonly<Record<ErrorCode, status>> = {
   CONFIG_INVALID: status.FAILED_PRECONDITION,

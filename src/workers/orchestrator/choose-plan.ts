@@ -14,13 +14,15 @@ import {
   plannerJobId,
   stepJobId,
 } from "../../core/plan.js";
+import type { PolicyChecker } from "../../core/policy-checker.js";
 import { JobState } from "../../core/states.js";
+import { JobTopics } from "../../core/subjects.js";
 import type { JobRecord } from "../../store/job-store.js";
-import { type PlanSafety, type PlanValidationOptions, validatePlan } from "./plan-checks.js";
+import { type PlanValidationOptions, validatePlan } from "./plan-checks.js";
 import type { WorkflowSettings } from "./settings.js";
 import type { WorkflowInputs } from "./workflow-doc.js";
 
-export const PLANNER_TOPIC = "job.workflow.plan";
+export const PLANNER_TOPIC = JobTopics.workflowPlan;
 
 export interface ChosenPlan {
   plan: Plan;
@@ -47,7 +49,7 @@ export interface ChoosePlanOptions {
   inputs: WorkflowInputs;
   settings: WorkflowSettings;
   pools: PlanValidationOptions["pools"];
-  safety: PlanSafety;
+  policy: PolicyChecker;
   signal: AbortSignal;
   cancelChildrenOn: (abortReason: unknown) => boolean;
 }
@@ -57,7 +59,7 @@ export async function choosePlan(opts: ChoosePlanOptions, planner: PlannerChild)
   const checks = (failClosed: boolean): PlanValidationOptions => ({
     allowedTopics: settings.allowedTopics,
     pools: opts.pools,
-    safety: opts.safety,
+    policy: opts.policy,
     tenant: opts.tenant,
     jobIdFor: (stepId) => stepJobId(opts.parentJobId, stepId, 1),
     failClosed,

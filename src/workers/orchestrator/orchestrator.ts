@@ -6,21 +6,24 @@
  * cancels its running children; a drain does not, because the redelivered parent finds
  * and reuses them by their deterministic ids.
  */
-import { Registry } from "prom-client";
-import { loadConfig, loadEnv } from "../../config/index.js";
-import { CortexError, ErrorCode } from "../../core/errors.js";
+import type { Logger } from "pino";
+import type { Registry } from "prom-client";
+import type { Bus } from "../../bus/bus.js";
+import type { PoolsConfig, TimeoutsConfig } from "../../config/index.js";
+import { ErrorCode } from "../../core/errors.js";
 import { stepJobId } from "../../core/plan.js";
+import type { PolicyChecker } from "../../core/policy-checker.js";
 import { JobLifecycle } from "../../jobs/index.js";
+import type { JobStore } from "../../store/job-store.js";
 import { JobAbortError } from "../attempt-outcome.js";
-import type { HandlerDeps, HandlerFactory, JobHandler, JobInput } from "../handler.js";
+import type { JobHandler, JobInput } from "../handler.js";
 import { JobFailure } from "../job-failure.js";
 import { type ChildDeps, type ParentInfo, stopChild, submitChild } from "./child-jobs.js";
 import { ChildWatch } from "./child-watch.js";
 import { choosePlan, PLANNER_TOPIC, type PlannerChild } from "./choose-plan.js";
 import { OrchestratorMetrics, type WorkflowStatus } from "./metrics.js";
-import { safetyKernelAt } from "./plan-checks.js";
 import { runPlan, type StepRunner } from "./run-plan.js";
-import { workflowSettings } from "./settings.js";
+import { type PlanSettings, workflowSettings } from "./settings.js";
 import { workflowInputs, workflowResult } from "./workflow-doc.js";
 
 /** A drain hands the parent back to the queue: its children keep running for the next delivery. */
@@ -35,19 +38,29 @@ function abortStatus(reason: unknown): WorkflowStatus | undefined {
   return "cancelled";
 }
 
-export const createOrchestratorHandler: HandlerFactory = (deps: HandlerDeps): JobHandler => {
-  const { bus, store } = deps;
-  if (!bus || !store) {
-    throw new CortexError(ErrorCode.Internal, "the orchestrator needs the runtime's bus and store", {
-      hint: "Start it through the daemon or `cortex worker start orchestrator`.",
-    });
-  }
-  const env = deps.env ?? loadEnv(process.env);
-  // `cortex worker start` and the daemon pass both; anything else reads the config files.
-  const { pools, timeouts } =
-    deps.pools && deps.timeouts ? { pools: deps.pools, timeouts: deps.timeouts } : loadConfig();
-  const safety = safetyKernelAt(deps.safetyAddress ?? env.SAFETY_KERNEL_ADDR);
-  const metrics = new OrchestratorMetrics(deps.metrics ?? new Registry());
+/** Built once by the daemon (src/daemon/worker-deps.ts); the orchestrator reads no env or file. */
+export interface OrchestratorDeps {
+  /** Sender id of the child jobs it submits. */
+  workerId: string;
+  logger: Logger;
+  /** The runtime's bus and store: children are submitted and followed through them. */
+  bus: Bus;
+  store: JobStore;
+  /** The process's job lifecycle; one of its own (admission deferred to a scheduler) when absent. */
+  jobs?: JobLifecycle;
+  /** Routing (a plan's steps must be routable) and deadlines (timeouts.yaml workflows). */
+  pools: PoolsConfig;
+  timeouts: TimeoutsConfig;
+  plan: PlanSettings;
+  /** Checks every step's topic before any step runs. */
+  policy: PolicyChecker;
+  /** Where the workflow metrics go (served on CORTEX_ORCHESTRATOR_METRICS_PORT by the daemon). */
+  metrics: Registry;
+}
+
+export function orchestratorHandler(deps: OrchestratorDeps): JobHandler {
+  const { bus, store, pools, timeouts, policy } = deps;
+  const metrics = new OrchestratorMetrics(deps.metrics);
   const log = deps.logger.child({ component: "orchestrator" });
   const watch = new ChildWatch(bus, store, log);
   const jobs =
@@ -56,7 +69,7 @@ export const createOrchestratorHandler: HandlerFactory = (deps: HandlerDeps): Jo
 
   return async (job: JobInput, signal: AbortSignal) => {
     const startedAt = Date.now();
-    const settings = workflowSettings(job.topic, timeouts, env);
+    const settings = workflowSettings(job.topic, timeouts, deps.plan);
     const inputs = workflowInputs(job.context);
     const record = await store.getJob(job.jobId);
     const workflowId = record?.workflowId || record?.parentJobId || job.jobId;
@@ -87,7 +100,7 @@ export const createOrchestratorHandler: HandlerFactory = (deps: HandlerDeps): Jo
           inputs,
           settings,
           pools,
-          safety,
+          policy,
           signal,
           cancelChildrenOn,
         },
@@ -152,4 +165,4 @@ export const createOrchestratorHandler: HandlerFactory = (deps: HandlerDeps): Jo
       if (status !== undefined) metrics.onEnd(settings.name, status, (Date.now() - startedAt) / 1000);
     }
   };
-};
+}

@@ -6,38 +6,13 @@
 import type { PoolsConfig } from "../../config/index.js";
 import { poolForTopic } from "../../config/index.js";
 import { checkPlan, type PlanCheck, type PlanProblem } from "../../core/plan.js";
-import { createSafetyClient } from "../../daemon/safety/safety-client.js";
-
-/** The one call plan validation needs from the safety kernel (the gRPC SafetyClient fits). */
-export interface PlanSafety {
-  check(req: { jobId: string; topic: string; tenant: string }): Promise<{
-    decision: "ALLOW" | "DENY";
-    reason: string;
-  }>;
-}
-
-/**
- * The safety kernel at `address`, one gRPC channel per check: a plan is checked once per
- * workflow, and a handler has no shutdown hook that could close a long-lived channel.
- */
-export function safetyKernelAt(address: string): PlanSafety {
-  return {
-    async check(req) {
-      const client = createSafetyClient({ address });
-      try {
-        return await client.check(req);
-      } finally {
-        client.close();
-      }
-    },
-  };
-}
+import type { PolicyChecker } from "../../core/policy-checker.js";
 
 export interface PlanValidationOptions {
   allowedTopics: readonly string[];
   pools: PoolsConfig;
   /** Omitted: no safety check (the scheduler still checks every child). */
-  safety?: PlanSafety;
+  policy?: PolicyChecker;
   tenant: string;
   /** The job id the step would run as, for the safety request. */
   jobIdFor: (stepId: string) => string;
@@ -53,11 +28,11 @@ export async function validatePlan(candidate: unknown, opts: PlanValidationOptio
     allowedTopics: opts.allowedTopics,
     isRoutable: (topic) => poolForTopic(opts.pools, topic) !== undefined,
   });
-  if (!check.ok || !opts.safety) return check;
+  if (!check.ok || !opts.policy) return check;
   const problems: PlanProblem[] = [];
   for (const step of check.plan.steps) {
     try {
-      const verdict = await opts.safety.check({
+      const verdict = await opts.policy.check({
         jobId: opts.jobIdFor(step.id),
         topic: step.topic,
         tenant: opts.tenant,

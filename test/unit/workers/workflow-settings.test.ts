@@ -1,6 +1,7 @@
 /** The pure parts of the orchestrator: settings from config/env, inputs and the result document. */
 import { describe, expect, it } from "vitest";
 import type { TimeoutsConfig } from "../../../src/config/index.js";
+import { planSettingsFromEnv } from "../../../src/daemon/plan-settings-from-env.js";
 import { DEFAULT_WORKFLOW_TOPICS, workflowSettings } from "../../../src/workers/orchestrator/settings.js";
 import { workflowInputs, workflowResult } from "../../../src/workers/orchestrator/workflow-doc.js";
 
@@ -14,11 +15,15 @@ describe("workflowSettings", () => {
       reconciler,
     };
     expect(
-      workflowSettings("job.workflow.demo", timeouts, {
-        USE_PLANNER: false,
-        CORTEX_WORKFLOW_TOPICS: ["job.echo"],
-        CORTEX_WORKFLOW_EXPLAIN_TOPIC: "job.chat.simple",
-      }),
+      workflowSettings(
+        "job.workflow.demo",
+        timeouts,
+        planSettingsFromEnv({
+          USE_PLANNER: false,
+          CORTEX_WORKFLOW_TOPICS: ["job.echo"],
+          CORTEX_WORKFLOW_EXPLAIN_TOPIC: "job.chat.simple",
+        }),
+      ),
     ).toEqual({
       name: "review",
       childTimeoutMs: 30_000,
@@ -38,7 +43,7 @@ describe("workflowSettings", () => {
       topics: {},
       reconciler,
     };
-    expect(workflowSettings("job.workflow.demo", named, {})).toMatchObject({
+    expect(workflowSettings("job.workflow.demo", named, planSettingsFromEnv({}))).toMatchObject({
       name: "code_review_demo",
       childTimeoutMs: 180_000,
       totalTimeoutMs: 600_000,
@@ -48,7 +53,11 @@ describe("workflowSettings", () => {
       usePlanner: true,
     });
     expect(
-      workflowSettings("job.workflow.demo", { workflows: {}, topics: {}, reconciler }, {}),
+      workflowSettings(
+        "job.workflow.demo",
+        { workflows: {}, topics: {}, reconciler },
+        planSettingsFromEnv({}),
+      ),
     ).toMatchObject({
       childTimeoutMs: 300_000,
       totalTimeoutMs: 300_000,

@@ -1,7 +1,8 @@
 /**
  * Trailing-metadata keys the gateway sets on every error it returns, so a client gets the
- * exact CortexError code and hint back instead of guessing from the gRPC status. Kept
- * here, free of imports, because the gateway (server half) and the client share them.
+ * exact CortexError code and hint back instead of guessing from the gRPC status, and the
+ * request key that carries the API key. In core, free of imports, because the gateway
+ * (server half) and the client both use them and neither may import the other.
  */
 export const ERROR_CODE_TRAILER = "cortex-error-code";
 /** Binary (`-bin`) so a hint may hold any UTF-8 text; gRPC base64-encodes it on the wire. */
