@@ -20,12 +20,14 @@ import type {
   WorkHandler,
   WorkQueueOptions,
 } from "./bus.js";
-import { decodePacket, encodePacket } from "./codec.js";
+import { encodePacket } from "./codec.js";
 import { CoreRouter } from "./memory/core-router.js";
-import { CoreSubscription, type RawDeliver } from "./memory/core-subscription.js";
+import { type BodyDeliver, CoreSubscription } from "./memory/core-subscription.js";
 import type { DurableConsumer } from "./memory/durable-consumer.js";
 import { badSubject, busClosed, noStream, payloadTooLarge, unknownStream } from "./memory/memory-errors.js";
 import { MemoryStatus } from "./memory/memory-status.js";
+import { MessageBody } from "./memory/message-body.js";
+import { sizeBound } from "./memory/packet-size.js";
 import { Pump } from "./memory/pump.js";
 import type { StoredMessage, WorkEnv } from "./memory/stored-message.js";
 import { TimerWheel } from "./memory/timer-wheel.js";
@@ -105,21 +107,25 @@ export class MemoryBus implements Bus {
   }
 
   async publish(subject: string, packet: BusPacket): Promise<void> {
-    this.assertPublishable(`publish to ${subject}`, subject);
-    // Encoding now is the copy: later changes to `packet` reach no receiver.
-    this.route(subject, this.checkSize(`publish to ${subject}`, encodePacket(packet)));
+    const what = `publish to ${subject}`;
+    this.assertPublishable(what, subject);
+    this.checkPacketSize(what, packet);
+    this.route(subject, MessageBody.ofPacket(packet));
   }
 
   async publishRaw(subject: string, data: Uint8Array): Promise<void> {
-    this.assertPublishable(`publish to ${subject}`, subject);
-    this.route(subject, this.checkSize(`publish to ${subject}`, data).slice());
+    const what = `publish to ${subject}`;
+    this.assertPublishable(what, subject);
+    if (data.length > this.maxPayloadBytes) throw payloadTooLarge(what, data.length, this.maxPayloadBytes);
+    this.route(subject, MessageBody.ofBytes(data));
   }
 
   async publishDurable(subject: string, packet: BusPacket, opts: DurablePublishOptions = {}): Promise<void> {
     const what = `durable publish to ${subject}`;
     this.assertPublishable(what, subject);
     if (this.streamFor(subject) === undefined) throw noStream(subject);
-    this.route(subject, this.checkSize(what, encodePacket(packet)), opts.msgId);
+    this.checkPacketSize(what, packet);
+    this.route(subject, MessageBody.ofPacket(packet), opts.msgId);
   }
 
   async subscribe(
@@ -128,10 +134,10 @@ export class MemoryBus implements Bus {
     opts: SubscribeOptions = {},
   ): Promise<Subscription> {
     const { tracker } = this;
-    return this.addSubscription(subject, opts.queue, (data, subj) => {
+    return this.addSubscription(subject, opts.queue, (body, subj) => {
       let packet: BusPacket;
       try {
-        packet = decodePacket(data);
+        packet = body.packet();
       } catch (err) {
         tracker.decodeFailed(subj, err);
         return undefined;
@@ -145,7 +151,7 @@ export class MemoryBus implements Bus {
     handler: (data: Uint8Array, subject: string) => void,
   ): Promise<Subscription> {
     // Each raw receiver gets bytes of its own, as from a socket.
-    return this.addSubscription(subject, undefined, (data, subj) => handler(data.slice(), subj));
+    return this.addSubscription(subject, undefined, (body, subj) => handler(body.data(), subj));
   }
 
   async consume(opts: WorkQueueOptions, handler: WorkHandler): Promise<WorkConsumer> {
@@ -192,9 +198,11 @@ export class MemoryBus implements Bus {
     if (!isPublishSubject(subject)) throw badSubject(what, subject);
   }
 
-  private checkSize(what: string, data: Uint8Array): Uint8Array {
-    if (data.length > this.maxPayloadBytes) throw payloadTooLarge(what, data.length, this.maxPayloadBytes);
-    return data;
+  /** Encodes only packets that might not fit, so the common case pays no encode. */
+  private checkPacketSize(what: string, packet: BusPacket): void {
+    if (sizeBound(packet) <= this.maxPayloadBytes) return;
+    const bytes = encodePacket(packet).length;
+    if (bytes > this.maxPayloadBytes) throw payloadTooLarge(what, bytes, this.maxPayloadBytes);
   }
 
   private streamFor(subject: string): WorkStream | undefined {
@@ -208,12 +216,12 @@ export class MemoryBus implements Bus {
   }
 
   /** Every publish reaches core subscribers, and a stream too when one captures the subject, as on NATS. */
-  private route(subject: string, data: Uint8Array, msgId?: string): void {
-    this.streamFor(subject)?.store(subject, data, msgId);
-    this.router.publish(subject, data);
+  private route(subject: string, body: MessageBody, msgId?: string): void {
+    this.streamFor(subject)?.store(subject, body, msgId);
+    this.router.publish(subject, body);
   }
 
-  private addSubscription(subject: string, queue: string | undefined, deliver: RawDeliver): Subscription {
+  private addSubscription(subject: string, queue: string | undefined, deliver: BodyDeliver): Subscription {
     this.assertOpen(`subscribe to ${subject}`);
     if (!isValidSubjectPattern(subject) || WHITESPACE.test(subject)) {
       throw badSubject(`subscribe to ${subject}`, subject);

@@ -5,6 +5,7 @@
  */
 import { matchesSubject } from "../../core/topic-match.js";
 import type { CoreSubscription } from "./core-subscription.js";
+import type { MessageBody } from "./message-body.js";
 
 interface QueueGroup {
   members: CoreSubscription[];
@@ -32,12 +33,12 @@ export class CoreRouter {
     if (this.subs.delete(sub)) this.routes.clear();
   }
 
-  publish(subject: string, data: Uint8Array): void {
+  publish(subject: string, body: MessageBody): void {
     const route = this.routes.get(subject) ?? this.build(subject);
-    for (const sub of route.plain) sub.enqueue(subject, data);
+    for (const sub of route.plain) sub.enqueue(subject, body);
     for (const group of route.groups) {
       const member = group.members[group.next++ % group.members.length];
-      member?.enqueue(subject, data);
+      member?.enqueue(subject, body);
     }
   }
 

@@ -4,13 +4,14 @@
  */
 import type { BusLogger } from "../bus.js";
 import { Deque } from "./deque.js";
+import type { MessageBody } from "./message-body.js";
 import type { Drainable, Pump } from "./pump.js";
 
-export type RawDeliver = (data: Uint8Array, subject: string) => unknown;
+export type BodyDeliver = (body: MessageBody, subject: string) => unknown;
 
 interface Queued {
   subject: string;
-  data: Uint8Array;
+  body: MessageBody;
 }
 
 /** Messages handed over per turn before yielding to the event loop. */
@@ -29,14 +30,14 @@ export class CoreSubscription implements Drainable {
   constructor(
     readonly pattern: string,
     readonly queueGroup: string | undefined,
-    private readonly deliver: RawDeliver,
+    private readonly deliver: BodyDeliver,
     private readonly pump: Pump,
     private readonly logger: BusLogger,
   ) {}
 
-  enqueue(subject: string, data: Uint8Array): void {
+  enqueue(subject: string, body: MessageBody): void {
     if (this.closed) return;
-    this.queue.push({ subject, data });
+    this.queue.push({ subject, body });
     if (!this.busy) this.pump.schedule(this);
   }
 
@@ -62,7 +63,7 @@ export class CoreSubscription implements Drainable {
       this.burst++;
       let result: unknown;
       try {
-        result = this.deliver(item.data, item.subject);
+        result = this.deliver(item.body, item.subject);
       } catch (err) {
         this.failed(err, item.subject);
         continue;

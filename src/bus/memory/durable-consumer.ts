@@ -5,7 +5,6 @@
  * consume() calls: what arrives while none is attached waits for the next one.
  */
 import type { WorkHandler } from "../bus.js";
-import { decodePacket } from "../codec.js";
 import { Deque } from "./deque.js";
 import { Puller } from "./puller.js";
 import type { Drainable } from "./pump.js";
@@ -134,8 +133,8 @@ export class DurableConsumer implements Drainable, Settler, DeadlineOwner {
   private deliver(msg: StoredMessage, puller: Puller): void {
     let packet: MemoryWorkMessage["packet"];
     try {
-      // A fresh decode per delivery: no handler shares objects with another or with the stream.
-      packet = decodePacket(msg.data);
+      // A copy per delivery: no handler shares objects with another or with the stream.
+      packet = msg.body.packet();
     } catch (err) {
       this.env.decodeFailed(msg.subject, err);
       // Never redeliver what can never decode.

@@ -1,5 +1,6 @@
 /** A message stored in a work-queue stream, and where it stands with its consumer. */
 import type { BusLogger } from "../bus.js";
+import type { MessageBody } from "./message-body.js";
 import type { Pump } from "./pump.js";
 import type { Timed, TimerWheel } from "./timer-wheel.js";
 
@@ -26,7 +27,7 @@ export class StoredMessage implements Timed {
   constructor(
     readonly seq: number,
     readonly subject: string,
-    readonly data: Uint8Array,
+    readonly body: MessageBody,
   ) {}
 }
 

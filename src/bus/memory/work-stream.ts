@@ -7,6 +7,7 @@ import { CortexError, ErrorCode } from "../../core/errors.js";
 import { matchesSubject } from "../../core/topic-match.js";
 import type { WorkQueueOptions } from "../bus.js";
 import { type ConsumerSettings, DurableConsumer } from "./durable-consumer.js";
+import type { MessageBody } from "./message-body.js";
 import { StoredMessage, type WorkEnv } from "./stored-message.js";
 import { patternsOverlap } from "./subject-overlap.js";
 
@@ -34,7 +35,7 @@ export class WorkStream {
   }
 
   /** Stores a message; false when `msgId` was already stored within the duplicate window. */
-  store(subject: string, data: Uint8Array, msgId?: string): boolean {
+  store(subject: string, body: MessageBody, msgId?: string): boolean {
     if (msgId !== undefined) {
       const now = this.env.now();
       for (const [id, expiresAt] of this.recentIds) {
@@ -44,7 +45,7 @@ export class WorkStream {
       if (this.recentIds.has(msgId)) return false;
       this.recentIds.set(msgId, now + this.duplicateWindowMs);
     }
-    const msg = new StoredMessage(++this.seq, subject, data);
+    const msg = new StoredMessage(++this.seq, subject, body);
     const owner = this.ownerOf(subject);
     if (owner === null) this.unclaimed.push(msg);
     else owner.claim(msg);
