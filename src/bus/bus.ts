@@ -5,6 +5,13 @@
  */
 import type { BusPacket } from "../gen/cortex/v1/bus.js";
 
+/** The subset of a pino logger the bus adapters use. */
+export interface BusLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
 export type BusState = "connecting" | "connected" | "reconnecting" | "disconnected" | "closed";
 
 export interface BusStatus {

@@ -28,8 +28,9 @@ import { decodePacket, encodePacket } from "./codec.js";
 import { JsErrCode, jsErrCode, toBusError } from "./nats-errors.js";
 import { ensureConsumer, ensureStream, ensureStreams, streamSubjects } from "./nats-provision.js";
 import { type BusLogger, NatsStatusTracker } from "./nats-status.js";
-import { NatsWorkConsumer, validateWorkQueueOptions, type WorkConsumerHost } from "./nats-work-consumer.js";
+import { NatsWorkConsumer, type WorkConsumerHost } from "./nats-work-consumer.js";
 import { PubAckInbox } from "./pub-ack-inbox.js";
+import { validateWorkQueueOptions } from "./work-queue-options.js";
 
 export type { BusLogger } from "./nats-status.js";
 

@@ -16,11 +16,29 @@ export const JsErrCode = {
   ConsumerNameExists: 10013,
   JetStreamNotEnabled: 10076,
   JetStreamNotEnabledForAccount: 10039,
+  /** The consumer's filter is not within the stream's subjects. */
+  ConsumerFilterNotSubset: 10093,
+  /** Work-queue stream: a second consumer without a filter. */
+  WorkQueueMultipleUnfiltered: 10099,
+  /** Work-queue stream: the filter overlaps another consumer's. */
+  WorkQueueConsumerNotUnique: 10100,
 } as const;
+
+/** Consumer configs the server refuses whatever is retried: the caller's options are wrong. */
+const CONSUMER_CONFIG_REFUSED: ReadonlySet<number> = new Set([
+  JsErrCode.ConsumerFilterNotSubset,
+  JsErrCode.WorkQueueMultipleUnfiltered,
+  JsErrCode.WorkQueueConsumerNotUnique,
+]);
 
 interface NatsLikeError {
   code?: unknown;
-  api_error?: { code?: number; err_code?: number };
+  api_error?: { code?: number; err_code?: number; description?: string };
+}
+
+function errorDescription(err: unknown): string {
+  const desc = (err as NatsLikeError).api_error?.description;
+  return typeof desc === "string" ? desc : String(err);
 }
 
 export function natsCode(err: unknown): string | undefined {
@@ -78,6 +96,12 @@ export function toBusError(url: string, what: string, err: unknown): CortexError
   const js = jsErrCode(err);
   if (js === JsErrCode.JetStreamNotEnabled || js === JsErrCode.JetStreamNotEnabledForAccount) {
     return jetStreamUnavailable(url, err);
+  }
+  if (js !== undefined && CONSUMER_CONFIG_REFUSED.has(js)) {
+    return new CortexError(ErrorCode.InvalidArgument, `${what} rejected: ${errorDescription(err)}`, {
+      hint: "A work-queue stream gives each message to one consumer: share that consumer's name or use a filter subject within the stream that no other consumer covers.",
+      cause: err,
+    });
   }
   if (code === "503") {
     // No responders: nothing stores this subject, or JetStream is down.

@@ -3,14 +3,9 @@
  * count. Lets operations wait for the connection instead of queueing work blindly.
  */
 import { DebugEvents, Events, type NatsConnection } from "nats";
-import type { BusState, BusStatus } from "./bus.js";
+import type { BusLogger, BusState, BusStatus } from "./bus.js";
 
-/** The subset of a pino logger the bus uses. */
-export interface BusLogger {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
+export type { BusLogger } from "./bus.js";
 
 /** Subjects whose decode failures were logged; bounded so wildcard traffic cannot grow it. */
 const MAX_LOGGED_SUBJECTS = 1000;

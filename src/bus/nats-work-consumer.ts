@@ -19,7 +19,7 @@
  * connection is down, pulls wait for it instead of queueing.
  */
 import type { Consumer, ConsumerMessages, JsMsg } from "nats";
-import { busUnavailable, CortexError, ErrorCode } from "../core/errors.js";
+import { busUnavailable } from "../core/errors.js";
 import type { WorkConsumer, WorkHandler, WorkMessage, WorkQueueOptions } from "./bus.js";
 import { decodePacket } from "./codec.js";
 
@@ -39,19 +39,6 @@ const RETRY_MIN_MS = 100;
 const RETRY_MAX_MS = 2_000;
 /** How long a free room smaller than the batch threshold waits, during a backlog, to grow. */
 const LINGER_MS = 5;
-
-export function validateWorkQueueOptions(opts: WorkQueueOptions): void {
-  const bad = (what: string) =>
-    new CortexError(ErrorCode.InvalidArgument, `invalid work queue options for ${opts.consumer}: ${what}`, {
-      hint: "maxInFlight must be an integer >= 1, ackWaitMs > 0 and maxDeliver -1 or >= 1.",
-    });
-  if (!Number.isInteger(opts.maxInFlight) || opts.maxInFlight < 1)
-    throw bad(`maxInFlight=${opts.maxInFlight}`);
-  if (!(opts.ackWaitMs > 0)) throw bad(`ackWaitMs=${opts.ackWaitMs}`);
-  if (!Number.isInteger(opts.maxDeliver) || opts.maxDeliver === 0 || opts.maxDeliver < -1) {
-    throw bad(`maxDeliver=${opts.maxDeliver}`);
-  }
-}
 
 /** The smallest free room worth a pull request of its own (outside a backlog). */
 function pullThreshold(maxInFlight: number): number {
