@@ -6,8 +6,7 @@
 import { resolve } from "node:path";
 import type Database from "better-sqlite3";
 import { CortexError, ErrorCode } from "../core/errors.js";
-import { keyNames, redisPointer } from "../core/keys.js";
-import { isTerminal, type JobState } from "../core/states.js";
+import type { JobState } from "../core/states.js";
 import { decodeEvent, parseJson, toJson } from "./job-codec.js";
 import type {
   AdmitOutcome,
@@ -28,18 +27,10 @@ import type {
 } from "./job-store.js";
 import type { StoreLogger } from "./redis-connection.js";
 import { storeClosed, toSqliteStoreError } from "./sqlite/errors.js";
-import { newJobRow, rowToJob } from "./sqlite/job-row.js";
+import { rowToJob } from "./sqlite/job-row.js";
+import { JobWrites } from "./sqlite/job-writes.js";
 import { JobLister } from "./sqlite/list-jobs.js";
-import {
-  applyMoves,
-  checkSteps,
-  invalid,
-  type Move,
-  pendingEvent,
-  planSteps,
-  rowState,
-  transitionMoves,
-} from "./sqlite/moves.js";
+import { checkSteps, invalid, planSteps, transitionMoves } from "./sqlite/moves.js";
 import { openDatabase } from "./sqlite/open-database.js";
 import { deleteExpiredJobs, pruneEventStream } from "./sqlite/retention.js";
 import { prepareStatements, type Statements } from "./sqlite/statements.js";
@@ -59,9 +50,6 @@ const DEFAULT_RETENTION_SECONDS = 7 * 24 * 3600;
 const DEFAULT_EVENT_STREAM_MAX = 10_000;
 const SWEEP_BATCH = 500;
 const DEFAULT_FINISH_FROM: readonly JobState[] = ["SCHEDULED", "DISPATCHED", "RUNNING"];
-
-/** Pointers keep the Redis key shape: v1 consumers parse `redis://res:<id>`. */
-const KEYS = keyNames("");
 
 export function createSqliteStore(opts: SqliteStoreOptions): Promise<SqliteJobStore> {
   for (const [name, value] of [
@@ -85,11 +73,11 @@ export class SqliteJobStore implements JobStore {
   private readonly stmts: Statements;
   private readonly batcher: WriteBatcher;
   private readonly lister: JobLister;
+  private readonly writes: JobWrites;
   private readonly retentionMs: number;
   private readonly streamMax: number;
   private readonly sweeper: NodeJS.Timeout;
   private readonly logger: StoreLogger | undefined;
-  private eventsSincePrune = 0;
   private closed = false;
 
   constructor(
@@ -103,6 +91,7 @@ export class SqliteJobStore implements JobStore {
     this.stmts = prepareStatements(db);
     this.batcher = new WriteBatcher(db, (err) => toSqliteStoreError(this.path, err));
     this.lister = new JobLister(db);
+    this.writes = new JobWrites(this.stmts, this.retentionMs, this.streamMax);
     const every = opts.sweepIntervalMs ?? Math.min(60_000, this.retentionMs);
     this.sweeper = setInterval(() => {
       this.sweep().catch((err: unknown) => {
@@ -133,18 +122,7 @@ export class SqliteJobStore implements JobStore {
     const plan = planSteps("PENDING", 0, req.steps);
     if (!plan.ok) throw invalid(`a new job cannot move from ${plan.at} to ${plan.to}`);
     const ctxJson = req.contextStored ? undefined : toJson(job.context, "context");
-    return this.write((): AdmitOutcome => {
-      const taken = this.stmts.jobState.get(job.jobId);
-      if (taken)
-        return { ok: false, code: "exists", current: taken.state as JobState, attempts: taken.attempts };
-      const now = Date.now();
-      const created = newJobRow(job, now, redisPointer(KEYS.ctx(job.jobId)));
-      const { row, events } = applyMoves(created, plan.moves, now, this.retentionMs);
-      if (ctxJson !== undefined) this.stmts.putContext.run(job.jobId, ctxJson);
-      this.stmts.insertJob.run(row);
-      const stored = [pendingEvent(created, now), ...events].map((e) => this.addEvent(job.jobId, e));
-      return { ok: true, job: rowToJob(row), events: stored };
-    });
+    return this.write(() => this.writes.admit(job, plan.moves, ctxJson));
   }
 
   async finishAttempt(req: FinishRequest): Promise<FinishOutcome> {
@@ -152,42 +130,7 @@ export class SqliteJobStore implements JobStore {
     checkSteps(jobId, req.steps);
     const resultJson = req.result === undefined ? undefined : toJson(req.result, "result");
     const from = req.from ?? DEFAULT_FINISH_FROM;
-    return this.write((): FinishOutcome => {
-      const current = this.stmts.getJob.get(jobId);
-      if (!current) return { ok: false, code: "not_found" };
-      const state = rowState(current);
-      const refused = (late: boolean): FinishOutcome => ({
-        ok: false,
-        code: "not_allowed",
-        current: state,
-        attempts: current.attempts,
-        late,
-      });
-      if (isTerminal(state)) {
-        if (resultJson === undefined) return refused(false);
-        this.recordLate(jobId, req.attempt, req.workerId, resultJson, true);
-        return refused(true);
-      }
-      if (!from.includes(state)) return refused(false);
-      const plan = planSteps(state, current.attempts, req.steps);
-      if (!plan.ok || plan.attempts !== req.attempt) return refused(false);
-      const now = Date.now();
-      const moves: Move[] = plan.moves.map((m) => ({ ...m, workerId: req.workerId }));
-      const { row, events } = applyMoves(current, moves, now, this.retentionMs);
-      let resultPtr: string | undefined;
-      if (resultJson !== undefined) {
-        resultPtr = redisPointer(KEYS.res(jobId));
-        this.stmts.putResult.run(jobId, resultJson);
-        this.stmts.claimResult.run(jobId, req.attempt, req.workerId);
-        row.result_ptr = resultPtr;
-        row.updated_at = now;
-      }
-      this.stmts.updateJob.run(row);
-      const stored = events.map((e) => this.addEvent(jobId, e));
-      const outcome: FinishOutcome = { ok: true, job: rowToJob(row), from: state, events: stored };
-      if (resultPtr !== undefined) outcome.resultPtr = resultPtr;
-      return outcome;
-    });
+    return this.write(() => this.writes.finish(req, resultJson, from));
   }
 
   async getJob(jobId: string): Promise<JobRecord | undefined> {
@@ -213,49 +156,12 @@ export class SqliteJobStore implements JobStore {
 
   async transition(req: TransitionRequest): Promise<TransitionOutcome> {
     const moves = transitionMoves(req);
-    return this.write((): TransitionOutcome => {
-      const current = this.stmts.getJob.get(req.jobId);
-      if (!current) return { ok: false, code: "not_found" };
-      const state = rowState(current);
-      const allowed = moves.allowedFrom(state) && (!req.from || req.from.includes(state));
-      if (!allowed || (req.expectAttempt !== undefined && req.expectAttempt !== current.attempts)) {
-        return { ok: false, code: "not_allowed", current: state, attempts: current.attempts };
-      }
-      const { row, events } = applyMoves(current, moves.moves, Date.now(), this.retentionMs);
-      if (req.resultPtr) row.result_ptr = req.resultPtr;
-      this.stmts.updateJob.run(row);
-      const stored = events.map((e) => this.addEvent(req.jobId, e));
-      const event = stored.at(-1) as JobEventRecord;
-      const outcome: TransitionOutcome = { ok: true, job: rowToJob(row), from: state, event, events: stored };
-      if (req.withContext) {
-        const ctx = this.stmts.getContext.get(req.jobId);
-        if (ctx) outcome.context = parseJson(ctx.json, "context") as Record<string, unknown>;
-      }
-      if (req.withResult) {
-        const res = this.stmts.getResult.get(req.jobId);
-        if (res) outcome.resultJson = res.json;
-      }
-      return outcome;
-    });
+    return this.write(() => this.writes.transition(req, moves));
   }
 
   async putResult(write: ResultWrite): Promise<ResultOutcome> {
-    const { jobId, attempt, workerId } = write;
-    const resultPtr = redisPointer(KEYS.res(jobId));
     const resultJson = toJson(write.result ?? null, "result");
-    return this.write((): ResultOutcome => {
-      const current = this.stmts.jobState.get(jobId);
-      // A job that is gone expired after it finished, so its result is late as well.
-      if (!current || isTerminal(current.state as JobState)) {
-        this.recordLate(jobId, attempt, workerId, resultJson, current !== undefined);
-        return { stored: false, late: true, resultPtr };
-      }
-      if (this.stmts.claimResult.run(jobId, attempt, workerId).changes === 0) {
-        return { stored: false, duplicate: true, resultPtr };
-      }
-      this.stmts.putResult.run(jobId, resultJson);
-      return { stored: true, resultPtr };
-    });
+    return this.write(() => this.writes.putResult(write, resultJson));
   }
 
   async getResult(jobId: string): Promise<unknown | undefined> {
@@ -286,8 +192,7 @@ export class SqliteJobStore implements JobStore {
   async appendEvent(event: Omit<JobEventRecord, "seq" | "at"> & { at?: number }): Promise<JobEventRecord> {
     const { seq: _ignored, ...rest } = event as typeof event & { seq?: number };
     const body = { ...rest, at: event.at ?? Date.now() };
-    // The per-job history is only kept while the job exists (no orphan histories).
-    return this.write(() => this.addEvent(this.stmts.jobState.get(event.jobId) ? event.jobId : null, body));
+    return this.write(() => this.writes.appendEvent(body));
   }
 
   async traceJobs(traceId: string): Promise<string[]> {
@@ -316,22 +221,6 @@ export class SqliteJobStore implements JobStore {
     clearInterval(this.sweeper);
     await this.batcher.drained();
     this.db.close();
-  }
-
-  private addEvent(historyOf: string | null, body: Omit<JobEventRecord, "seq">): JobEventRecord {
-    const { lastInsertRowid } = this.stmts.addEvent.run(historyOf, JSON.stringify(body));
-    // Amortised: the stream is trimmed every half stream length, not on every event.
-    if (++this.eventsSincePrune >= Math.max(this.streamMax / 2, 1)) {
-      this.eventsSincePrune = 0;
-      pruneEventStream(this.stmts, this.streamMax);
-    }
-    return { seq: Number(lastInsertRowid), ...body };
-  }
-
-  private recordLate(jobId: string, attempt: number, workerId: string, json: string, count: boolean): void {
-    const now = Date.now();
-    this.stmts.addLate.run(jobId, attempt, workerId, now, json, now + this.retentionMs);
-    if (count) this.stmts.countLate.run(jobId);
   }
 }
 

@@ -135,11 +135,8 @@ export function pendingEvent(row: JobRow, now: number): StateEventBody {
   };
 }
 
-/** A transition's one or two moves, and whether the first may start from a state. */
-export function transitionMoves(req: TransitionRequest): {
-  moves: Move[];
-  allowedFrom(state: JobState): boolean;
-} {
+/** A transition's one or two moves; INVALID_ARGUMENT when they cannot be valid from any state. */
+export function transitionMoves(req: TransitionRequest): Move[] {
   const { jobId, to, andThen: then } = req;
   if (!isJobState(to)) throw invalid(`unknown job state "${String(to)}"`);
   if (REASON_REQUIRED.has(to) && !req.reason) throw invalid(`moving job ${jobId} to ${to} needs a reason`);
@@ -150,6 +147,5 @@ export function transitionMoves(req: TransitionRequest): {
   if (req.reason) first.reason = req.reason;
   if (req.workerId) first.workerId = req.workerId;
   if (req.incrementAttempts) first.incrementAttempts = true;
-  const moves = then === undefined ? [first] : [first, { to: then }];
-  return { moves, allowedFrom: (state) => canTransition(state, to) };
+  return then === undefined ? [first] : [first, { to: then }];
 }
