@@ -1,10 +1,14 @@
 /**
  * What only the embedded store has: a file that outlives the process, typed errors for a
- * file that is damaged, held by another daemon or full, and retention that deletes rows.
+ * file that is damaged, held by another daemon or full, retention that deletes rows, and
+ * writes that survive a kill -9.
  */
+import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import type Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { type CortexError, ErrorCode, isCortexError } from "../../src/core/errors.js";
@@ -15,6 +19,7 @@ import {
   type SqliteStoreOptions,
 } from "../../src/store/sqlite-store.js";
 import { newJob } from "../support/store-contract.js";
+import { transpileTree } from "../support/transpile-tree.js";
 
 const ADMIT: readonly MoveStep[] = [{ to: "SCHEDULED", incrementAttempts: true }, { to: "DISPATCHED" }];
 const FINISH: readonly MoveStep[] = [
@@ -227,5 +232,46 @@ describe("sqlite store retention", () => {
     const after = pages();
     for (let i = 0; i < 3; i++) await cycle();
     expect(pages()).toBeLessThanOrEqual(Math.ceil(after * 1.1));
+  });
+});
+
+describe("sqlite store after kill -9", () => {
+  it("keeps every call that resolved before the process was killed", async () => {
+    const storeJs = transpileTree("src/store/sqlite-store.ts", join(dir, "build"));
+    const script = `
+      import { createSqliteStore } from ${JSON.stringify(pathToFileURL(storeJs).href)};
+      const store = await createSqliteStore({ path: ${JSON.stringify(path)} });
+      const ids = [];
+      for (let i = 0; i < 200; i++) {
+        const jobId = "job-" + i;
+        ids.push(jobId);
+        await store.admitJob({ job: { jobId, traceId: "t", topic: "job.echo", tenant: "d", priority: "BATCH", context: { i } },
+          steps: [{ to: "SCHEDULED", incrementAttempts: true }, { to: "DISPATCHED" }] });
+      }
+      await Promise.all(ids.filter((_, i) => i % 2 === 0).map((jobId) => store.finishAttempt({ jobId, attempt: 2,
+        workerId: "w", steps: [{ to: "RUNNING", onlyFrom: "DISPATCHED", incrementAttempts: true }, { to: "SUCCEEDED" }],
+        result: { done: jobId } })));
+      process.stdout.write("ready\\n");
+      setInterval(() => {}, 1000);
+    `;
+    const child = spawn(process.execPath, ["--input-type=module", "-e", script], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    const exited = once(child, "exit");
+    await new Promise<void>((ready, fail) => {
+      child.stdout.on("data", (chunk: Buffer) => chunk.toString().includes("ready") && ready());
+      child.once("exit", (code) => fail(new Error(`child exited early (${code})`)));
+    });
+    child.kill("SIGKILL");
+    await exited;
+
+    const store = await openStore();
+    const jobs = await store.getJobs(Array.from({ length: 200 }, (_, i) => `job-${i}`));
+    expect(jobs.map((j) => j?.state)).toEqual(
+      Array.from({ length: 200 }, (_, i) => (i % 2 === 0 ? "SUCCEEDED" : "DISPATCHED")),
+    );
+    expect(await store.getResult("job-198")).toEqual({ done: "job-198" });
+    expect(await store.getContext("job-199")).toEqual({ i: 199 });
+    expect(await store.traceJobs("t")).toHaveLength(200);
   });
 });
