@@ -6,6 +6,10 @@ export const ErrorCode = {
   ConfigInvalid: "CONFIG_INVALID",
   ConfigNotFound: "CONFIG_NOT_FOUND",
   StoreUnavailable: "STORE_UNAVAILABLE",
+  /** The embedded store's file is damaged or not a cortex database. */
+  StoreCorrupt: "STORE_CORRUPT",
+  /** The embedded store's file is held by another process (another daemon). */
+  StoreLocked: "STORE_LOCKED",
   BusUnavailable: "BUS_UNAVAILABLE",
   BusTimeout: "BUS_TIMEOUT",
   DecodeFailed: "DECODE_FAILED",

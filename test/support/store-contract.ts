@@ -10,6 +10,7 @@ import { ErrorCode, isCortexError } from "../../src/core/errors.js";
 import { type KeyNames, redisPointer } from "../../src/core/keys.js";
 import { ALL_STATES, canTransition, isTerminal, type JobState, TRANSITIONS } from "../../src/core/states.js";
 import type { JobRecord, JobStore, NewJob, TransitionRequest } from "../../src/store/job-store.js";
+import { describeAdmitAndFinish } from "./store-contract-admit-finish.js";
 
 export interface RedisInspect {
   /** A plain client on the same Redis, to read keys as redis-cli would. */
@@ -391,6 +392,8 @@ export function runStoreContract(name: string, factory: () => Promise<StoreUnder
         expect((await store.getJob(rec.jobId))?.attempts).toBe(1);
       });
     });
+
+    describeAdmitAndFinish({ store: () => store, walkTo, inspectOrSkip });
 
     describe("results", () => {
       it("keeps the first result per attempt, stores a new attempt's, and records late ones", async () => {
