@@ -18,6 +18,8 @@ import {
 export interface NatsHandle {
   url: string;
   port: number;
+  /** nats-server's HTTP monitoring endpoint (/varz, /healthz), e.g. http://127.0.0.1:8222. */
+  monitorUrl: string;
   /** Host dir holding the JetStream store ("" for a container). */
   storeDir: string;
   /** Graceful stop; removes the store dir. */
@@ -80,6 +82,7 @@ async function startNatsOnFreePorts(bin: string, jetstream: boolean): Promise<Na
   return {
     url: `nats://127.0.0.1:${port}`,
     port,
+    monitorUrl: `http://127.0.0.1:${monitorPort}`,
     storeDir,
     ...processControls(server, () => removeServerDir(storeDir)),
   };
@@ -103,6 +106,7 @@ async function startNatsContainer(jetstream: boolean): Promise<NatsHandle> {
   return {
     url: `nats://127.0.0.1:${port}`,
     port,
+    monitorUrl: `http://127.0.0.1:${monitorPort}`,
     storeDir: "",
     ...containerControls(container, async () => {
       await waitReady(monitorPort, jetstream);

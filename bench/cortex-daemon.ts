@@ -1,12 +1,10 @@
-/** The cortex side: a real daemon (built CLI) and the gateway client, submit → wait for result. */
+/** The cortex stack under test: a real daemon (the built CLI) and a gateway client connected to it. */
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { createGatewayClient, type GatewayClient } from "../src/client/gateway-client.js";
-import { submitAndWait } from "../src/client/submit-and-wait.js";
 import { loadEnv } from "../src/config/env.js";
 import { daemonNodeArgs } from "../src/daemon/supervisor/daemon-process.js";
 import { CLI_BIN, stackEnv } from "../test/support/cli.js";
-import { figures, runClosedLoop, type WorkloadFigures } from "./stats.js";
 
 export interface CortexDaemon {
   client: GatewayClient;
@@ -96,27 +94,4 @@ export async function startCortexDaemon(
       );
     },
   };
-}
-
-export async function runCortexWorkload(
-  daemon: CortexDaemon,
-  n: number,
-  w: number,
-  payload: string,
-): Promise<WorkloadFigures> {
-  const contextJson = JSON.stringify({ payload });
-  // One shared SubmitAndWatchMany stream, as a busy service would submit; like BullMQ's
-  // waitUntilFinished, each job waits for its outcome only.
-  const many = daemon.client.submitMany();
-  const { latencies, wallMs } = await runClosedLoop(n, w, async () => {
-    const done = await submitAndWait(
-      daemon.client,
-      { topic: "job.echo", contextJson, terminalOnly: true },
-      { timeoutMs: 60_000, many },
-    );
-    if (done.job.state !== "SUCCEEDED")
-      throw new Error(`job ${done.job.jobId} ended ${done.job.state}: ${done.job.reason}`);
-  });
-  many.close();
-  return figures(latencies, wallMs);
 }
