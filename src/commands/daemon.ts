@@ -1,4 +1,5 @@
 import { Flags } from "@oclif/core";
+import { applyBackendFlag, backendFlag, splitNeedsNats } from "../cli/backend-flag.js";
 import { BaseCommand } from "../cli/base-command.js";
 import { loadConfig } from "../config/index.js";
 import { CortexError, ErrorCode } from "../core/errors.js";
@@ -19,12 +20,14 @@ export default class Daemon extends BaseCommand {
     "<%= config.bin %> daemon --only scheduler,gateway",
   ];
   static override flags = {
+    backend: backendFlag,
     only: Flags.string({ description: `comma-separated components: ${COMPONENT_NAMES.join(",")}` }),
     concurrency: Flags.integer({ description: "jobs each worker kind runs at once" }),
   };
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Daemon);
+    applyBackendFlag(flags.backend);
     let components: ReturnType<typeof parseOnly>;
     try {
       components = parseOnly(flags.only);
@@ -35,6 +38,9 @@ export default class Daemon extends BaseCommand {
       });
     }
     const config = loadConfig();
+    if (config.env.CORTEX_BACKEND === "embedded" && components.length < COMPONENT_NAMES.length) {
+      throw splitNeedsNats(`running some components here and the rest elsewhere (--only ${flags.only})`);
+    }
     const root = createLogger(config.env.CORTEX_LOG_LEVEL);
     const logger = root.child({ component: "daemon" });
     logger.info({ components, pools: config.paths.pools }, "daemon starting");

@@ -7,6 +7,9 @@ import { renderTable } from "../cli/table.js";
 export interface PsResult {
   pid: number;
   version: string;
+  backend: string;
+  /** The embedded store's SQLite file; empty on nats. */
+  data_path: string;
   nats: { url: string; connected: boolean };
   redis: { url: string; connected: boolean };
   components: { name: string; state: string; address: string; pid: number; uptimeMs: number }[];
@@ -33,6 +36,8 @@ export default class Ps extends BaseCommand {
       const result: PsResult = {
         pid: status.pid,
         version: status.version,
+        backend: status.backend || "nats",
+        data_path: status.dataPath,
         nats: { url: status.natsUrl, connected: status.natsConnected },
         redis: { url: status.redisUrl, connected: status.redisConnected },
         components: status.components.map((c) => ({
@@ -67,9 +72,14 @@ export default class Ps extends BaseCommand {
   private print(r: PsResult): void {
     const conn = (ok: boolean) => (ok ? ansis.green("connected") : ansis.red("disconnected"));
     this.log(`cortex ${r.version}  daemon pid ${r.pid}`);
-    this.log(
-      `nats  ${r.nats.url} ${conn(r.nats.connected)}    redis  ${r.redis.url} ${conn(r.redis.connected)}\n`,
-    );
+    if (r.backend === "embedded") {
+      const store = r.redis.connected ? ansis.green("open") : ansis.red("unavailable");
+      this.log(`backend embedded    bus in-process    store ${r.data_path} ${store}\n`);
+    } else {
+      this.log(
+        `backend nats    nats  ${r.nats.url} ${conn(r.nats.connected)}    redis  ${r.redis.url} ${conn(r.redis.connected)}\n`,
+      );
+    }
     const state = (s: string) =>
       s === "running" ? ansis.green(s) : s === "stopped" ? ansis.red(s) : ansis.yellow(s);
     this.log(

@@ -1,8 +1,11 @@
 import { join } from "node:path";
 import { Flags } from "@oclif/core";
 import ansis from "ansis";
+import { applyBackendFlag, backendFlag } from "../cli/backend-flag.js";
 import { BaseCommand } from "../cli/base-command.js";
 import { waitForStack } from "../cli/wait-for-stack.js";
+import { createGatewayClient } from "../client/gateway-client.js";
+import { embeddedDbPath } from "../config/data-path.js";
 import { loadEnv } from "../config/env.js";
 import { CortexError, ErrorCode } from "../core/errors.js";
 import { runningDaemonPid, spawnDaemon, tailFile } from "../daemon/supervisor/daemon-process.js";
@@ -12,6 +15,9 @@ import { isAlive, readStackFile, type StackFile, writeStackFile } from "../daemo
 
 export interface UpResult {
   status: "started" | "already-running";
+  backend: "embedded" | "nats";
+  /** The embedded store's SQLite file; absent on nats. */
+  data_path?: string;
   pid: number;
   gateway: string;
   home: string;
@@ -23,16 +29,24 @@ export default class Up extends BaseCommand {
   static override summary = "Start the cortex stack in the background and wait until it is ready";
   static override description =
     "Starts the daemon (gateway, safety kernel, scheduler, workers) with its pid file and logs under CORTEX_HOME. " +
-    "When NATS or Redis is not reachable and nats-server / redis-server are installed, starts and manages them too. " +
+    "Embedded by default: one process with an in-process bus and a SQLite file under CORTEX_HOME, nothing to install. " +
+    "With --backend nats (or NATS_URL / REDIS_URL set), starts nats-server / redis-server too when they are not reachable. " +
     "Running it again while the stack is up does nothing.";
-  static override examples = ["<%= config.bin %> up", "<%= config.bin %> up --json"];
+  static override examples = [
+    "<%= config.bin %> up",
+    "<%= config.bin %> up --backend nats",
+    "<%= config.bin %> up --json",
+  ];
   static override flags = {
+    backend: backendFlag,
     timeout: Flags.integer({ description: "seconds to wait for the stack to be ready", default: 60 }),
   };
 
   async run(): Promise<UpResult> {
     const { flags } = await this.parse(Up);
+    applyBackendFlag(flags.backend);
     const env = loadEnv(process.env);
+    const backend = env.CORTEX_BACKEND;
     const home = resolveHome({ ...process.env, CORTEX_HOME: env.CORTEX_HOME });
     ensureHome(home);
     const say = (line: string) => {
@@ -48,8 +62,10 @@ export default class Up extends BaseCommand {
       });
       const stack = readStackFile(home.stackFile);
       say(`${ok} cortex is already running (pid ${existing}, gateway ${env.CORTEX_GATEWAY_ADDR})`);
+      const running = await runningBackend(env.CORTEX_GATEWAY_ADDR, env.CORTEX_API_KEY);
       return {
         status: "already-running",
+        ...running,
         pid: existing,
         gateway: env.CORTEX_GATEWAY_ADDR,
         home: home.root,
@@ -61,10 +77,17 @@ export default class Up extends BaseCommand {
     const previous = readStackFile(home.stackFile);
     const stack: StackFile = { servers: (previous?.servers ?? []).filter((s) => isAlive(s.pid)), env: {} };
     const servers: UpResult["servers"] = [];
-    for (const [kind, url] of [
-      ["nats", env.NATS_URL],
-      ["redis", env.REDIS_URL],
-    ] as const) {
+    const dataPath = backend === "embedded" ? embeddedDbPath(env.CORTEX_HOME) : undefined;
+    if (dataPath !== undefined)
+      say(`${ok} ${"backend".padEnd(9)} embedded ${ansis.dim(`(data ${dataPath})`)}`);
+    else say(`${ok} ${"backend".padEnd(9)} nats ${ansis.dim(`(${sourceOf(env.backendSource)})`)}`);
+    // The embedded backend never looks for nats-server or redis-server.
+    for (const [kind, url] of backend === "embedded"
+      ? []
+      : ([
+          ["nats", env.NATS_URL],
+          ["redis", env.REDIS_URL],
+        ] as const)) {
       const outcome = await ensureServer(kind, url, home);
       if (outcome.status === "started") {
         stack.servers = stack.servers.filter((s) => s.kind !== kind);
@@ -84,7 +107,7 @@ export default class Up extends BaseCommand {
     const pid = spawnDaemon({
       runScript: join(this.config.root, "bin", "run.cjs"),
       home,
-      env: { ...process.env, CORTEX_HOME: home.root },
+      env: { ...process.env, CORTEX_HOME: home.root, CORTEX_BACKEND: backend },
       heapMb: env.CORTEX_DAEMON_HEAP_MB,
     });
     stack.daemonPid = pid;
@@ -106,6 +129,8 @@ export default class Up extends BaseCommand {
       say(`${ok} cortex is up (pid ${pid}, logs ${home.daemonLog})`);
       return {
         status: "started",
+        backend,
+        ...(dataPath === undefined ? {} : { data_path: dataPath }),
         pid,
         gateway: env.CORTEX_GATEWAY_ADDR,
         home: home.root,
@@ -123,5 +148,24 @@ export default class Up extends BaseCommand {
         },
       );
     }
+  }
+}
+
+function sourceOf(source: string): string {
+  return source === "default" ? "default" : `chosen by ${source}`;
+}
+
+/** The backend of a daemon that is already up, as it reports it. */
+async function runningBackend(
+  address: string,
+  apiKey: string | undefined,
+): Promise<Pick<UpResult, "backend" | "data_path">> {
+  const client = createGatewayClient({ address, timeoutMs: 3_000, ...(apiKey ? { apiKey } : {}) });
+  try {
+    const status = await client.getStatus();
+    const backend = status.backend === "embedded" ? "embedded" : "nats";
+    return { backend, ...(status.dataPath ? { data_path: status.dataPath } : {}) };
+  } finally {
+    client.close();
   }
 }

@@ -83,6 +83,8 @@ const topicList = () =>
     );
 
 const envSchema = z.object({
+  /** embedded (one process, SQLite) or nats; unset: nats when NATS_URL or REDIS_URL is set. */
+  CORTEX_BACKEND: z.enum(["embedded", "nats"], { error: 'expected "embedded" or "nats"' }).optional(),
   NATS_URL: natsServers(),
   REDIS_URL: url(/^rediss?$/, "redis://127.0.0.1:6379", "redis://127.0.0.1:6379"),
   OLLAMA_URL: url(/^https?$/, "http://127.0.0.1:11434", "http://127.0.0.1:11434"),
@@ -129,7 +131,15 @@ const envSchema = z.object({
 type ParsedEnv = z.infer<typeof envSchema>;
 
 /** The validated environment; addresses that default to a local port are filled in. */
-export type CortexEnv = Omit<ParsedEnv, "SAFETY_KERNEL_ADDR" | "CORTEX_HOME" | "CORTEX_GATEWAY_ADDR"> & {
+export type Backend = "embedded" | "nats";
+
+export type CortexEnv = Omit<
+  ParsedEnv,
+  "SAFETY_KERNEL_ADDR" | "CORTEX_HOME" | "CORTEX_GATEWAY_ADDR" | "CORTEX_BACKEND"
+> & {
+  CORTEX_BACKEND: Backend;
+  /** Why that backend: "CORTEX_BACKEND", "NATS_URL", "REDIS_URL" or "default". */
+  backendSource: "CORTEX_BACKEND" | "NATS_URL" | "REDIS_URL" | "default";
   SAFETY_KERNEL_ADDR: string;
   CORTEX_HOME: string;
   CORTEX_GATEWAY_ADDR: string;
@@ -158,8 +168,17 @@ export function loadEnv(env: NodeJS.ProcessEnv = process.env): CortexEnv {
     });
   }
   const parsed = result.data;
+  const backendSource = parsed.CORTEX_BACKEND
+    ? "CORTEX_BACKEND"
+    : input.NATS_URL !== undefined
+      ? "NATS_URL"
+      : input.REDIS_URL !== undefined
+        ? "REDIS_URL"
+        : "default";
   return {
     ...parsed,
+    CORTEX_BACKEND: parsed.CORTEX_BACKEND ?? (backendSource === "default" ? "embedded" : "nats"),
+    backendSource,
     SAFETY_KERNEL_ADDR: parsed.SAFETY_KERNEL_ADDR ?? `127.0.0.1:${parsed.CORTEX_SAFETY_PORT}`,
     CORTEX_GATEWAY_ADDR: parsed.CORTEX_GATEWAY_ADDR ?? `127.0.0.1:${parsed.CORTEX_GRPC_PORT}`,
     CORTEX_HOME: expandHome(parsed.CORTEX_HOME ?? "~/.cortex", env.HOME),

@@ -6,15 +6,15 @@
 import type { Logger } from "pino";
 import { Registry } from "prom-client";
 import type { Bus } from "../bus/bus.js";
-import { connectNatsBus } from "../bus/nats-bus.js";
 import { type ApiKeyEntry, loadApiKeysFile } from "../config/api-keys.js";
 import type { CortexConfig } from "../config/index.js";
+import { redactUrl } from "../core/redact-url.js";
 import { assertWorkerRouting } from "../core/routing-check.js";
 import { type WorkerKindName, workerKindNames } from "../core/worker-kinds.js";
 import { JobLifecycle, localPolicy, type PolicyGate } from "../jobs/index.js";
 import type { JobStore } from "../store/job-store.js";
-import { createRedisStore } from "../store/redis-store.js";
 import type { Component, ComponentInfo, ComponentName } from "./component.js";
+import { type Backend, connectBackend } from "./connect-backend.js";
 import { GatewayServer } from "./gateway/gateway-server.js";
 import { registerProcessMetrics } from "./metrics/process-metrics.js";
 import { type MetricsServer, startMetricsServer } from "./metrics-server.js";
@@ -89,21 +89,14 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     const needsBus = wanted.has("scheduler") || wanted.has("gateway") || wanted.has("workers");
     let bus: Bus | undefined;
     let store: JobStore | undefined;
+    let backend: Backend | undefined;
     if (needsBus) {
-      bus = await connectNatsBus({
-        url: env.NATS_URL,
-        name: `cortex-${process.pid}`,
-        logger: root.child({ component: "bus" }),
-      });
+      backend = await connectBackend(env, root);
+      bus = backend.bus;
+      store = backend.store;
       closers.push(() => (bus as Bus).close());
-      await bus.provision();
-      store = await createRedisStore({
-        url: env.REDIS_URL,
-        prefix: env.CORTEX_KEY_PREFIX,
-        retentionSeconds: env.CORTEX_RETENTION_SECONDS,
-        logger: root.child({ component: "store" }),
-      });
       closers.push(() => (store as JobStore).close());
+      logger.info({ backend: backend.kind, store: redactUrl(backend.storeUrl) }, "backend connected");
     }
 
     let safetyAddress = env.SAFETY_KERNEL_ADDR;
@@ -143,6 +136,13 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       // Registered after the bus closer, so it runs first: queued events leave before the bus closes.
       closers.push(() => lifecycle.drain());
       jobs = lifecycle;
+      // Embedded: the bus lived in the process that died, so what the store says was queued or
+      // running is queued again before anything consumes.
+      if (backend?.kind === "embedded") {
+        const recovered = await lifecycle.recover();
+        if (recovered.requeued + recovered.resubmitted > 0)
+          logger.info(recovered, "jobs queued again after a restart");
+      }
     }
 
     if (wanted.has("scheduler") && bus && store && jobs) {
@@ -185,7 +185,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
           poolTopics: config.pools.topics,
           ...(env.API_KEY ? { apiKey: env.API_KEY } : {}),
           apiKeys,
-          redisUrl: env.REDIS_URL,
+          redisUrl: backend?.kind === "nats" ? env.REDIS_URL : "",
+          backend: env.CORTEX_BACKEND,
+          dataPath: backend?.dataPath ?? "",
         },
         statusProvider: statuses,
         metrics: gatewayRegistry,

@@ -11,6 +11,7 @@ import type { JobsDeps, JobsObserver, PolicyGate } from "./deps.js";
 import { Dispatch } from "./dispatch.js";
 import { EventFeed } from "./event-feed.js";
 import { Moves } from "./moves.js";
+import { type Recovered, recoverQueuedJobs } from "./recovery.js";
 import { V1Results } from "./v1-results.js";
 
 export class JobLifecycle {
@@ -44,6 +45,11 @@ export class JobLifecycle {
 
   stop(jobId: string, reason: string, to?: StopState) {
     return stopJob(this.deps, this.moves, jobId, reason, to);
+  }
+
+  /** Queues again what the store says was queued or running when an embedded daemon died. */
+  recover(): Promise<Recovered> {
+    return recoverQueuedJobs(this.deps, this.moves, this.admission);
   }
 
   /** Publishes what is still queued (before the bus closes). */

@@ -6,6 +6,7 @@
  */
 import { Redis, ReplyError } from "ioredis";
 import { CortexError, ErrorCode, storeUnavailable } from "../core/errors.js";
+import { redactUrl } from "../core/redact-url.js";
 
 /** The few pino methods the store logs with (any pino logger fits). */
 export interface StoreLogger {
@@ -24,16 +25,7 @@ export interface ConnectionOptions {
 
 const MAX_RECONNECT_DELAY_MS = 1_000;
 
-/** The URL with any password masked, for messages and logs. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = "***";
-    return u.toString();
-  } catch {
-    return url;
-  }
-}
+export { redactUrl };
 
 /** Connects and waits until Redis answers; STORE_UNAVAILABLE (and no retry loop left) if not. */
 export async function connectRedis(opts: ConnectionOptions): Promise<Redis> {

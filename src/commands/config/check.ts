@@ -1,6 +1,8 @@
 import { Flags } from "@oclif/core";
+import { applyBackendFlag, backendFlag } from "../../cli/backend-flag.js";
 import { BaseCommand } from "../../cli/base-command.js";
 import { loadApiKeysFile } from "../../config/api-keys.js";
+import { embeddedDbPath } from "../../config/data-path.js";
 import { loadConfig } from "../../config/index.js";
 import { assertWorkerRouting } from "../../core/routing-check.js";
 import { parseWorkerKindName, type WorkerKindName, workerKindNames } from "../../core/worker-kinds.js";
@@ -10,6 +12,8 @@ export interface ConfigCheckResult {
   paths: { pools: string; timeouts: string; safety: string };
   topics: number;
   rules: number;
+  /** The backend `cortex up` would use here, and what chose it. */
+  backend: { kind: "embedded" | "nats"; source: string; data_path?: string };
   /** Worker kinds whose topics pools.yaml routes to their pools (the kinds checked). */
   worker_kinds: WorkerKindName[];
   /** Keys in CORTEX_API_KEYS_FILE, when it is set (the keys themselves are never printed). */
@@ -27,6 +31,7 @@ export default class ConfigCheck extends BaseCommand {
     "POOL_CONFIG_PATH=./pools.yaml <%= config.bin %> config check --kinds echo,chat-simple",
   ];
   static override flags = {
+    backend: backendFlag,
     kinds: Flags.string({
       description: `comma-separated worker kinds to check routing for (${workerKindNames().join(",")})`,
     }),
@@ -34,6 +39,7 @@ export default class ConfigCheck extends BaseCommand {
 
   async run(): Promise<ConfigCheckResult> {
     const { flags } = await this.parse(ConfigCheck);
+    applyBackendFlag(flags.backend);
     const kinds = flags.kinds
       ? flags.kinds
           .split(",")
@@ -48,11 +54,22 @@ export default class ConfigCheck extends BaseCommand {
       paths: config.paths,
       topics: Object.keys(config.pools.topics).length,
       rules: config.safety.rules.length,
+      backend: {
+        kind: config.env.CORTEX_BACKEND,
+        source: config.env.backendSource,
+        ...(config.env.CORTEX_BACKEND === "embedded"
+          ? { data_path: embeddedDbPath(config.env.CORTEX_HOME) }
+          : {}),
+      },
       worker_kinds: kinds,
     };
     const keysPath = config.env.CORTEX_API_KEYS_FILE;
     if (keysPath) result.apiKeys = { path: keysPath, keys: loadApiKeysFile(keysPath).length };
     if (!this.jsonEnabled()) {
+      const b = result.backend;
+      this.log(
+        `backend   ${b.kind} (${b.source === "default" ? "default" : `chosen by ${b.source}`})${b.data_path ? `, data ${b.data_path}` : ""}`,
+      );
       this.log(`pools     ${config.paths.pools} (${result.topics} topics)`);
       this.log(`timeouts  ${config.paths.timeouts}`);
       this.log(`safety    ${config.paths.safety} (${result.rules} rules)`);

@@ -1,4 +1,5 @@
 import { Args, Flags } from "@oclif/core";
+import { applyBackendFlag, backendFlag, splitNeedsNats } from "../../cli/backend-flag.js";
 import { BaseCommand } from "../../cli/base-command.js";
 import { loadConfig } from "../../config/index.js";
 import { assertWorkerRouting } from "../../core/routing-check.js";
@@ -16,13 +17,17 @@ export default class WorkerStart extends BaseCommand {
   static override examples = ["<%= config.bin %> worker start echo --concurrency 8"];
   static override args = { kind: Args.string({ description: "worker kind", required: true }) };
   static override flags = {
+    backend: backendFlag,
     concurrency: Flags.integer({ char: "c", description: "jobs run at once (max_parallel_jobs)" }),
   };
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(WorkerStart);
     const kind = parseWorkerKindName(args.kind);
+    applyBackendFlag(flags.backend);
     const config = loadConfig();
+    if (config.env.CORTEX_BACKEND === "embedded")
+      throw splitNeedsNats("running workers in their own process");
     // Before connecting: a kind whose topics pools.yaml routes elsewhere would idle forever.
     assertWorkerRouting([kind], config.pools.topics, config.paths.pools);
     const root = createLogger(config.env.CORTEX_LOG_LEVEL);

@@ -44,7 +44,14 @@ export interface ApiContext extends QueryDeps {
   keys: ApiKeys;
   metrics: GatewayMetrics | undefined;
   statusProvider: () => ComponentInfo[] | Promise<ComponentInfo[]>;
-  status: { version: string; pid: number; startedAtMs: number; redisUrl: string };
+  status: {
+    version: string;
+    pid: number;
+    startedAtMs: number;
+    redisUrl: string;
+    backend: string;
+    dataPath: string;
+  };
   /** Open WatchEvents streams, ended by the gateway on stop. */
   streams: Set<{ end(): void }>;
 }
@@ -105,6 +112,8 @@ async function getStatus(ctx: ApiContext): Promise<GetStatusResponse> {
     redisUrl: ctx.status.redisUrl,
     natsConnected: probe.bus.ok,
     redisConnected: probe.store.ok,
+    backend: ctx.status.backend,
+    dataPath: ctx.status.dataPath,
   };
 }
 

@@ -65,6 +65,9 @@ export interface GatewayConfig {
   missedBeats?: number;
   /** Shown by GetStatus. */
   redisUrl?: string;
+  /** Shown by GetStatus: "embedded" or "nats", and the embedded store's file. */
+  backend?: string;
+  dataPath?: string;
   version?: string;
   /** How long stop() lets calls finish before cutting them. */
   shutdownGraceMs?: number;
@@ -156,6 +159,8 @@ export class GatewayServer implements Component {
       heartbeatIntervalMs: c.heartbeatIntervalMs ?? HEARTBEAT_INTERVAL_MS,
       missedBeats: c.missedBeats ?? MISSED_BEATS_BEFORE_FORGET,
       redisUrl: c.redisUrl ?? "",
+      backend: c.backend ?? "nats",
+      dataPath: c.dataPath ?? "",
       shutdownGraceMs: c.shutdownGraceMs ?? GATEWAY_DEFAULTS.shutdownGraceMs,
     };
     this.registry = new WorkerRegistry({
@@ -340,6 +345,8 @@ export class GatewayServer implements Component {
         pid: process.pid,
         startedAtMs: this.startedAtMs,
         redisUrl: this.cfg.redisUrl,
+        backend: this.cfg.backend,
+        dataPath: this.cfg.dataPath,
       },
       streams: this.streams,
     };

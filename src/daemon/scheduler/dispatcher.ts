@@ -4,8 +4,8 @@ import { poolForTopic } from "../../config/index.js";
 import { JobState } from "../../core/states.js";
 import type { WorkerRegistry } from "../../core/worker-registry.js";
 import type { JobLifecycle } from "../../jobs/index.js";
+import { listJobsInState } from "../../jobs/list-jobs.js";
 import type { JobRecord } from "../../store/job-store.js";
-import { listJobsInState } from "./list-jobs.js";
 import type { SchedulerDeps } from "./types.js";
 
 export class Dispatcher {

@@ -13,9 +13,9 @@ import {
   SAFETY_UNAVAILABLE_REASON,
   submitMsgId,
 } from "../../jobs/index.js";
+import { listJobsInState } from "../../jobs/list-jobs.js";
 import type { JobRecord } from "../../store/job-store.js";
 import type { Dispatcher } from "./dispatcher.js";
-import { listJobsInState } from "./list-jobs.js";
 import type { SafetyHealth } from "./safety-health.js";
 import type { SchedulerDeps } from "./types.js";
 

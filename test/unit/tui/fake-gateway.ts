@@ -216,6 +216,8 @@ export class FakeGateway implements GatewayClient {
       redisUrl: "redis://fake",
       natsConnected: true,
       redisConnected: true,
+      backend: "nats",
+      dataPath: "",
     };
   }
 

@@ -57,6 +57,8 @@ function busyState(): WatchState {
         redisUrl: "",
         natsConnected: true,
         redisConnected: false,
+        backend: "nats",
+        dataPath: "",
       },
     },
     {

@@ -46,6 +46,13 @@ export interface GetStatusResponse {
   redisUrl: string;
   natsConnected: boolean;
   redisConnected: boolean;
+  /**
+   * cortex additions
+   * "embedded" (in-process bus, SQLite store) or "nats" (NATS JetStream and Redis).
+   */
+  backend: string;
+  /** The embedded store's SQLite file; empty on the nats backend. */
+  dataPath: string;
 }
 
 export interface SubmitJobRequest {
@@ -389,6 +396,8 @@ function createBaseGetStatusResponse(): GetStatusResponse {
     redisUrl: "",
     natsConnected: false,
     redisConnected: false,
+    backend: "",
+    dataPath: "",
   };
 }
 
@@ -417,6 +426,12 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
     }
     if (message.redisConnected !== false) {
       writer.uint32(64).bool(message.redisConnected);
+    }
+    if (message.backend !== "") {
+      writer.uint32(162).string(message.backend);
+    }
+    if (message.dataPath !== "") {
+      writer.uint32(170).string(message.dataPath);
     }
     return writer;
   },
@@ -498,6 +513,22 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
             message.redisConnected = reader.bool();
             continue;
           }
+          case 20: {
+            if (tag !== 162) {
+              break;
+            }
+
+            message.backend = reader.string();
+            continue;
+          }
+          case 21: {
+            if (tag !== 170) {
+              break;
+            }
+
+            message.dataPath = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -523,6 +554,8 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
     message.redisUrl = object.redisUrl ?? "";
     message.natsConnected = object.natsConnected ?? false;
     message.redisConnected = object.redisConnected ?? false;
+    message.backend = object.backend ?? "";
+    message.dataPath = object.dataPath ?? "";
     return message;
   },
 };

@@ -1,5 +1,5 @@
-import type { JobState } from "../../core/states.js";
-import type { JobRecord, JobStore } from "../../store/job-store.js";
+import type { JobState } from "../core/states.js";
+import type { JobRecord, JobStore } from "../store/job-store.js";
 
 const PAGE_SIZE = 200;
 /** A scan looks at no more than this many jobs per state; the next scan picks up the rest. */

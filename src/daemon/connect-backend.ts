@@ -1,0 +1,56 @@
+/**
+ * The daemon's bus and store for the chosen backend (DESIGN.md "Backends"), one or the
+ * other, never mixed. Embedded needs nothing but Node: an in-process bus and a SQLite file
+ * under CORTEX_HOME; it never looks for nats-server or redis-server.
+ */
+import type { Logger } from "pino";
+import type { Bus } from "../bus/bus.js";
+import { MemoryBus } from "../bus/memory-bus.js";
+import { connectNatsBus } from "../bus/nats-bus.js";
+import { embeddedDbPath } from "../config/data-path.js";
+import type { CortexEnv } from "../config/index.js";
+import type { JobStore } from "../store/job-store.js";
+import { createRedisStore } from "../store/redis-store.js";
+import { createSqliteStore } from "../store/sqlite-store.js";
+
+export interface Backend {
+  kind: CortexEnv["CORTEX_BACKEND"];
+  bus: Bus;
+  store: JobStore;
+  /** The embedded store's file; undefined on nats. */
+  dataPath?: string;
+  /** Shown as the store's address (GetStatus, logs). */
+  storeUrl: string;
+}
+
+/** Connects both; on a failure closes whatever was opened and rethrows. */
+export async function connectBackend(env: CortexEnv, root: Logger): Promise<Backend> {
+  if (env.CORTEX_BACKEND === "embedded") {
+    const dataPath = embeddedDbPath(env.CORTEX_HOME);
+    const store = await createSqliteStore({
+      path: dataPath,
+      retentionSeconds: env.CORTEX_RETENTION_SECONDS,
+      logger: root.child({ component: "store" }),
+    });
+    const bus = new MemoryBus({ logger: root.child({ component: "bus" }) });
+    return { kind: "embedded", bus, store, dataPath, storeUrl: `sqlite://${dataPath}` };
+  }
+  const bus = await connectNatsBus({
+    url: env.NATS_URL,
+    name: `cortex-${process.pid}`,
+    logger: root.child({ component: "bus" }),
+  });
+  try {
+    await bus.provision();
+    const store = await createRedisStore({
+      url: env.REDIS_URL,
+      prefix: env.CORTEX_KEY_PREFIX,
+      retentionSeconds: env.CORTEX_RETENTION_SECONDS,
+      logger: root.child({ component: "store" }),
+    });
+    return { kind: "nats", bus, store, storeUrl: env.REDIS_URL };
+  } catch (err) {
+    await bus.close().catch(() => undefined);
+    throw err;
+  }
+}
