@@ -15,6 +15,8 @@ function envError(env: NodeJS.ProcessEnv): CortexError {
 describe("loadEnv", () => {
   it("fills every default from an empty environment", () => {
     expect(loadEnv({ HOME: "/home/ada" })).toEqual({
+      CORTEX_BACKEND: "embedded",
+      backendSource: "default",
       NATS_URL: "nats://127.0.0.1:4222",
       REDIS_URL: "redis://127.0.0.1:6379",
       OLLAMA_URL: "http://127.0.0.1:11434",
@@ -35,6 +37,22 @@ describe("loadEnv", () => {
       CORTEX_DAEMON_HEAP_MB: 512,
       CORTEX_GATEWAY_ADDR: "127.0.0.1:8080",
     });
+  });
+
+  it("chooses the backend: CORTEX_BACKEND, else nats when NATS_URL or REDIS_URL is set, else embedded", () => {
+    const pick = (env: Record<string, string>) => {
+      const { CORTEX_BACKEND, backendSource } = loadEnv(env);
+      return [CORTEX_BACKEND, backendSource];
+    };
+    expect(pick({})).toEqual(["embedded", "default"]);
+    expect(pick({ NATS_URL: "nats://127.0.0.1:4222" })).toEqual(["nats", "NATS_URL"]);
+    expect(pick({ REDIS_URL: "redis://127.0.0.1:6379" })).toEqual(["nats", "REDIS_URL"]);
+    expect(pick({ NATS_URL: "nats://127.0.0.1:4222", CORTEX_BACKEND: "embedded" })).toEqual([
+      "embedded",
+      "CORTEX_BACKEND",
+    ]);
+    expect(pick({ CORTEX_BACKEND: "nats" })).toEqual(["nats", "CORTEX_BACKEND"]);
+    expect(() => loadEnv({ CORTEX_BACKEND: "sqlite" })).toThrow(/CORTEX_BACKEND/);
   });
 
   it("reads overrides and derives the local addresses from the ports", () => {
