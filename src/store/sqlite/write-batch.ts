@@ -1,8 +1,10 @@
 /**
  * Runs store operations in call order, grouping those issued in the same tick into one
  * transaction: a commit costs far more than the statements of one job step, so many steps
- * share one. Each operation runs in its own savepoint, so one that throws leaves the others
- * and the batch intact. A failed commit fails every operation of the batch.
+ * share one. When an operation throws, the batch is rolled back and run again with each
+ * operation in a transaction of its own, so one bad operation leaves the others intact
+ * (savepoints around every operation would cost two statements each on the common path).
+ * A failed commit fails every operation of the batch.
  */
 import type Database from "better-sqlite3";
 
@@ -28,17 +30,18 @@ export class WriteBatcher {
     db: Database.Database,
     private readonly toError: (err: unknown) => unknown,
   ) {
-    const savepoint = db.transaction((op: Pending) => op.run());
-    this.batch = db.transaction((ops: readonly Pending[]) =>
-      ops.map((op): Settled => {
-        try {
-          return { ok: true, value: savepoint(op) };
-        } catch (error) {
-          return { ok: false, error };
-        }
-      }),
+    const together = db.transaction((ops: readonly Pending[]) =>
+      ops.map((op): Settled => ({ ok: true, value: op.run() })),
     );
     this.single = db.transaction((op: Pending) => op.run());
+    this.batch = (ops) => {
+      try {
+        return together(ops);
+      } catch {
+        // Rolled back as a whole: find the operation that failed by running each alone.
+        return ops.map((op) => this.runSingle(op));
+      }
+    };
   }
 
   /** Queues `run` for the next batch; it runs inside a transaction. */
