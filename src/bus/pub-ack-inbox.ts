@@ -5,7 +5,9 @@
  * an error object, a mux entry, and on success rejects an already settled promise with a
  * freshly built "cancelled" error (a stack capture per publish). Every job takes three
  * durable publishes, so the daemon publishes with a reply subject of its own and matches
- * the PubAck by its token instead; what goes on the wire is the same.
+ * the PubAck by its token instead; what goes on the wire is the same. At most `window`
+ * publishes wait for their PubAck at once (JetStream's async publish window); later ones
+ * wait for a free slot, so a burst cannot flood the server or the process.
  */
 import { headers, type Msg, type NatsConnection, nuid, type Subscription } from "nats";
 import { CortexError, ErrorCode } from "../core/errors.js";
@@ -17,6 +19,9 @@ interface Pending {
   timer: NodeJS.Timeout;
   what: string;
 }
+
+/** Publishes in flight before the next one waits for a PubAck. */
+const DEFAULT_WINDOW = 1024;
 
 /** A PubAck's error, shaped like nats.js API errors so toBusError maps it by err_code. */
 class PubAckError extends Error {
@@ -34,17 +39,28 @@ export class PubAckInbox {
   private next = 0;
   private readonly pending = new Map<string, Pending>();
   private readonly decoder = new TextDecoder();
+  private readonly waiting: (() => void)[] = [];
 
   constructor(
     private readonly nc: NatsConnection,
     private readonly url: string,
     private readonly timeoutMs: number,
+    private readonly window = DEFAULT_WINDOW,
   ) {
     this.prefix = `_INBOX.${nuid.next()}.`;
   }
 
   /** Publishes to a JetStream subject and resolves once the stream has stored it. */
-  publish(subject: string, data: Uint8Array, msgId?: string): Promise<void> {
+  async publish(subject: string, data: Uint8Array, msgId?: string): Promise<void> {
+    while (this.pending.size >= this.window) await new Promise<void>((r) => this.waiting.push(r));
+    try {
+      await this.send(subject, data, msgId);
+    } finally {
+      this.waiting.shift()?.();
+    }
+  }
+
+  private send(subject: string, data: Uint8Array, msgId?: string): Promise<void> {
     this.sub ??= this.nc.subscribe(`${this.prefix}*`, { callback: (_err, msg) => this.settle(msg) });
     const token = (this.next++).toString(36);
     const what = `durable publish to ${subject}`;
