@@ -36,17 +36,30 @@ export type JobEventRecord = z.infer<typeof jobEventSchema>;
 /** On the wire `at` may be missing (older publishers): it defaults to the time of receipt. */
 const wireEventSchema = jobEventSchema.extend({ at: z.number().optional() });
 
+export interface EventPayload {
+  events: JobEventRecord[];
+  /** Entries dropped as malformed. */
+  rejected: number;
+  /** The publishing feed, when the payload names it (its own process got the events directly). */
+  origin?: string;
+}
+
 /**
- * Parses a `sys.job.event` payload: one event or an array of them (one bus message carries
- * the events of a step, or of many jobs in one tick). The subject is open to anyone on the
- * bus, so entries without the fields watchers filter on are dropped; `rejected` counts them.
+ * Parses a `sys.job.event` payload: one event, an array of them, or `{origin, events}` (one
+ * bus message carries the events of a step, or of many jobs in one tick). The subject is open
+ * to anyone on the bus, so entries without the fields watchers filter on are dropped.
  */
-export function parseEventPayload(text: string, now: number): { events: JobEventRecord[]; rejected: number } {
+export function parseEventPayload(text: string, now: number): EventPayload {
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
     return { events: [], rejected: 1 };
+  }
+  let origin: string | undefined;
+  if (isBatch(value)) {
+    origin = typeof value.origin === "string" ? value.origin : undefined;
+    value = value.events;
   }
   const items = Array.isArray(value) ? value : [value];
   const events: JobEventRecord[] = [];
@@ -56,5 +69,9 @@ export function parseEventPayload(text: string, now: number): { events: JobEvent
     if (parsed.success) events.push({ ...parsed.data, at: parsed.data.at ?? now });
     else rejected++;
   }
-  return { events, rejected };
+  return origin === undefined ? { events, rejected } : { events, rejected, origin };
+}
+
+function isBatch(value: unknown): value is { origin?: unknown; events: unknown } {
+  return typeof value === "object" && value !== null && !Array.isArray(value) && "events" in value;
 }

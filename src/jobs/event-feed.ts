@@ -1,8 +1,11 @@
 /**
  * Publishes state events on `sys.job.event`. Events ready in the same tick leave as one bus
- * message (a JSON array), whichever jobs they belong to. Best effort: the store already holds
- * every event, and watchers catch up from it, so a bus hiccup never undoes a move.
+ * message, whichever jobs they belong to, stamped with this feed's origin. Listeners in the
+ * same process get the same events directly (no bus round trip, no parsing) and skip the bus
+ * copies of their own origin. Best effort: the store already holds every event, and watchers
+ * catch up from it, so a bus hiccup never undoes a move.
  */
+import { randomBytes } from "node:crypto";
 import type { Logger } from "pino";
 import type { Bus } from "../bus/bus.js";
 import type { JobEventRecord } from "../core/job-event.js";
@@ -16,7 +19,13 @@ const MAX_BATCH_BYTES = 512 * 1024;
 
 const encoder = new TextEncoder();
 
+export type EventListener = (events: readonly JobEventRecord[]) => void;
+
 export class EventFeed {
+  /** Stamped on every bus message of this feed. */
+  readonly origin = randomBytes(8).toString("hex");
+  private readonly listeners = new Set<EventListener>();
+  private local: JobEventRecord[] = [];
   private batch: string[] = [];
   private bytes = 0;
   private scheduled = false;
@@ -38,7 +47,9 @@ export class EventFeed {
         event.to !== undefined &&
         isJobState(event.to) &&
         isTerminal(event.to);
-      const json = JSON.stringify(inline ? { ...event, resultJson } : event);
+      const full = inline ? { ...event, resultJson } : event;
+      const json = JSON.stringify(full);
+      if (this.listeners.size > 0) this.local.push(full);
       this.batch.push(json);
       this.bytes += json.length;
     }
@@ -47,6 +58,12 @@ export class EventFeed {
       this.scheduled = true;
       setImmediate(() => this.flush());
     }
+  }
+
+  /** In-process delivery of every event this feed publishes; returns the unsubscribe. */
+  onEvents(listener: EventListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   /** Resolves once everything queued so far has been handed to the bus. */
@@ -58,10 +75,13 @@ export class EventFeed {
   private flush(): void {
     this.scheduled = false;
     if (this.batch.length === 0) return;
-    const payload = encoder.encode(`[${this.batch.join(",")}]`);
+    const payload = encoder.encode(`{"origin":"${this.origin}","events":[${this.batch.join(",")}]}`);
     const count = this.batch.length;
+    const local = this.local;
     this.batch = [];
+    this.local = [];
     this.bytes = 0;
+    for (const listener of this.listeners) listener(local);
     this.pending = this.bus.publishRaw(Subjects.jobEvent, payload).catch((err: unknown) => {
       this.logger.warn({ err, count }, "could not publish job events");
     });

@@ -296,6 +296,10 @@ export class GatewayServer implements Component {
   }
 
   private async subscribe(bus: Bus, logger: Logger): Promise<void> {
+    const local = this.jobs.feed.onEvents((events) => {
+      for (const ev of events) this.hub.publish(ev);
+    });
+    this.subs.push({ unsubscribe: async () => void local() });
     this.subs.push(
       await bus.subscribe(Subjects.heartbeatAll, (packet, subject) => this.presence.observe(packet, subject)),
     );
@@ -308,8 +312,9 @@ export class GatewayServer implements Component {
     );
     this.subs.push(
       await bus.subscribeRaw(Subjects.jobEvent, (data) => {
-        const { events, rejected } = parseEventPayload(decoder.decode(data), Date.now());
-        for (const ev of events) this.hub.publish(ev);
+        const { events, rejected, origin } = parseEventPayload(decoder.decode(data), Date.now());
+        // This process's own events came straight from the feed (below).
+        if (origin !== this.jobs.feed.origin) for (const ev of events) this.hub.publish(ev);
         if (rejected > 0) {
           const before = this.badEvents;
           this.badEvents += rejected;

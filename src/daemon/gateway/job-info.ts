@@ -1,5 +1,4 @@
 /** Store records -> API messages. Absent optional values become the proto3 defaults ("" / 0). */
-import { parseEventPayload } from "../../core/job-event.js";
 import type { JobEvent, JobInfo } from "../../gen/cortex/v1/api.js";
 import type { JobProgress } from "../../gen/cortex/v1/bus.js";
 import type { JobEventRecord, JobRecord } from "../../store/job-store.js";
@@ -50,17 +49,6 @@ export function toJobEvent(ev: JobEventRecord, withResult = false): JobEvent {
     errorCode: "",
     hint: "",
   };
-}
-
-/**
- * One event published on `sys.job.event` (see parseEventPayload for the batches the jobs
- * layer sends); undefined unless the payload is exactly one well-formed event.
- */
-export function parseEventRecord(data: Uint8Array): JobEventRecord | undefined {
-  const text = Buffer.from(data).toString("utf8");
-  if (text.trimStart().startsWith("[")) return undefined;
-  const { events, rejected } = parseEventPayload(text, Date.now());
-  return rejected === 0 && events.length === 1 ? events[0] : undefined;
 }
 
 /** A JobProgress packet as a watch event (seq 0: progress is not part of the stored history). */

@@ -1,8 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { parseEventRecord } from "../../../src/daemon/gateway/job-info.js";
+import { type JobEventRecord, parseEventPayload } from "../../../src/core/job-event.js";
 
-const bytes = (v: unknown): Uint8Array =>
-  new TextEncoder().encode(typeof v === "string" ? v : JSON.stringify(v));
+const text = (v: unknown): string => (typeof v === "string" ? v : JSON.stringify(v));
+
+/** One event, as a single-event payload: undefined when it was rejected. */
+const parseOne = (v: unknown): JobEventRecord | undefined => {
+  const { events, rejected } = parseEventPayload(text(v), Date.now());
+  return rejected === 0 && events.length === 1 ? events[0] : undefined;
+};
 
 const full = {
   seq: 7,
@@ -21,14 +26,14 @@ const full = {
   resultJson: '{"ok":true}',
 };
 
-describe("parseEventRecord", () => {
+describe("parseEventPayload", () => {
   it("keeps every known field", () => {
-    expect(parseEventRecord(bytes(full))).toEqual(full);
+    expect(parseOne(full)).toEqual(full);
   });
 
   it("drops unknown keys and defaults seq to 0 and at to now", () => {
     const before = Date.now();
-    const ev = parseEventRecord(bytes({ kind: "state", jobId: "j1", newerField: { x: 1 } }));
+    const ev = parseOne({ kind: "state", jobId: "j1", newerField: { x: 1 } });
     expect(ev).toBeDefined();
     expect(Object.keys(ev ?? {}).sort()).toEqual(["at", "jobId", "kind", "seq"]);
     expect(ev?.seq).toBe(0);
@@ -36,16 +41,22 @@ describe("parseEventRecord", () => {
     expect(ev?.at).toBeLessThanOrEqual(Date.now());
   });
 
-  it("reads a view into a larger buffer (as the bus hands it over) by its own bytes only", () => {
-    const payload = bytes({ kind: "state", jobId: "j2" });
-    const big = new Uint8Array(payload.length + 10);
-    big.set(payload, 5);
-    expect(parseEventRecord(big.subarray(5, 5 + payload.length))?.jobId).toBe("j2");
+  it("reads a batch: an array, or {origin, events}, dropping only the malformed entries", () => {
+    const good = { kind: "state", jobId: "j2", seq: 3, at: 5 };
+    expect(parseEventPayload(text([good, { kind: "state" }, good]), 0)).toEqual({
+      events: [good, good],
+      rejected: 1,
+    });
+    expect(parseEventPayload(text({ origin: "feed-1", events: [good] }), 0)).toEqual({
+      events: [good],
+      rejected: 0,
+      origin: "feed-1",
+    });
   });
 
   it.each([
     ["not JSON", "{nope"],
-    ["a JSON array", "[1,2]"],
+    ["an array of non-events", "[1,2]"],
     ["JSON null", "null"],
     ["a JSON string", '"state"'],
     ["no kind", { jobId: "j1" }],
@@ -62,6 +73,6 @@ describe("parseEventRecord", () => {
     ["a null optional field", { kind: "state", jobId: "j1", reason: null }],
     ["a result that is an object", { kind: "state", jobId: "j1", resultJson: { ok: true } }],
   ])("rejects %s", (_what, payload) => {
-    expect(parseEventRecord(bytes(payload))).toBeUndefined();
+    expect(parseOne(payload)).toBeUndefined();
   });
 });
