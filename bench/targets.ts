@@ -100,14 +100,14 @@ export function checkTargets({ w, backend, stream, unary, bullmq }: TargetInputs
         s.store_round_trips_per_job?.total ?? null,
         "<=",
         3,
-        firstReason(embedded && "not applicable on embedded (no Redis)"),
+        firstReason(embedded && "not applicable on embedded: no Redis"),
       ),
       target(
         `bus messages per job, ${label}`,
         s.bus_msgs_per_job?.total ?? null,
         "<=",
         8,
-        firstReason(embedded && "not applicable on embedded (no NATS)"),
+        firstReason(embedded && "not applicable on embedded: no NATS"),
       ),
     );
   }

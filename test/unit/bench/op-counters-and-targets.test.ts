@@ -108,10 +108,10 @@ describe("bench targets", () => {
     expect(t.find((x) => x.name === "store calls per job, stream")).toMatchObject({
       value: null,
       met: null,
-      note: "not applicable on embedded (no Redis)",
+      note: "not applicable on embedded: no Redis",
     });
     expect(t.find((x) => x.name === "bus messages per job, stream")?.note).toBe(
-      "not applicable on embedded (no NATS)",
+      "not applicable on embedded: no NATS",
     );
   });
 });
