@@ -1,8 +1,9 @@
 /** The cortex stack under test: a real daemon (the built CLI) and a gateway client connected to it. */
 import { type ChildProcess, spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { createGatewayClient, type GatewayClient } from "../src/client/gateway-client.js";
-import { loadEnv } from "../src/config/env.js";
+import { ENV_VARS, loadEnv } from "../src/config/env.js";
+import { CortexError, ErrorCode } from "../src/core/errors.js";
 import { daemonNodeArgs } from "../src/daemon/supervisor/daemon-process.js";
 import { CLI_BIN, stackEnv } from "../test/support/cli.js";
 
@@ -27,22 +28,42 @@ function procStatusMb(pid: number, field: "VmHWM" | "VmRSS"): number {
   }
 }
 
+/** Where the daemon keeps its bus and store: the bench's own servers, or inside itself. */
+export type DaemonBackend = { kind: "nats"; natsUrl: string; redisUrl: string } | { kind: "embedded" };
+
+/**
+ * A daemon that does not read CORTEX_BACKEND would fall back to NATS_URL / REDIS_URL's
+ * defaults, 127.0.0.1:4222 / 6379: whatever servers run there, never the bench's own.
+ */
+function assertBackendSwitch(): void {
+  if (!(ENV_VARS as readonly string[]).includes("CORTEX_BACKEND"))
+    throw new CortexError(
+      ErrorCode.ConfigInvalid,
+      "--backend embedded needs a daemon that reads CORTEX_BACKEND; this build's environment has none",
+      { hint: "Run the bench with --backend nats, or on a build with the embedded backend switch." },
+    );
+}
+
+async function daemonEnv(backend: DaemonBackend): Promise<NodeJS.ProcessEnv> {
+  const extra: NodeJS.ProcessEnv = {
+    // The daemon's default log level (info) unless the caller sets one: what users run.
+    ...(process.env.CORTEX_LOG_LEVEL ? { CORTEX_LOG_LEVEL: process.env.CORTEX_LOG_LEVEL } : {}),
+    ...(process.env.NODE_OPTIONS ? { NODE_OPTIONS: process.env.NODE_OPTIONS } : {}),
+  };
+  if (backend.kind === "nats") return stackEnv({ ...backend, extra });
+  assertBackendSwitch();
+  // A fresh CORTEX_HOME (stackEnv makes one) holds the SQLite file; no server addresses at all.
+  const { NATS_URL: _nats, REDIS_URL: _redis, ...env } = await stackEnv({ natsUrl: "", redisUrl: "", extra });
+  return { ...env, CORTEX_BACKEND: "embedded" };
+}
+
 export async function startCortexDaemon(
-  natsUrl: string,
-  redisUrl: string,
+  backend: DaemonBackend,
   concurrency: number,
   profileDir?: string,
   splitWorkers = false,
 ): Promise<CortexDaemon> {
-  const env = await stackEnv({
-    natsUrl,
-    redisUrl,
-    extra: {
-      // The daemon's default log level (info) unless the caller sets one: what users run.
-      ...(process.env.CORTEX_LOG_LEVEL ? { CORTEX_LOG_LEVEL: process.env.CORTEX_LOG_LEVEL } : {}),
-      ...(process.env.NODE_OPTIONS ? { NODE_OPTIONS: process.env.NODE_OPTIONS } : {}),
-    },
-  });
+  const env = await daemonEnv(backend);
   // A V8 CPU profile of the daemon, written when it exits (open it in Chrome DevTools or speedscope).
   // The same node options `cortex up` gives the daemon, plus the profiler when asked.
   const nodeArgs = [
@@ -72,7 +93,11 @@ export async function startCortexDaemon(
     const ready = st?.components.every((c) => c.state === "running") && (st?.components.length ?? 0) > 0;
     const workers = ready ? await client.listWorkers().catch(() => undefined) : undefined;
     if (workers?.pools.some((p) => p.pool === "echo" && p.liveWorkers > 0)) break;
-    if (Date.now() > deadline) throw new Error("cortex daemon did not become ready");
+    if (Date.now() > deadline)
+      throw new CortexError(
+        ErrorCode.StackUnreachable,
+        "the bench's cortex daemon did not become ready in 30 s",
+      );
     await new Promise((r) => setTimeout(r, 100));
   }
   const pid = child.pid ?? 0;
@@ -92,6 +117,7 @@ export async function startCortexDaemon(
           await new Promise((r) => c.once("exit", r));
         }),
       );
+      if (env.CORTEX_HOME) rmSync(env.CORTEX_HOME, { recursive: true, force: true });
     },
   };
 }

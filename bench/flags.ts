@@ -3,6 +3,10 @@ import { parseArgs } from "node:util";
 import { CortexError, ErrorCode } from "../src/core/errors.js";
 
 export type CortexClientKind = "stream" | "unary";
+export type Backend = "nats" | "embedded";
+
+const BACKENDS: readonly Backend[] = ["nats", "embedded"];
+const isBackend = (v: string): v is Backend => (BACKENDS as readonly string[]).includes(v);
 
 const CLIENT_CHOICES: Record<string, CortexClientKind[]> = {
   both: ["stream", "unary"],
@@ -23,6 +27,7 @@ const { values } = parseArgs({
     warmup: { type: "string", default: "200" },
     profile: { type: "string" },
     "split-workers": { type: "boolean", default: false },
+    backend: { type: "string", default: "nats" },
   },
 });
 
@@ -37,6 +42,11 @@ const int = (name: string, v: string | undefined) => {
 if (values.vs !== undefined && values.vs !== "bullmq") throw bad("--vs takes only bullmq");
 const clients = CLIENT_CHOICES[values.client];
 if (clients === undefined) throw bad(`--client takes unary, stream or both, got ${values.client}`);
+const backend = values.backend;
+if (!isBackend(backend)) throw bad(`--backend takes nats or embedded, got ${backend}`);
+// A worker process could not reach an in-process bus.
+if (backend === "embedded" && values["split-workers"])
+  throw bad("--split-workers needs --backend nats: the embedded bus lives inside the daemon");
 
 export const flags = {
   n: int("n", values.n),
@@ -49,4 +59,5 @@ export const flags = {
   startup: values.startup && !values["no-startup"],
   profile: values.profile,
   splitWorkers: values["split-workers"],
+  backend,
 };

@@ -1,28 +1,43 @@
 /**
  * `npm run bench`: N echo jobs through the gateway with W in flight, each waiting for its
- * result, against its own nats-server, redis-server and daemon, by a stream client
- * (SubmitAndWatchMany) and a unary v1-style client (SubmitJob + sys.job.result).
- * `--vs bullmq` runs the same workload on BullMQ against the same Redis, alternating rounds.
+ * result, against the bench's own daemon (and, on `--backend nats`, its own nats-server and
+ * redis-server), by a stream client (SubmitAndWatchMany) and a unary v1-style client
+ * (SubmitJob, then completion from sys.job.result or, on embedded, a WatchEvents stream).
+ * `--vs bullmq` runs the same workload on BullMQ, alternating rounds.
  * Prints one JSON line on stdout and the target checks as a table on stderr.
  */
+import type { NatsConnection } from "nats";
 import { CortexError, ErrorCode } from "../src/core/errors.js";
-import { startNats } from "../test/support/nats-server.js";
-import { startRedis } from "../test/support/redis-server.js";
+import { startBenchStack } from "./bench-stack.js";
 import { openBullmqWorkload } from "./bullmq-workload.js";
-import { startCortexDaemon } from "./cortex-daemon.js";
+import type { CompletionSource } from "./completion-waiter.js";
+import { BUS_COMPLETIONS_VIA, connectResultBus, openBusCompletions } from "./completions-via-bus.js";
+import { openWatchCompletions, WATCH_COMPLETIONS_VIA } from "./completions-via-watch.js";
 import { openStreamWorkload } from "./cortex-stream-workload.js";
-import { connectResultBus, openUnaryWorkload } from "./cortex-unary-workload.js";
-import { cpuPerJob, findServerPid, sampleCpu } from "./cpu.js";
+import { ECHO_TOPIC, openUnaryWorkload } from "./cortex-unary-workload.js";
+import { cpuPerJob, sampleCpu } from "./cpu.js";
 import { flags } from "./flags.js";
-import { medianOps, type OpCounters, type OpsPerJob, openOpCounters, opsPerJob } from "./op-counters.js";
+import {
+  medianOps,
+  NO_OPS,
+  type OpCounters,
+  type OpsPerJob,
+  openOpCounters,
+  opsPerJob,
+} from "./op-counters.js";
+import { opsLine, ratiosOverBullmq } from "./report.js";
+import { type Side, sideLabel } from "./side.js";
 import { measureStartup } from "./startup.js";
 import { median, type WorkloadFigures } from "./stats.js";
-import { type ClientSummary, checkTargets, formatTargets, ratio } from "./targets.js";
+import { countStoreRoundTrips } from "./store-round-trip-pass.js";
+import type { CommandCounts } from "./store-round-trips.js";
+import { type ClientSummary, checkTargets, formatTargets } from "./targets.js";
 import type { Workload } from "./workload.js";
 
-const { n: N, w: W, rounds, payload, warmup } = flags;
-type Side = "stream" | "unary" | "bullmq";
+const { n: N, w: W, rounds, payload, warmup, backend } = flags;
 const sides: Side[] = [...flags.clients, ...(flags.vsBullmq ? (["bullmq"] as const) : [])];
+/** Jobs of the MONITOR pass per side: enough that one-off set-up traffic is noise. */
+const ROUND_TRIP_JOBS = Math.min(200, N);
 
 const progress = (msg: string) => process.stderr.write(`bench: ${msg}\n`);
 
@@ -34,19 +49,20 @@ type RoundResult = WorkloadFigures & { cpu_ms_per_job: Record<string, number> } 
  */
 async function measuredRound(
   pids: Record<string, number | undefined>,
-  counters: OpCounters,
+  counters: OpCounters | undefined,
   jobs: number,
   workload: Workload,
 ): Promise<RoundResult> {
-  const ops0 = await counters.sampleWhenQuiet();
+  const ops0 = await counters?.sampleWhenQuiet();
   const cpu0 = sampleCpu(pids);
   const figures = await workload.run(jobs);
   const cpu_ms_per_job = cpuPerJob(cpu0, sampleCpu(pids), jobs);
-  const ops1 = await counters.sampleWhenQuiet();
-  return { ...figures, cpu_ms_per_job, ...opsPerJob(ops0, ops1, jobs) };
+  const ops1 = await counters?.sampleWhenQuiet();
+  const ops = ops0 && ops1 ? opsPerJob(ops0, ops1, jobs) : NO_OPS;
+  return { ...figures, cpu_ms_per_job, ...ops };
 }
 
-function summarise(rs: RoundResult[]): ClientSummary {
+function summarise(rs: RoundResult[], roundTrips: CommandCounts | null): ClientSummary {
   const cpu: Record<string, number> = {};
   for (const key of Object.keys(rs[0]?.cpu_ms_per_job ?? {})) {
     cpu[key] = median(rs.map((r) => r.cpu_ms_per_job[key] ?? 0));
@@ -57,37 +73,40 @@ function summarise(rs: RoundResult[]): ClientSummary {
     p90_ms: median(rs.map((r) => r.p90_ms)),
     p99_ms: median(rs.map((r) => r.p99_ms)),
     cpu_ms_per_job: cpu,
+    store_round_trips_per_job: roundTrips,
     ...medianOps(rs),
   };
 }
 
-const [nats, redis] = await Promise.all([startNats(), startRedis()]);
-const daemon = await startCortexDaemon(nats.url, redis.url, W, flags.profile, flags.splitWorkers);
-const counters = openOpCounters(redis.url, nats.monitorUrl);
-const resultBus = flags.clients.includes("unary") ? await connectResultBus(nats.url) : undefined;
-const redisPid = findServerPid("redis-server", redis.port);
-const cortexPids = {
-  self: 0,
-  daemon: daemon.pid,
-  ...(daemon.workerPid === undefined ? {} : { worker: daemon.workerPid }),
-  nats: findServerPid("nats-server", nats.port),
-  redis: redisPid,
-};
-const pidsOf: Record<Side, Record<string, number | undefined>> = {
-  stream: cortexPids,
-  unary: cortexPids,
-  bullmq: { self: 0, redis: redisPid },
-};
+const stack = await startBenchStack({
+  backend,
+  withBullmq: flags.vsBullmq,
+  concurrency: W,
+  ...(flags.profile !== undefined && { profileDir: flags.profile }),
+  splitWorkers: flags.splitWorkers,
+});
+const { daemon, cortexServers, bullmqRedis } = stack;
+const cortexCounters =
+  cortexServers && openOpCounters(cortexServers.redis.url, cortexServers.nats.monitorUrl);
+const bullmqCounters = cortexCounters ?? (bullmqRedis && openOpCounters(bullmqRedis.url));
+let resultBus: NatsConnection | undefined;
+
+/** The unary client's completions: v1 results on the bus when there is one, else WatchEvents. */
+async function openCompletions(): Promise<CompletionSource> {
+  if (cortexServers === undefined) return openWatchCompletions(daemon.client, ECHO_TOPIC);
+  resultBus ??= await connectResultBus(cortexServers.nats.url);
+  return openBusCompletions(resultBus);
+}
 
 const open = async (side: Side, round: number): Promise<Workload> => {
   if (side === "stream") return openStreamWorkload(daemon, W, payload);
-  if (side === "unary") {
-    if (resultBus === undefined)
-      throw new CortexError(ErrorCode.Internal, "unary client without a bus connection");
-    return openUnaryWorkload(daemon, resultBus, W, payload);
-  }
-  return openBullmqWorkload(redis.url, W, payload, round);
+  if (side === "unary") return openUnaryWorkload(daemon, await openCompletions(), W, payload);
+  if (bullmqRedis === undefined) throw new CortexError(ErrorCode.Internal, "BullMQ side without a Redis");
+  return openBullmqWorkload(bullmqRedis.url, W, payload, round);
 };
+
+/** The Redis whose client round trips count for a side; none for cortex on embedded. */
+const storeOf = (side: Side) => (side === "bullmq" ? bullmqRedis : cortexServers?.redis);
 
 try {
   if (warmup > 0) {
@@ -103,17 +122,32 @@ try {
   const rssByRound: number[] = [];
   for (let r = 1; r <= rounds; r++) {
     for (const side of sides) {
-      progress(`round ${r}/${rounds}: ${side === "bullmq" ? "bullmq" : `cortex ${side}`} N=${N} W=${W}`);
+      progress(`round ${r}/${rounds}: ${sideLabel(side)} N=${N} W=${W} (${backend})`);
+      const pids = side === "bullmq" ? stack.bullmqPids : stack.cortexPids;
+      const counters = side === "bullmq" ? bullmqCounters : cortexCounters;
       const wl = await open(side, r);
       try {
-        results[side].push(await measuredRound(pidsOf[side], counters, N, wl));
+        results[side].push(await measuredRound(pids, counters, N, wl));
       } finally {
         await wl.close();
       }
     }
     rssByRound.push(daemon.rssMb());
   }
-  const summaryOf = (side: Side) => (results[side].length > 0 ? summarise(results[side]) : undefined);
+  const roundTrips: Record<Side, CommandCounts | null> = { stream: null, unary: null, bullmq: null };
+  for (const side of sides) {
+    const store = storeOf(side);
+    if (store === undefined) continue;
+    progress(`store round trips: ${sideLabel(side)}, ${ROUND_TRIP_JOBS} jobs under MONITOR`);
+    const wl = await open(side, rounds + 1);
+    try {
+      roundTrips[side] = await countStoreRoundTrips(store.url, wl, ROUND_TRIP_JOBS);
+    } finally {
+      await wl.close();
+    }
+  }
+  const summaryOf = (side: Side) =>
+    results[side].length > 0 ? summarise(results[side], roundTrips[side]) : undefined;
   const stream = summaryOf("stream");
   const unary = summaryOf("unary");
   const bullmq = summaryOf("bullmq");
@@ -122,28 +156,18 @@ try {
     daemon_rss_mb: daemon.rssMb(),
     daemon_rss_mb_by_round: rssByRound,
   };
-  const out: Record<string, unknown> = { N, W, payload_bytes: payload.length, rounds };
+  const out: Record<string, unknown> = { N, W, payload_bytes: payload.length, rounds, backend };
   // The daemon's RSS rides on the first cortex section, as `cortex` always carried it.
   if (stream) out.cortex = { ...stream, ...daemonRss };
-  if (unary) out.cortex_unary = stream ? unary : { ...unary, ...daemonRss };
+  if (unary) {
+    const completion_via = cortexServers ? BUS_COMPLETIONS_VIA : WATCH_COMPLETIONS_VIA;
+    out.cortex_unary = { ...(stream ? unary : { ...unary, ...daemonRss }), completion_via };
+  }
   if (bullmq) {
     out.bullmq = bullmq;
-    out.ratios = {
-      ...(stream && {
-        throughput_cortex_over_bullmq: ratio(stream.jobs_per_s, bullmq.jobs_per_s),
-        p50_cortex_over_bullmq: ratio(stream.p50_ms, bullmq.p50_ms),
-        p99_cortex_over_bullmq: ratio(stream.p99_ms, bullmq.p99_ms),
-        cpu_cortex_over_bullmq: ratio(stream.cpu_ms_per_job.total, bullmq.cpu_ms_per_job.total),
-      }),
-      ...(unary && {
-        throughput_unary_over_bullmq: ratio(unary.jobs_per_s, bullmq.jobs_per_s),
-        p50_unary_over_bullmq: ratio(unary.p50_ms, bullmq.p50_ms),
-        p99_unary_over_bullmq: ratio(unary.p99_ms, bullmq.p99_ms),
-        cpu_unary_over_bullmq: ratio(unary.cpu_ms_per_job.total, bullmq.cpu_ms_per_job.total),
-      }),
-    };
+    out.ratios = ratiosOverBullmq(stream, unary, bullmq);
   }
-  const targets = checkTargets({ w: W, stream, unary, bullmq });
+  const targets = checkTargets({ w: W, backend, stream, unary, bullmq });
   out.targets = targets;
   if (flags.startup) {
     progress("start-up: node -e 0 vs cortex --version / cortex ps");
@@ -151,21 +175,13 @@ try {
   }
   for (const side of sides) {
     const s = summaryOf(side);
-    if (s === undefined) continue;
-    const top = Object.entries(s.store_calls_per_job.by_command)
-      .slice(0, 6)
-      .map(([c, v]) => `${c} ${v}`)
-      .join(", ");
-    progress(
-      `${side}: ${s.store_calls_per_job.total} Redis commands/job (${top}); ` +
-        `${s.bus_msgs_per_job.total} NATS msgs/job (in ${s.bus_msgs_per_job.in}, out ${s.bus_msgs_per_job.out})`,
-    );
+    if (s !== undefined) progress(opsLine(side, s));
   }
   progress(`targets:\n${formatTargets(targets)}`);
   process.stdout.write(`${JSON.stringify(out)}\n`);
 } finally {
   await resultBus?.close();
-  await counters.close();
-  await daemon.stop();
-  await Promise.all([nats.stop(), redis.stop()]);
+  // On nats both sides share one counter connection.
+  await Promise.all([...new Set([cortexCounters, bullmqCounters])].map((c) => c?.close()));
+  await stack.stop();
 }

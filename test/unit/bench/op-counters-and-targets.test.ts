@@ -16,20 +16,26 @@ describe("bench op counters", () => {
   });
 
   it("gives per-job deltas, commands that did not move left out", () => {
-    const before = { redis: { evalsha: 10, hset: 5 }, natsIn: 100, natsOut: 50 };
-    const after = { redis: { evalsha: 40, hset: 5, get: 10 }, natsIn: 160, natsOut: 90 };
+    const before = { redis: { evalsha: 10, hset: 5 }, nats: { in: 100, out: 50 } };
+    const after = { redis: { evalsha: 40, hset: 5, get: 10 }, nats: { in: 160, out: 90 } };
     expect(opsPerJob(before, after, 10)).toEqual({
-      store_calls_per_job: { total: 4, by_command: { evalsha: 3, get: 1 } },
+      redis_commands_per_job: { total: 4, by_command: { evalsha: 3, get: 1 } },
       bus_msgs_per_job: { total: 10, in: 6, out: 4 },
     });
   });
 
+  it("has no bus figure without a nats-server", () => {
+    const ops = opsPerJob({ redis: { evalsha: 0 } }, { redis: { evalsha: 20 } }, 10);
+    expect(ops.bus_msgs_per_job).toBeNull();
+    expect(medianOps([ops, ops]).bus_msgs_per_job).toBeNull();
+  });
+
   it("takes the median of each figure over rounds", () => {
     const r = (t: number) => ({
-      store_calls_per_job: { total: t, by_command: { evalsha: t } },
+      redis_commands_per_job: { total: t, by_command: { evalsha: t } },
       bus_msgs_per_job: { total: t, in: t, out: 0 },
     });
-    expect(medianOps([r(1), r(5), r(3)]).store_calls_per_job).toEqual({
+    expect(medianOps([r(1), r(5), r(3)]).redis_commands_per_job).toEqual({
       total: 3,
       by_command: { evalsha: 3 },
     });
@@ -42,7 +48,8 @@ const summary = (jobsPerS: number, p99: number, cpu: number, calls: number, msgs
   p90_ms: p99,
   p99_ms: p99,
   cpu_ms_per_job: { total: cpu },
-  store_calls_per_job: { total: calls, by_command: {} },
+  store_round_trips_per_job: { total: calls, by_command: {} },
+  redis_commands_per_job: { total: calls * 15, by_command: {} },
   bus_msgs_per_job: { total: msgs, in: msgs, out: 0 },
 });
 
@@ -51,7 +58,7 @@ describe("bench targets", () => {
 
   it("checks W=64 ratios as MET / NOT MET", () => {
     const stream = summary(1300, 25, 0.3, 2, 9);
-    const t = checkTargets({ w: 64, stream, unary: summary(700, 30, 0.5, 3, 6), bullmq });
+    const t = checkTargets({ w: 64, backend: "nats", stream, unary: summary(700, 30, 0.5, 3, 6), bullmq });
     const met = Object.fromEntries(t.map((x) => [x.name, x.met]));
     expect(met).toEqual({
       "throughput W=64, stream ÷ BullMQ": true,
@@ -67,19 +74,44 @@ describe("bench targets", () => {
 
   it("cannot tell W=64 targets at another W, and adds the W=1 one only at W=1", () => {
     const stream = summary(500, 10, 0.3, 2, 9);
-    const at16 = checkTargets({ w: 16, stream, bullmq });
+    const at16 = checkTargets({ w: 16, backend: "nats", stream, bullmq });
     expect(at16.find((x) => x.name.startsWith("throughput W=64"))).toMatchObject({
       value: 0.5,
       met: null,
       note: "needs --w 64",
     });
     expect(at16.some((x) => x.name.startsWith("p50 W=1"))).toBe(false);
-    expect(checkTargets({ w: 1, stream, bullmq }).find((x) => x.name.startsWith("p50 W=1"))?.met).toBe(true);
+    expect(
+      checkTargets({ w: 1, backend: "nats", stream, bullmq }).find((x) => x.name.startsWith("p50 W=1"))?.met,
+    ).toBe(true);
   });
 
   it("says which flag a target needs when a side did not run", () => {
-    const t = checkTargets({ w: 64, unary: summary(900, 10, 1, 3, 8) });
+    const t = checkTargets({ w: 64, backend: "nats", unary: summary(900, 10, 1, 3, 8) });
     expect(t.find((x) => x.name === "throughput, unary ÷ BullMQ")?.note).toBe("needs --vs bullmq");
     expect(t.find((x) => x.name.startsWith("throughput W=64"))?.note).toBe("needs --client stream or both");
+  });
+
+  it("counts store calls as client round trips, not the commands scripts ran", () => {
+    const t = checkTargets({ w: 64, backend: "nats", stream: summary(1300, 25, 0.3, 2, 7), bullmq });
+    expect(t.find((x) => x.name === "store calls per job, stream")).toMatchObject({ value: 2, met: true });
+  });
+
+  it("marks the store and bus targets not applicable on embedded", () => {
+    const stream = {
+      ...summary(1300, 25, 0.3, 0, 0),
+      store_round_trips_per_job: null,
+      redis_commands_per_job: null,
+      bus_msgs_per_job: null,
+    };
+    const t = checkTargets({ w: 64, backend: "embedded", stream, bullmq });
+    expect(t.find((x) => x.name === "store calls per job, stream")).toMatchObject({
+      value: null,
+      met: null,
+      note: "not applicable on embedded: no Redis",
+    });
+    expect(t.find((x) => x.name === "bus messages per job, stream")?.note).toBe(
+      "not applicable on embedded: no NATS",
+    );
   });
 });
