@@ -19,30 +19,6 @@ end
 `;
 
 /**
- * KEYS: meta, ctx, index(PENDING), recent, trace, events, stream, seq
- * ARGV: jobId, now, ctxJson, streamMax, eventTail, field1, value1, ...
- * -> 0 when the job exists, else the event's seq.
- */
-export const CREATE_JOB = {
-  numberOfKeys: 8,
-  lua: `
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('SET', KEYS[2], ARGV[3])
-redis.call('HSET', KEYS[1], unpack(ARGV, 6))
-redis.call('ZADD', KEYS[3], ARGV[2], ARGV[1])
-redis.call('ZADD', KEYS[4], ARGV[2], ARGV[1])
-redis.call('RPUSH', KEYS[5], ARGV[1])
--- a finished sibling may have set a TTL on the trace; a new job keeps it alive
-redis.call('PERSIST', KEYS[5])
-local seq = redis.call('INCR', KEYS[8])
-local event = '{"seq":' .. seq .. ',' .. ARGV[5]
-redis.call('RPUSH', KEYS[6], event)
-redis.call('XADD', KEYS[7], 'MAXLEN', '~', ARGV[4], '*', 'event', event)
-return seq
-`,
-};
-
-/**
  * One guarded state change, optionally followed by a second one in the same round trip
  * (PENDING → SCHEDULED → DISPATCHED when the pool is live): each step gets its own event, the
  * indexes move once from the first state to the last.

@@ -46,7 +46,7 @@ import { decodeCursor, encodeCursor } from "./list-cursor.js";
 import { checkSteps, stepArgs } from "./move-steps.js";
 import { type ConnectionOptions, connectRedis, type StoreLogger, toStoreError } from "./redis-connection.js";
 import { ADMIT_JOB, FINISH_ATTEMPT } from "./redis-move-scripts.js";
-import { APPEND_EVENT, CREATE_JOB, LIST_JOBS, PUT_RESULT, TRANSITION } from "./redis-scripts.js";
+import { APPEND_EVENT, LIST_JOBS, PUT_RESULT, TRANSITION } from "./redis-scripts.js";
 
 export type { StoreLogger } from "./redis-connection.js";
 
@@ -65,7 +65,6 @@ type Arg = string | number;
 
 /** The scripts, as ioredis registers them with defineCommand. */
 interface ScriptCommands {
-  cortexCreateJob(...args: Arg[]): Promise<number>;
   cortexTransition(...args: Arg[]): Promise<[string, unknown?, unknown?, unknown?, unknown?]>;
   cortexPutResult(...args: Arg[]): Promise<"late" | "duplicate" | "stored">;
   cortexAppendEvent(...args: Arg[]): Promise<number>;
@@ -89,7 +88,6 @@ export async function createRedisStore(opts: RedisStoreOptions): Promise<RedisJo
   }
   const redis = await connectRedis(opts);
   const scripted = redis as Redis & ScriptCommands;
-  scripted.defineCommand("cortexCreateJob", CREATE_JOB);
   scripted.defineCommand("cortexTransition", TRANSITION);
   scripted.defineCommand("cortexPutResult", PUT_RESULT);
   scripted.defineCommand("cortexAppendEvent", APPEND_EVENT);
@@ -126,46 +124,14 @@ export class RedisJobStore implements JobStore {
   }
 
   async createJob(job: NewJob): Promise<JobRecord> {
-    if (!job.jobId || !job.traceId) throw invalid("createJob needs a jobId and a traceId");
-    const k = this.keys;
-    const now = Date.now();
-    const ctxJson = toJson(job.context, "context");
-    const fields = encodeNewJob(job, now, redisPointer(k.ctx(job.jobId)));
-    const event = {
-      at: now,
-      kind: "state",
-      jobId: job.jobId,
-      traceId: job.traceId,
-      topic: job.topic,
-      tenant: job.tenant,
-      to: "PENDING",
-      attempt: 0,
-    };
-    const seq = await this.call(() =>
-      this.redis.cortexCreateJob(
-        k.meta(job.jobId),
-        k.ctx(job.jobId),
-        k.index("PENDING"),
-        k.recent(),
-        k.trace(job.traceId),
-        k.events(job.jobId),
-        k.eventStream(),
-        k.eventSeq(),
-        job.jobId,
-        now,
-        ctxJson,
-        this.streamMax,
-        jsonTail(event),
-        ...fields,
-      ),
-    );
-    if (seq === 0) {
+    const admitted = await this.admitJob({ job, steps: [] });
+    if (!admitted.ok) {
       throw new CortexError(ErrorCode.JobExists, `job ${job.jobId} already exists`, {
         hint: "Job ids must be unique; submit again to get a new id.",
         details: { jobId: job.jobId },
       });
     }
-    return decodeJob(pairsToRecord(fields)) as JobRecord;
+    return admitted.job;
   }
 
   async admitJob(req: AdmitRequest): Promise<AdmitOutcome> {
