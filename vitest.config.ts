@@ -1,13 +1,39 @@
-import { defineConfig } from "vitest/config";
+import { configDefaults, defineConfig } from "vitest/config";
+
+const E2E = "test/e2e/**/*.test.{ts,tsx}";
 
 export default defineConfig({
   // Vite transforms .ts/.mts/.tsx by default; src/cli/fast-path.cts is CommonJS TypeScript.
   oxc: { include: /\.([cm]?ts|[jt]sx)$/ },
   test: {
-    include: ["src/**/*.test.ts", "test/**/*.test.ts", "test/**/*.test.tsx"],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: "forks",
     reporters: ["default"],
+    // The end-to-end suite once per backend (DESIGN.md "Tests"); `vitest run` runs all three.
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: "unit+integration",
+          include: ["src/**/*.test.ts", "test/**/*.test.ts", "test/**/*.test.tsx"],
+          exclude: [...configDefaults.exclude, E2E],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: "e2e-nats",
+          include: [E2E],
+          // Only the embedded backend has a file of its own.
+          exclude: [...configDefaults.exclude, "test/e2e/embedded.test.ts"],
+          env: { CORTEX_TEST_BACKEND: "nats" },
+        },
+      },
+      {
+        extends: true,
+        test: { name: "e2e-embedded", include: [E2E], env: { CORTEX_TEST_BACKEND: "embedded" } },
+      },
+    ],
   },
 });

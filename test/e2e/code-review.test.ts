@@ -5,7 +5,7 @@
  * workflow ran is refused and left intact, and the steps show up live.
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -105,6 +105,7 @@ describe("cortex submit code-review", () => {
   afterAll(async () => {
     await stack?.stop();
     await fixture?.stop();
+    if (repo) rmSync(repo, { recursive: true, force: true });
   });
 
   it("works as typed with single-dash flags; the patch passes git apply --check", async () => {

@@ -1,14 +1,15 @@
 /** `cortex config check` through the built CLI: the shipped files, a bad file, the API keys file. */
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { runCli } from "../support/cli.js";
 
 const baseEnv = (): NodeJS.ProcessEnv => ({ PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: "1" });
 
 describe("cortex config check", () => {
   const dir = mkdtempSync(join(tmpdir(), "cortex-config-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it("accepts the shipped config", async () => {
     const r = await runCli(["config", "check", "--json"], baseEnv());

@@ -5,7 +5,7 @@
  * `cortex smoke` skipping the LLM flows when Ollama is not there.
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -134,6 +134,7 @@ describe("LLM workers through the CLI", () => {
   afterAll(async () => {
     await stack?.stop();
     await fixture?.stop();
+    if (repo) rmSync(repo, { recursive: true, force: true });
   });
 
   it("chat-advanced answers with the model's text; tokens stream as progress well before the result", async () => {

@@ -1,11 +1,14 @@
 /**
- * The user's path through the built CLI: up (which starts its own nats-server and
- * redis-server here) → ps → submit --wait → the result in Redis → smoke → down → ps exits 3.
+ * The user's path through the built CLI: up (on nats it starts its own nats-server and
+ * redis-server here) → ps → submit --wait → the result (in Redis on nats) → smoke → down →
+ * ps exits 3.
  */
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
-import { type CliResult, runCli, stackEnv } from "../support/cli.js";
+import { onNats, testBackend } from "../support/backend.js";
+import { type CliResult, removeHome, runCli, stackEnv } from "../support/cli.js";
 import { freePort } from "../support/free-port.js";
 
 describe("stack lifecycle through the CLI", () => {
@@ -14,26 +17,38 @@ describe("stack lifecycle through the CLI", () => {
 
   afterAll(async () => {
     if (env) await runCli(["down"], env);
+    if (env) removeHome(env);
   });
 
   const expectOk = (r: CliResult) => expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
 
-  it("up starts NATS, Redis and the daemon, and is idempotent", async () => {
-    const [natsPort, redisPort] = [await freePort(), await freePort()];
-    redisUrl = `redis://127.0.0.1:${redisPort}`;
-    env = await stackEnv({ natsUrl: `nats://127.0.0.1:${natsPort}`, redisUrl });
+  it("up starts the daemon (on nats also NATS and Redis), and is idempotent", async () => {
+    if (onNats()) {
+      // Nothing answers on these ports, so `up` starts and manages both servers.
+      const [natsPort, redisPort] = [await freePort(), await freePort()];
+      redisUrl = `redis://127.0.0.1:${redisPort}`;
+      env = await stackEnv({ natsUrl: `nats://127.0.0.1:${natsPort}`, redisUrl });
+    } else {
+      env = await stackEnv({});
+    }
     const up = await runCli(["up", "--json"], env);
     expectOk(up);
     const upJson = up.json as {
       status: string;
+      backend: string;
       servers: { kind: string; managed: boolean }[];
       components: { name: string; state: string }[];
     };
     expect(upJson.status).toBe("started");
-    expect(upJson.servers.map((s) => [s.kind, s.managed])).toEqual([
-      ["nats", true],
-      ["redis", true],
-    ]);
+    expect(upJson.backend).toBe(testBackend());
+    expect(upJson.servers.map((s) => [s.kind, s.managed])).toEqual(
+      onNats()
+        ? [
+            ["nats", true],
+            ["redis", true],
+          ]
+        : [],
+    );
     expect(upJson.components.map((c) => c.name).sort()).toEqual([
       "gateway",
       "safety",
@@ -54,10 +69,15 @@ describe("stack lifecycle through the CLI", () => {
     const ps = await runCli(["ps", "--json"], env);
     expectOk(ps);
     const json = ps.json as {
+      backend: string;
+      data_path: string;
       components: { name: string; state: string }[];
       pools: { pool: string; liveWorkers: number; capacity: number }[];
     };
     expect(json.components.map((c) => c.state)).toEqual(["running", "running", "running", "running"]);
+    expect(json.backend).toBe(testBackend());
+    // ps always carries data_path: empty on nats, where there is no store file.
+    expect(json.data_path).toBe(onNats() ? "" : join(String(env.CORTEX_HOME), "data", "cortex.db"));
     const echo = json.pools.find((p) => p.pool === "echo");
     expect(echo?.liveWorkers).toBe(1);
     expect(echo?.capacity).toBeGreaterThan(0);
@@ -75,13 +95,16 @@ describe("stack lifecycle through the CLI", () => {
     expect(typeof out.result.processed_by).toBe("string");
     expect(Number.isNaN(Date.parse(String(out.result.completed_at_utc)))).toBe(false);
 
-    const redis = new Redis(redisUrl);
-    try {
-      const stored = JSON.parse((await redis.get(`res:${out.job_id}`)) ?? "null");
-      expect(stored).toEqual(out.result);
-      expect(await redis.hget(`job:meta:${out.job_id}`, "state")).toBe("SUCCEEDED");
-    } finally {
-      redis.disconnect();
+    // The v1 key layout is Redis's; embedded keeps the result in its SQLite file.
+    if (onNats()) {
+      const redis = new Redis(redisUrl);
+      try {
+        const stored = JSON.parse((await redis.get(`res:${out.job_id}`)) ?? "null");
+        expect(stored).toEqual(out.result);
+        expect(await redis.hget(`job:meta:${out.job_id}`, "state")).toBe("SUCCEEDED");
+      } finally {
+        redis.disconnect();
+      }
     }
 
     const job = await runCli(["job", out.job_id, "--json"], env);
@@ -129,7 +152,7 @@ describe("stack lifecycle through the CLI", () => {
     expectOk(down);
     const json = down.json as { daemon: string; servers: { kind: string }[] };
     expect(json.daemon).toBe("stopped");
-    expect(json.servers.map((s) => s.kind).sort()).toEqual(["nats", "redis"]);
+    expect(json.servers.map((s) => s.kind).sort()).toEqual(onNats() ? ["nats", "redis"] : []);
     const ps = await runCli(["ps"], env);
     expect(ps.code).toBe(3);
     expect(ps.stderr).toMatch(/cortex up/);

@@ -5,7 +5,7 @@
  * and reads JobResults from sys.job.result and JobProgress from sys.job.progress.
  */
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { pino } from "pino";
@@ -121,9 +121,15 @@ function cancel(jobId: string): Promise<void> {
   );
 }
 
-/** A fresh git repo holding `files` and `patch` as change.patch. */
+const repos: string[] = [];
+afterAll(() => {
+  for (const r of repos.splice(0)) rmSync(r, { recursive: true, force: true });
+});
+
+/** A fresh git repo holding `files` and `patch` as change.patch (removed after the file's tests). */
 function repoWith(files: Record<string, string>, patch: string): string {
   const repo = mkdtempSync(join(tmpdir(), "cortex-patch-"));
+  repos.push(repo);
   execFileSync("git", ["init", "-q", repo]);
   for (const [path, content] of Object.entries(files)) {
     mkdirSync(dirname(join(repo, path)), { recursive: true });

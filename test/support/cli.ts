@@ -3,7 +3,7 @@
  * `npm test` builds first (pretest), so dist/ is current.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { packageRoot } from "../../src/config/package-root.js";
@@ -86,10 +86,14 @@ export function spawnCli(args: string[], env: NodeJS.ProcessEnv): CliProcess {
   return { child, output: () => out, exited };
 }
 
-/** Environment for one isolated stack: its own CORTEX_HOME, free ports, given NATS/Redis. */
+/**
+ * Environment for one isolated stack: its own CORTEX_HOME (the caller removes it, see
+ * removeHome), free ports, and NATS/Redis when given. Without them the CLI gets no NATS_URL
+ * or REDIS_URL at all, so it picks the embedded backend the way a user's shell does.
+ */
 export async function stackEnv(opts: {
-  natsUrl: string;
-  redisUrl: string;
+  natsUrl?: string;
+  redisUrl?: string;
   extra?: NodeJS.ProcessEnv;
 }): Promise<NodeJS.ProcessEnv> {
   const [grpc, http, safety, sched, orch, gw] = await Promise.all([
@@ -104,8 +108,8 @@ export async function stackEnv(opts: {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
     CORTEX_HOME: mkdtempSync(join(tmpdir(), "cortex-home-")),
-    NATS_URL: opts.natsUrl,
-    REDIS_URL: opts.redisUrl,
+    ...(opts.natsUrl === undefined ? {} : { NATS_URL: opts.natsUrl }),
+    ...(opts.redisUrl === undefined ? {} : { REDIS_URL: opts.redisUrl }),
     CORTEX_GRPC_PORT: String(grpc),
     CORTEX_HTTP_PORT: String(http),
     CORTEX_SAFETY_PORT: String(safety),
@@ -118,4 +122,9 @@ export async function stackEnv(opts: {
     NO_COLOR: "1",
     ...opts.extra,
   };
+}
+
+/** Removes a stack's CORTEX_HOME (data, logs, pid file) once nothing runs there any more. */
+export function removeHome(env: NodeJS.ProcessEnv): void {
+  if (env.CORTEX_HOME) rmSync(env.CORTEX_HOME, { recursive: true, force: true });
 }

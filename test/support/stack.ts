@@ -1,17 +1,21 @@
 /**
- * One isolated stack for an end-to-end test file: real nats-server and redis-server from the
- * harness, a fresh CORTEX_HOME and free ports, and helpers that drive the built CLI.
+ * One isolated stack for an end-to-end test file: a fresh CORTEX_HOME and free ports, real
+ * nats-server and redis-server from the harness on the nats backend (none on embedded), and
+ * helpers that drive the built CLI.
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createGatewayClient, type GatewayClient } from "../../src/client/gateway-client.js";
-import { type CliResult, runCli, stackEnv } from "./cli.js";
+import { type TestBackend, testBackend } from "./backend.js";
+import { type CliResult, removeHome, runCli, stackEnv } from "./cli.js";
 import { type NatsHandle, startNats } from "./nats-server.js";
 import { type RedisHandle, startRedis } from "./redis-server.js";
 
 export interface TestStack {
-  nats: NatsHandle;
-  redis: RedisHandle;
+  backend: TestBackend;
+  /** The harness's servers; only on the nats backend. */
+  nats?: NatsHandle;
+  redis?: RedisHandle;
   env: NodeJS.ProcessEnv;
   cli(args: string[], timeoutMs?: number): Promise<CliResult>;
   client(): GatewayClient;
@@ -54,8 +58,10 @@ function killLeftoverDaemon(env: NodeJS.ProcessEnv): void {
 }
 
 export async function startTestStack(opts: TestStackOptions = {}): Promise<TestStack> {
-  const [nats, redis] = await Promise.all([startNats(), startRedis()]);
-  const env = await stackEnv({ natsUrl: nats.url, redisUrl: redis.url, extra: opts.extraEnv ?? {} });
+  const backend = testBackend();
+  const [nats, redis] =
+    backend === "nats" ? await Promise.all([startNats(), startRedis()]) : [undefined, undefined];
+  const env = await stackEnv({ natsUrl: nats?.url, redisUrl: redis?.url, extra: opts.extraEnv ?? {} });
   if (opts.timeoutsYaml) {
     const path = join(String(env.CORTEX_HOME), "timeouts.yaml");
     writeFileSync(path, opts.timeoutsYaml);
@@ -64,6 +70,7 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
   const clients: GatewayClient[] = [];
   process.once("exit", () => killLeftoverDaemon(env));
   return {
+    backend,
     nats,
     redis,
     env,
@@ -77,7 +84,8 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
       for (const c of clients) c.close();
       await runCli(["down", "--timeout", "10"], env).catch(() => undefined);
       killLeftoverDaemon(env);
-      await Promise.all([nats.stop(), redis.stop()]);
+      await Promise.all([nats?.stop(), redis?.stop()]);
+      removeHome(env);
     },
   };
 }

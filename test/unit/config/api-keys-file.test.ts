@@ -1,11 +1,12 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { loadApiKeysFile } from "../../../src/config/api-keys.js";
 import { CortexError, ErrorCode } from "../../../src/core/errors.js";
 
 const dir = mkdtempSync(join(tmpdir(), "cortex-keys-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const KEY_A = "acme-0123456789-secret-a";
 const KEY_B = "globex-012345678-secret-b";
 

@@ -1,9 +1,9 @@
 /** The pure parts of code-llm and `cortex submit code`: answer checks, patch building, diff colours, file reading. */
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stripVTControlCharacters } from "node:util";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { languageOf, readCodeFile } from "../../../src/cli/code-file.js";
 import { formatDiff } from "../../../src/cli/diff-print.js";
 import { isCortexError } from "../../../src/core/errors.js";
@@ -71,6 +71,7 @@ describe("formatDiff", () => {
 
 describe("readCodeFile", () => {
   const dir = mkdtempSync(join(tmpdir(), "cortex-code-file-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   async function failure(path: string, max = 1_000): Promise<Error> {
     return readCodeFile(path, max).then(
