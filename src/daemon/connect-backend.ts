@@ -23,6 +23,8 @@ export interface Backend {
   storeUrl: string;
 }
 
+const EMBEDDED_DUPLICATE_WINDOW_MS = 30_000;
+
 /** Connects both; on a failure closes whatever was opened and rethrows. */
 export async function connectBackend(env: CortexEnv, root: Logger): Promise<Backend> {
   if (env.CORTEX_BACKEND === "embedded") {
@@ -32,7 +34,12 @@ export async function connectBackend(env: CortexEnv, root: Logger): Promise<Back
       retentionSeconds: env.CORTEX_RETENTION_SECONDS,
       logger: root.child({ component: "store" }),
     });
-    const bus = new MemoryBus({ logger: root.child({ component: "bus" }) });
+    // In process a publish cannot reach the bus and lose its answer, so de-duplication only
+    // has to cover racing repairs (reconciler, pool drains): seconds, not JetStream's 2 minutes.
+    const bus = new MemoryBus({
+      logger: root.child({ component: "bus" }),
+      duplicateWindowMs: EMBEDDED_DUPLICATE_WINDOW_MS,
+    });
     return { kind: "embedded", bus, store, dataPath, storeUrl: `sqlite://${dataPath}` };
   }
   const bus = await connectNatsBus({

@@ -312,9 +312,10 @@ export class GatewayServer implements Component {
     );
     this.subs.push(
       await bus.subscribeRaw(Subjects.jobEvent, (data) => {
-        const { events, rejected, origin } = parseEventPayload(decoder.decode(data), Date.now());
         // This process's own events came straight from the feed (below).
-        if (origin !== this.jobs.feed.origin) for (const ev of events) this.hub.publish(ev);
+        const own = this.jobs.feed.origin;
+        const { events, rejected } = parseEventPayload(decoder.decode(data), Date.now(), own);
+        for (const ev of events) this.hub.publish(ev);
         if (rejected > 0) {
           const before = this.badEvents;
           this.badEvents += rejected;

@@ -54,6 +54,17 @@ describe("parseEventPayload", () => {
     });
   });
 
+  it("skips a payload of the named origin without parsing it", () => {
+    expect(parseEventPayload('{"origin":"me","events":[{"kind":"state","jobId":"j"}]}', 0, "me")).toEqual({
+      events: [],
+      rejected: 0,
+      origin: "me",
+    });
+    expect(
+      parseEventPayload('{"origin":"you","events":[{"kind":"state","jobId":"j","at":1}]}', 0, "me").events,
+    ).toHaveLength(1);
+  });
+
   it.each([
     ["not JSON", "{nope"],
     ["an array of non-events", "[1,2]"],
