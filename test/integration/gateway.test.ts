@@ -19,7 +19,7 @@ import { JobState } from "../../src/core/states.js";
 import { heartbeatSubject, Streams, Subjects } from "../../src/core/subjects.js";
 import { EventWatcher, filterFromRequest } from "../../src/daemon/gateway/event-watch.js";
 import { GatewayServer } from "../../src/daemon/gateway/gateway-server.js";
-import { type JobEvent, WatchEventsRequest } from "../../src/gen/cortex/v1/api.js";
+import { type JobEvent, SubmitJobRequest, WatchEventsRequest } from "../../src/gen/cortex/v1/api.js";
 import { type BusPacket, JobPriority, type JobRequest } from "../../src/gen/cortex/v1/bus.js";
 import type { JobEventRecord } from "../../src/store/job-store.js";
 import { createRedisStore, type RedisJobStore } from "../../src/store/redis-store.js";
@@ -194,7 +194,7 @@ describe("SubmitJob", () => {
     [
       "oversized context",
       { topic: "job.echo", contextJson: JSON.stringify({ blob: "x".repeat(1024 * 1024) }) },
-      /^context_json: prompt \+ context is \d+ bytes, over the limit of 1048576 bytes/,
+      /^context_json: the job is \d+ bytes .*over the limit of 1048576 bytes \(CORTEX_MAX_CONTEXT_BYTES\)/,
     ],
     [
       "oversized prompt",
@@ -210,6 +210,57 @@ describe("SubmitJob", () => {
     // The server keeps serving after a rejection.
     const ok = await client.submitJob({ topic: "job.echo" });
     expect(ok.jobId).not.toBe("");
+  });
+});
+
+describe("numeric ranges and the size limit", () => {
+  it("rejects step_index 2147483648 on the wire with INVALID_ARGUMENT and stores nothing", async () => {
+    // The typed client refuses to encode it; a hostile or foreign client sends the varint anyway.
+    const jobId = "grpc-step-big";
+    const base = SubmitJobRequest.encode(SubmitJobRequest.fromPartial({ topic: "job.echo", jobId })).finish();
+    const stepField = Buffer.from([0xc0, 0x01, 0x80, 0x80, 0x80, 0x80, 0x08]); // field 24 = 2^31
+    const raw = new grpc.Client(`127.0.0.1:${gateway.ports().grpc}`, grpc.credentials.createInsecure());
+    try {
+      const err = await new Promise<grpc.ServiceError | undefined>((resolve) => {
+        raw.makeUnaryRequest(
+          "/cortex.v1.CortexApi/SubmitJob",
+          (b: Buffer) => b,
+          (b: Buffer) => b,
+          Buffer.concat([base, stepField]),
+          (e) => resolve(e ?? undefined),
+        );
+      });
+      expect(err?.code).toBe(grpc.status.INVALID_ARGUMENT);
+      expect(err?.details).toMatch(/^step_index: /);
+    } finally {
+      raw.close();
+    }
+    expect(await store.getJob(jobId)).toBeUndefined();
+  });
+
+  it.each([
+    ["a negative step_index", { stepIndex: -1 }, /^step_index: .*out of range/],
+    [
+      "900 KB of env_vars next to a 200 KB prompt",
+      { prompt: "p".repeat(200 * 1024), envVars: { blob: "e".repeat(900 * 1024) } },
+      /^env_vars: .*over the limit of 1048576 bytes/,
+    ],
+    ["3 MB of env_vars", { envVars: { blob: "e".repeat(3 * 1024 * 1024) } }, /^env_vars: .*1048576 bytes/],
+    ["a 1.1 MB tenant", { tenant: "t".repeat(1100 * 1024) }, /^tenant: .*1048576 bytes/],
+    [
+      "a context nested 100 deep",
+      { contextJson: `{"a":${"[".repeat(100)}${"]".repeat(100)}}` },
+      /^context_json: nests/,
+    ],
+  ])("rejects %s with INVALID_ARGUMENT and stores nothing", async (_name, extra, message) => {
+    const jobId = `range-${Math.random().toString(36).slice(2)}`;
+    const err = await expectCortexError(
+      client.submitJob({ topic: "job.echo", jobId, ...extra }),
+      ErrorCode.InvalidArgument,
+    );
+    expect(err.message).toMatch(message);
+    expect(err.message.length).toBeLessThan(400);
+    expect(await store.getJob(jobId)).toBeUndefined();
   });
 });
 

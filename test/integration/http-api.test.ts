@@ -181,6 +181,39 @@ describe("POST /api/v1/jobs", () => {
     expect(res.body.error.message).toMatch(message);
   });
 
+  it("answers 400 for step_index past int32 and stores nothing", async () => {
+    const res = await httpJson<ApiError>(`${base}/api/v1/jobs`, {
+      body: { topic: "job.echo", job_id: "http-step-big", step_index: 2_147_483_648 },
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe("INVALID_ARGUMENT");
+    expect(res.body.error.message).toMatch(/^step_index: /);
+    expect(await store.getJob("http-step-big")).toBeUndefined();
+  });
+
+  it("answers 400 for env_vars over the size limit, naming the limit", async () => {
+    const res = await httpJson<ApiError>(`${base}/api/v1/jobs`, {
+      body: { topic: "job.echo", env_vars: { blob: "e".repeat(MAX_CONTEXT) } },
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.error.message).toMatch(new RegExp(`^env_vars: .*over the limit of ${MAX_CONTEXT} bytes`));
+  });
+
+  it("answers 400 (not 500) for a JSON body nested far too deep", async () => {
+    // 60k levels: as deep as fits under this gateway's body limit.
+    const depth = 60_000;
+    const res = await httpJson<ApiError>(`${base}/api/v1/jobs`, {
+      method: "POST",
+      rawBody: `{"topic":"job.echo","context":{"a":${"[".repeat(depth)}${"]".repeat(depth)}}}`,
+      headers: { "content-type": "application/json" },
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.error).toMatchObject({
+      code: "INVALID_ARGUMENT",
+      message: expect.stringMatching(/^body: /),
+    });
+  });
+
   it("answers 400 for malformed JSON and 415 for a body that is not JSON", async () => {
     const bad = await httpJson<ApiError>(`${base}/api/v1/jobs`, {
       method: "POST",

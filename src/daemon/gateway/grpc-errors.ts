@@ -6,6 +6,7 @@
 import { Metadata, type ServerErrorResponse, status } from "@grpc/grpc-js";
 import { CortexError, ErrorCode, isCortexError } from "../../core/errors.js";
 import { ERROR_CODE_TRAILER, ERROR_HINT_TRAILER } from "../../core/grpc-metadata.js";
+import { invalidField } from "../../core/job-validation.js";
 
 const GRPC_STATUS: Readonly<Record<ErrorCode, status>> = {
   CONFIG_INVALID: status.FAILED_PRECONDITION,
@@ -60,12 +61,7 @@ export function toServiceError(err: unknown): ServerErrorResponse {
 }
 
 /** INVALID_ARGUMENT whose message starts with the request field, e.g. "topic: must not be empty". */
-export function invalidArgument(field: string, problem: string, hint?: string): CortexError {
-  return new CortexError(ErrorCode.InvalidArgument, `${field}: ${problem}`, {
-    ...(hint === undefined ? {} : { hint }),
-    details: { field },
-  });
-}
+export const invalidArgument = invalidField;
 
 export function jobNotFound(jobId: string): CortexError {
   return new CortexError(ErrorCode.JobNotFound, `job ${jobId} not found`, {

@@ -5,10 +5,11 @@
  */
 
 import type { Logger } from "pino";
+import { clip } from "../../core/clip.js";
 import { ErrorCode, isCortexError } from "../../core/errors.js";
-import { isValidJobId, isValidTraceId, newJobId, newTraceId } from "../../core/ids.js";
+import { newJobId, newTraceId } from "../../core/ids.js";
+import { validateJobFields } from "../../core/job-validation.js";
 import { PRIORITY_NAMES, parsePriority, priorityName } from "../../core/priority.js";
-import { isValidTopic } from "../../core/subjects.js";
 import { TENANT_ENV_VAR } from "../../core/tenant.js";
 import type { SubmitJobRequest, SubmitJobResponse } from "../../gen/cortex/v1/api.js";
 import type { JobPriority } from "../../gen/cortex/v1/bus.js";
@@ -31,25 +32,26 @@ export interface ValidatedSubmit {
 
 /** Pure: every rejection is INVALID_ARGUMENT with a message that starts with the field. */
 export function validateSubmit(req: SubmitJobRequest, limits: SubmitLimits): ValidatedSubmit {
-  if (req.topic === "")
-    throw invalidArgument("topic", "must not be empty", "Pass a job topic such as job.echo.");
-  if (!isValidTopic(req.topic)) {
-    throw invalidArgument(
-      "topic",
-      `"${req.topic}" is not a valid topic`,
-      "Use dot-separated tokens of letters, digits, _ and - (no wildcards), e.g. job.chat.simple.",
-    );
-  }
-
-  // Size first: a 50 MiB payload should be refused before it is parsed.
-  const size = Buffer.byteLength(req.prompt, "utf8") + Buffer.byteLength(req.contextJson, "utf8");
-  if (size > limits.maxContextBytes) {
-    throw invalidArgument(
-      req.contextJson === "" ? "prompt" : "context_json",
-      `prompt + context is ${size} bytes, over the limit of ${limits.maxContextBytes} bytes`,
-      "Send a smaller input, or raise CORTEX_MAX_CONTEXT_BYTES on the daemon.",
-    );
-  }
+  const jobId = req.jobId === "" ? newJobId() : req.jobId;
+  const traceId = req.traceId === "" ? newTraceId() : req.traceId;
+  const tenant = req.tenant || req.envVars[TENANT_ENV_VAR] || limits.defaultTenant;
+  // The shared checks (also run on sys.job.submit): syntax, ranges and the size limit.
+  validateJobFields(
+    {
+      jobId,
+      traceId,
+      topic: req.topic,
+      tenant,
+      adapterId: req.adapterId,
+      parentJobId: req.parentJobId,
+      workflowId: req.workflowId,
+      stepIndex: req.stepIndex,
+      envVars: req.envVars,
+      prompt: req.prompt,
+      contextJson: req.contextJson,
+    },
+    limits,
+  );
 
   const context = parseContext(req.contextJson);
   if (req.prompt !== "") context.prompt = req.prompt;
@@ -61,34 +63,13 @@ export function validateSubmit(req: SubmitJobRequest, limits: SubmitLimits): Val
     if (isCortexError(err, ErrorCode.InvalidArgument)) {
       throw invalidArgument(
         "priority",
-        `"${req.priority}" is not one of ${PRIORITY_NAMES.join(", ")}`,
+        `"${clip(req.priority, 80)}" is not one of ${PRIORITY_NAMES.join(", ")}`,
         err.hint,
       );
     }
     throw err;
   }
 
-  const jobId = req.jobId === "" ? newJobId() : req.jobId;
-  if (!isValidJobId(jobId)) {
-    throw invalidArgument(
-      "job_id",
-      `"${req.jobId}" is not a valid job id`,
-      "Use 1-128 letters, digits, _ or - starting with a letter or digit, or leave it empty.",
-    );
-  }
-  if (req.parentJobId !== "" && !isValidJobId(req.parentJobId)) {
-    throw invalidArgument("parent_job_id", `"${req.parentJobId}" is not a valid job id`);
-  }
-  const traceId = req.traceId === "" ? newTraceId() : req.traceId;
-  if (!isValidTraceId(traceId)) {
-    throw invalidArgument(
-      "trace_id",
-      `"${req.traceId}" is not a valid trace id`,
-      "Use 32 lowercase hex digits (W3C trace-context), or leave it empty.",
-    );
-  }
-
-  const tenant = req.tenant || req.envVars[TENANT_ENV_VAR] || limits.defaultTenant;
   const job: NewJob = {
     jobId,
     traceId,

@@ -13,6 +13,7 @@ import type { EventHub } from "../event-watch.js";
 import type { QueryDeps } from "../job-queries.js";
 import type { SubmitLimits } from "../submit-job.js";
 import { routeNotFound, toHttpError } from "./errors.js";
+import { registerJsonBody } from "./json-body.js";
 import { OPEN_ROUTES, Routes, registerRoutes } from "./routes.js";
 import { registerStream } from "./stream.js";
 
@@ -74,6 +75,7 @@ export async function startHttpApi(deps: HttpApiDeps, host: string, port: number
   });
   // JSON only: fastify's text/plain parser would turn a mistyped body into a confusing 400.
   app.removeContentTypeParser("text/plain");
+  registerJsonBody(app);
   await app.register(websocket, {
     options: { maxPayload: MAX_CLIENT_MESSAGE_BYTES },
     errorHandler: (err, socket) => {
