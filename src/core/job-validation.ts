@@ -9,6 +9,9 @@ import { isValidJobId, isValidTraceId } from "./ids.js";
 import { jsonTooDeep, MAX_JSON_DEPTH } from "./json-depth.js";
 import { isValidTopic } from "./subjects.js";
 
+/** CORTEX_MAX_CONTEXT_BYTES when unset. */
+export const DEFAULT_MAX_CONTEXT_BYTES = 1024 * 1024;
+
 /** proto int32 (step_index): larger values wrap on the wire and break every later read. */
 export const INT32_MAX = 2_147_483_647;
 

@@ -155,6 +155,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         pools: config.pools,
         timeouts: config.timeouts,
         metrics: registry,
+        maxContextBytes: env.CORTEX_MAX_CONTEXT_BYTES,
         logger: root.child({ component: "scheduler" }),
       });
       await launch(scheduler);

@@ -7,6 +7,7 @@
  * watchers (and no tenant-bound key) see them.
  */
 import type { Logger } from "pino";
+import { clip, errFields } from "../../core/clip.js";
 import { Subjects } from "../../core/subjects.js";
 import type { WorkerEntry, WorkerRegistry } from "../../core/worker-registry.js";
 import type { BusPacket } from "../../gen/cortex/v1/bus.js";
@@ -55,7 +56,7 @@ export class WorkerPresence {
     if (!hb.workerId || !pool) return;
     const { joined, entry } = this.opts.registry.observe({ ...hb, pool });
     if (!joined) return;
-    this.opts.logger.info({ workerId: hb.workerId, pool }, "worker joined");
+    this.opts.logger.info({ workerId: clip(hb.workerId), pool: clip(pool) }, "worker joined");
     this.emit(WORKER_JOIN, entry, `pool ${pool}`);
   }
 
@@ -63,7 +64,7 @@ export class WorkerPresence {
   prune(): void {
     for (const gone of this.opts.registry.prune()) {
       const { workerId, pool } = gone.heartbeat;
-      this.opts.logger.info({ workerId, pool }, "worker left (no heartbeats)");
+      this.opts.logger.info({ workerId: clip(workerId), pool: clip(pool) }, "worker left (no heartbeats)");
       const silentS = Math.round(this.opts.silenceMs / 1000);
       this.emit(WORKER_LEAVE, gone, `pool ${pool}: no heartbeat for ${silentS} s`);
     }
@@ -78,7 +79,7 @@ export class WorkerPresence {
       } catch (err) {
         // Watchers still hear of it; only backfill misses it while the store is down.
         if (++this.storeFailures % 100 === 1)
-          this.opts.logger.warn({ err, kind }, "worker event not stored (store unavailable)");
+          this.opts.logger.warn({ ...errFields(err), kind }, "worker event not stored (store unavailable)");
         stored = { ...event, seq: 0 };
       }
       this.opts.hub.publish(stored);

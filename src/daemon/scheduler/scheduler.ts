@@ -4,6 +4,7 @@
  */
 import type { WorkConsumer } from "../../bus/bus.js";
 import { CortexError, ErrorCode } from "../../core/errors.js";
+import { DEFAULT_MAX_CONTEXT_BYTES } from "../../core/job-validation.js";
 import { Streams, Subjects } from "../../core/subjects.js";
 import { WorkerRegistry } from "../../core/worker-registry.js";
 import { JobLifecycle } from "../../jobs/index.js";
@@ -70,7 +71,13 @@ export class Scheduler implements Component {
       );
     this.jobs.observe(metrics);
     this.dispatcher = new Dispatcher(this.deps, this.jobs, this.registry);
-    this.submit = new SubmitHandler(this.deps, this.jobs, this.safetyHealth, this.dispatcher);
+    this.submit = new SubmitHandler(
+      this.deps,
+      this.jobs,
+      this.safetyHealth,
+      this.dispatcher,
+      opts.maxContextBytes ?? DEFAULT_MAX_CONTEXT_BYTES,
+    );
     this.results = new ResultHandler(this.deps, this.jobs, this.dispatcher);
   }
 

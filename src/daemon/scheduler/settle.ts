@@ -2,6 +2,7 @@
 import type { Logger } from "pino";
 import type { WorkMessage } from "../../bus/bus.js";
 import { backoffCeiling } from "../../core/backoff.js";
+import { clip, errFields } from "../../core/clip.js";
 
 export type Settle = { kind: "ack" } | { kind: "nak"; delayMs: number } | { kind: "term" };
 
@@ -29,6 +30,6 @@ export async function settle(msg: WorkMessage, outcome: Settle, logger: Logger):
     }
   } catch (err) {
     // The message comes back after its ack wait and every step is idempotent by job id.
-    logger.warn({ err, subject: msg.subject }, "could not settle a work-queue message");
+    logger.warn({ ...errFields(err), subject: clip(msg.subject) }, "could not settle a work-queue message");
   }
 }

@@ -6,6 +6,7 @@
  */
 import type { WorkMessage } from "../../bus/bus.js";
 import { timestampToMs } from "../../bus/codec.js";
+import { clip, errFields } from "../../core/clip.js";
 import { ErrorCode, isCortexError } from "../../core/errors.js";
 import { newTraceId } from "../../core/ids.js";
 import { priorityName } from "../../core/priority.js";
@@ -14,6 +15,7 @@ import { TENANT_ENV_VAR } from "../../core/tenant.js";
 import type { JobRequest } from "../../gen/cortex/v1/bus.js";
 import { type JobLifecycle, SAFETY_UNAVAILABLE_REASON } from "../../jobs/index.js";
 import type { TransitionOutcome } from "../../store/job-store.js";
+import { busSubmitProblem, deadLetter, publishDeadLetter } from "./dead-letter.js";
 import type { Dispatcher } from "./dispatcher.js";
 import type { SafetyHealth } from "./safety-health.js";
 import { ACK, retryLater, type Settle, settle } from "./settle.js";
@@ -25,6 +27,7 @@ export class SubmitHandler {
     private readonly jobs: JobLifecycle,
     private readonly safetyHealth: SafetyHealth,
     private readonly dispatcher: Dispatcher,
+    private readonly maxContextBytes: number,
   ) {}
 
   readonly handle = async (msg: WorkMessage): Promise<void> => {
@@ -33,8 +36,12 @@ export class SubmitHandler {
     try {
       outcome = await this.process(msg);
     } catch (err) {
-      // Store or bus trouble: the job must not be lost, so the submit comes back later.
-      logger.warn({ err, deliveryCount: msg.deliveryCount }, "submit not processed; will retry");
+      // Store or bus trouble: the job must not be lost, so the submit comes back later. Expected
+      // during an outage, so no stack trace.
+      logger.warn(
+        { ...errFields(err), deliveryCount: msg.deliveryCount },
+        "submit not processed; will retry",
+      );
       outcome = retryLater(msg.deliveryCount);
     }
     await settle(msg, outcome, logger);
@@ -43,10 +50,29 @@ export class SubmitHandler {
   private async process(msg: WorkMessage): Promise<Settle> {
     const payload = msg.packet.payload;
     if (payload?.$case !== "jobRequest") {
-      this.deps.logger.warn({ payloadCase: payload?.$case }, "dropping a submit that holds no job request");
+      this.deps.logger.warn(
+        { payloadCase: clip(String(payload?.$case)) },
+        "dropping a submit that holds no job request",
+      );
       return { kind: "term" };
     }
     const req = payload.jobRequest;
+    const problem = busSubmitProblem(msg.packet.traceId, req, this.maxContextBytes);
+    if (problem !== undefined) {
+      // Throws (-> retried) only when the bus is down: then the letter goes out on a later delivery.
+      await publishDeadLetter(this.deps.bus, deadLetter(msg.packet, msg.subject, problem, this.deps.clock()));
+      this.deps.logger.warn(
+        {
+          jobId: clip(req.jobId),
+          topic: clip(req.topic),
+          code: problem.code,
+          reason: problem.message,
+          deliveryCount: msg.deliveryCount,
+        },
+        "invalid submit dead-lettered on sys.job.dlq",
+      );
+      return { kind: "term" };
+    }
     const job: SubmittedJob = {
       jobId: req.jobId,
       topic: req.topic,
@@ -83,7 +109,7 @@ export class SubmitHandler {
     });
     if (created)
       this.deps.logger.info(
-        { jobId: req.jobId, topic: req.topic },
+        { jobId: clip(req.jobId), topic: clip(req.topic) },
         "adopted a job submitted straight to the bus",
       );
   }
@@ -104,7 +130,7 @@ export class SubmitHandler {
       const deadline = job.createdAt + timeouts.reconciler.dispatch_timeout_seconds * 1000;
       const left = deadline - clock();
       logger.warn(
-        { jobId: job.jobId, code: err.code, error: err.message, msLeft: left },
+        { jobId: clip(job.jobId), code: err.code, error: err.message, msLeft: left },
         "safety check failed",
       );
       if (left > 0) return settled(retryLater(deliveryCount, left));

@@ -32,6 +32,8 @@ export interface SchedulerOptions {
   /** Scheduler metrics are registered here (one Scheduler per registry). */
   metrics: Registry;
   logger: Logger;
+  /** CORTEX_MAX_CONTEXT_BYTES: bus submits are held to the gateway's size limit. Default 1 MiB. */
+  maxContextBytes?: number;
   /** Unix ms; defaults to Date.now. */
   clock?: () => number;
   /** Sender id stamped on packets the scheduler publishes. */

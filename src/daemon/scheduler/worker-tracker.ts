@@ -1,6 +1,7 @@
 /** Feeds the worker registry from sys.heartbeat.> and wakes a pool's waiting jobs when one of its workers joins. */
 import type { Logger } from "pino";
 import type { Bus, Subscription } from "../../bus/bus.js";
+import { clip } from "../../core/clip.js";
 import { Subjects } from "../../core/subjects.js";
 import type { WorkerRegistry } from "../../core/worker-registry.js";
 import type { BusPacket } from "../../gen/cortex/v1/bus.js";
@@ -44,12 +45,12 @@ export class WorkerTracker {
     const { joined } = this.registry.observe({ ...hb, pool });
     for (const gone of this.registry.prune()) {
       this.logger.info(
-        { workerId: gone.heartbeat.workerId, pool: gone.heartbeat.pool },
+        { workerId: clip(gone.heartbeat.workerId), pool: clip(gone.heartbeat.pool) },
         "worker left (no heartbeats)",
       );
     }
     if (joined) {
-      this.logger.info({ workerId: hb.workerId, pool }, "worker joined");
+      this.logger.info({ workerId: clip(hb.workerId), pool: clip(pool) }, "worker joined");
       this.onJoin(pool);
     }
   }
