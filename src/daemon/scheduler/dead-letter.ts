@@ -42,7 +42,8 @@ export function busSubmitProblem(
     );
     // Set by the scheduler on dispatch; a sender's value is ignored, but never a negative one.
     if (req.attempt < 0) return invalidField("attempt", `${req.attempt} is out of range`, "Leave it 0.");
-    if (req.timeoutMs < 0) return invalidField("timeout_ms", `${req.timeoutMs} is out of range`, "Use 0 or more.");
+    if (req.timeoutMs < 0)
+      return invalidField("timeout_ms", `${req.timeoutMs} is out of range`, "Use 0 or more.");
     return undefined;
   } catch (err) {
     if (isCortexError(err, ErrorCode.InvalidArgument)) return err;
