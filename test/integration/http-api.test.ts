@@ -191,6 +191,12 @@ describe("POST /api/v1/jobs", () => {
     expect(await store.getJob("http-step-big")).toBeUndefined();
   });
 
+  it("answers 400 naming the field for an oversized list cursor", async () => {
+    const res = await httpJson<ApiError>(`${base}/api/v1/jobs?cursor=${"c".repeat(5_000)}`);
+    expect(res.status).toBe(400);
+    expect(res.body.error.message).toMatch(/^cursor: /);
+  });
+
   it("answers 400 for env_vars over the size limit, naming the limit", async () => {
     const res = await httpJson<ApiError>(`${base}/api/v1/jobs`, {
       body: { topic: "job.echo", env_vars: { blob: "e".repeat(MAX_CONTEXT) } },

@@ -215,6 +215,27 @@ describe("SubmitAndWatch", () => {
     expect(ctx.code).toBe(ErrorCode.InvalidArgument);
     expect(ctx.message).toMatch(/^context_json:/);
     expect(await store.getJob("bad-ctx-1")).toBeUndefined();
+    const env = await rejection(
+      submitAndWait(
+        client,
+        {
+          topic: "job.echo",
+          jobId: "bad-env-1",
+          prompt: "p".repeat(200 * 1024),
+          envVars: { blob: "e".repeat(900 * 1024) },
+        },
+        { timeoutMs: 5_000 },
+      ),
+    );
+    expect(env.code).toBe(ErrorCode.InvalidArgument);
+    expect(env.message).toMatch(/^env_vars: .*over the limit of \d+ bytes \(CORTEX_MAX_CONTEXT_BYTES\)/);
+    expect(await store.getJob("bad-env-1")).toBeUndefined();
+    const step = await rejection(
+      submitAndWait(client, { topic: "job.echo", jobId: "bad-step-1", stepIndex: -1 }, { timeoutMs: 5_000 }),
+    );
+    expect(step.code).toBe(ErrorCode.InvalidArgument);
+    expect(step.message).toMatch(/^step_index: /);
+    expect(await store.getJob("bad-step-1")).toBeUndefined();
   });
 
   it("a tenant-bound key submits as its tenant and may not name another", async () => {

@@ -27,6 +27,8 @@ import { invalidArgument, jobNotFound } from "./grpc-errors.js";
 import { toJobEvent, toJobInfo } from "./job-info.js";
 
 export const MAX_LIST_LIMIT = 1_000;
+/** A cursor is a (score, job id) pair, well under this; longer ones are not ours. */
+const MAX_CURSOR_CHARS = 1_024;
 export const DEFAULT_CANCEL_REASON = "cancelled by user";
 
 export interface QueryDeps {
@@ -102,6 +104,13 @@ export async function listJobs(
   if (req.topic !== "") query.topic = req.topic;
   const tenant = scopedTenant(principal, req.tenant);
   if (tenant !== "") query.tenant = tenant;
+  if (req.cursor.length > MAX_CURSOR_CHARS) {
+    throw invalidArgument(
+      "cursor",
+      `is ${req.cursor.length} characters, longer than any cursor cortex hands out`,
+      "Pass the next_cursor of a previous page unchanged, or omit it to start from the newest job.",
+    );
+  }
   if (req.cursor !== "") query.cursor = req.cursor;
   const page = await deps.store.listJobs(query);
   return { jobs: page.jobs.map(toJobInfo), nextCursor: page.nextCursor ?? "" };
