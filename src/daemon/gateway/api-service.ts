@@ -11,6 +11,7 @@ import {
   status,
 } from "@grpc/grpc-js";
 import type { Logger } from "pino";
+import { errFields } from "../../core/clip.js";
 import { CortexError } from "../../core/errors.js";
 import { API_KEY_METADATA } from "../../core/grpc-metadata.js";
 import type { WorkerRegistry } from "../../core/worker-registry.js";
@@ -69,8 +70,9 @@ function logFailure(logger: Logger, method: string, err: unknown): void {
   const code = codeOf(err);
   if (code === status.INTERNAL) logger.error({ err, method }, "gateway call failed");
   else if (code === status.UNAVAILABLE)
-    logger.warn({ err, method }, "gateway call failed: dependency unavailable");
-  else logger.debug({ err, method }, "gateway call rejected");
+    // Expected and handled (an outage, a bad request): code and message, no stack.
+    logger.warn({ ...errFields(err), method }, "gateway call failed: dependency unavailable");
+  else logger.debug({ ...errFields(err), method }, "gateway call rejected");
 }
 
 function unary<Req, Res>(

@@ -1,6 +1,7 @@
 /** Which jobs the scheduler dispatches now: live pools, saturated pools, draining a pool's waiting jobs. */
 
 import { poolForTopic } from "../../config/index.js";
+import { errFields } from "../../core/clip.js";
 import { JobState } from "../../core/states.js";
 import type { WorkerRegistry } from "../../core/worker-registry.js";
 import type { JobLifecycle } from "../../jobs/index.js";
@@ -56,7 +57,7 @@ export class Dispatcher {
         } while (this.drainAgain.has(pool));
       } catch (err) {
         this.deps.logger.warn(
-          { err, pool },
+          { ...errFields(err), pool },
           "could not dispatch the pool's waiting jobs; the reconciler retries",
         );
       } finally {

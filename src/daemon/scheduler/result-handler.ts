@@ -3,7 +3,9 @@
  * `finished`) and are acked without a store call; results of CortexOS v1 workers are applied
  * through the jobs layer.
  */
+
 import type { WorkMessage } from "../../bus/bus.js";
+import { errFields } from "../../core/clip.js";
 import type { JobLifecycle } from "../../jobs/index.js";
 import type { Dispatcher } from "./dispatcher.js";
 import { ACK, retryLater, type Settle, settle } from "./settle.js";
@@ -21,7 +23,11 @@ export class ResultHandler {
     try {
       outcome = await this.process(msg);
     } catch (err) {
-      this.deps.logger.warn({ err, deliveryCount: msg.deliveryCount }, "result not processed; will retry");
+      // Store or bus trouble, expected during an outage: no stack.
+      this.deps.logger.warn(
+        { ...errFields(err), deliveryCount: msg.deliveryCount },
+        "result not processed; will retry",
+      );
       outcome = retryLater(msg.deliveryCount);
     }
     await settle(msg, outcome, this.deps.logger);

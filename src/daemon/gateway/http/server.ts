@@ -6,6 +6,7 @@
 import websocket from "@fastify/websocket";
 import Fastify, { type FastifyInstance, type FastifyRequest } from "fastify";
 import type { WebSocket } from "ws";
+import { errFields } from "../../../core/clip.js";
 import type { WorkerRegistry } from "../../../core/worker-registry.js";
 import type { GatewayMetrics } from "../../metrics/gateway-metrics.js";
 import type { ApiKeys, Principal } from "../auth.js";
@@ -105,7 +106,10 @@ export async function startHttpApi(deps: HttpApiDeps, host: string, port: number
     const { status, body } = toHttpError(err, bodyLimit);
     const route = req.routeOptions.url ?? "unmatched";
     if (status === 503)
-      logger.warn({ err, method: req.method, route }, "HTTP API call failed: dependency unavailable");
+      logger.warn(
+        { ...errFields(err), method: req.method, route },
+        "HTTP API call failed: dependency unavailable",
+      );
     else if (status >= 500) logger.error({ err, method: req.method, route }, "HTTP API call failed");
     else logger.debug({ code: body.error.code, method: req.method, route }, "HTTP API call rejected");
     return reply.code(status).send(body);
