@@ -16,6 +16,7 @@ import { createRedisStore, type RedisJobStore } from "../../src/store/redis-stor
 import { freePort } from "../support/free-port.js";
 import { type NatsHandle, startNats } from "../support/nats-server.js";
 import { type RedisHandle, startRedis, uniquePrefix } from "../support/redis-server.js";
+import { makeTestCerts, type TestCerts } from "../support/tls-certs.js";
 
 const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
 const SECRET = "s3cr3t-Pw";
@@ -98,6 +99,39 @@ describe("NATS with auth", () => {
     );
     expect(err.code).toBe(ErrorCode.BusUnavailable);
     expectNoSecret(err.toUserString());
+  });
+});
+
+describe("NATS over TLS", () => {
+  let certs: TestCerts;
+  let tlsNats: NatsHandle;
+
+  beforeAll(async () => {
+    certs = makeTestCerts();
+    tlsNats = await startNats({ user: "cortex", pass: SECRET, tls: certs, jetstream: false });
+  });
+
+  afterAll(async () => {
+    await tlsNats?.stop();
+    certs?.remove();
+  });
+
+  it("connects with NATS_TLS_CA's CA and the URL's user:pass", async () => {
+    const bus = await connectNatsBus({ url: tlsNats.url, tlsCaFile: certs.caFile, logger });
+    try {
+      await bus.ping();
+    } finally {
+      await bus.close();
+    }
+  });
+
+  it("without the CA the server's certificate is refused", async () => {
+    const err = await rejection(connectNatsBus({ url: tlsNats.url, logger, requestTimeoutMs: 1_000 }));
+    expectNoSecret(err.toUserString());
+  });
+
+  it("the probe says ok from INFO alone: it does not speak TLS", async () => {
+    expect(await probeNats(tlsNats.url)).toBe("ok");
   });
 });
 

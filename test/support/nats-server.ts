@@ -41,12 +41,15 @@ export interface StartNatsOptions {
   pass?: string;
   /** `--auth`: clients must send this token. */
   token?: string;
+  /** `--tls`: clients must speak TLS (see test/support/tls-certs.ts). */
+  tls?: { certFile: string; keyFile: string };
 }
 
 function authArgs(opts: StartNatsOptions): string[] {
-  if (opts.token !== undefined) return ["--auth", opts.token];
-  if (opts.user !== undefined) return ["--user", opts.user, "--pass", opts.pass ?? ""];
-  return [];
+  const tls = opts.tls ? ["--tls", "--tlscert", opts.tls.certFile, "--tlskey", opts.tls.keyFile] : [];
+  if (opts.token !== undefined) return [...tls, "--auth", opts.token];
+  if (opts.user !== undefined) return [...tls, "--user", opts.user, "--pass", opts.pass ?? ""];
+  return tls;
 }
 
 function urlsOf(port: number, opts: StartNatsOptions): { url: string; plainUrl: string } {
