@@ -169,6 +169,13 @@ describe("protocol probes (cortex up)", () => {
     expect(await probeRedis(`redis://:${SECRET}@127.0.0.1:${redis.port}`)).toBe("ok");
     expect(await probeRedis(redis.plainUrl)).toBe("auth-failed");
     expect(await probeRedis(`redis://app:wrong@127.0.0.1:${redis.port}`)).toBe("auth-failed");
+    // Like ioredis: a password for a server that has none is not a refusal.
+    const open = await startRedis();
+    try {
+      expect(await probeRedis(`redis://:unused@127.0.0.1:${open.port}`)).toBe("ok");
+    } finally {
+      await open.stop();
+    }
     const nobody = `127.0.0.1:${await freePort()}`;
     expect(await probeNats(`nats://${nobody}`)).toBe("unreachable");
     expect(await probeRedis(`redis://${nobody}`)).toBe("unreachable");

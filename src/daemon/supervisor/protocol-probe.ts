@@ -4,7 +4,7 @@
  * PING, expecting PONG. Redis: AUTH (when the URL has credentials) + PING, expecting +PONG.
  * Bounded by one timeout; node:net/tls only.
  */
-import { connect as netConnect, type Socket } from "node:net";
+import { isIP, connect as netConnect, type Socket } from "node:net";
 import { connect as tlsConnect } from "node:tls";
 import { type HostPort, hostPortOf } from "./reachability.js";
 
@@ -34,7 +34,7 @@ function converse(
 ): Promise<ProbeResult> {
   return new Promise((resolve) => {
     const sock: Socket = tls
-      ? tlsConnect({ host: hp.host, port: hp.port, servername: hp.host })
+      ? tlsConnect({ host: hp.host, port: hp.port, ...(isIP(hp.host) ? {} : { servername: hp.host }) })
       : netConnect({ host: hp.host, port: hp.port });
     let buf = "";
     let gotData = false;
@@ -45,7 +45,8 @@ function converse(
     };
     // Something accepted the connection but never answered like the server we expect.
     const timer = setTimeout(() => done(gotData ? "not-the-protocol" : "unreachable"), timeoutMs);
-    sock.once("error", () => done("unreachable"));
+    // `on`, not `once`: a reset can still come after done() destroyed the socket.
+    sock.on("error", () => done("unreachable"));
     sock.once("close", () => done(gotData ? "not-the-protocol" : "unreachable"));
     const lines = () => {
       const out = buf.split("\r\n");
@@ -125,10 +126,11 @@ export function probeRedis(url: string, opts: { timeoutMs?: number } = {}): Prom
       return undefined;
     }
     for (const line of lines()) {
-      if (line === "+OK") continue;
+      // A password sent to a server without one: ioredis logs a warning and goes on, so do we.
+      if (line === "+OK" || /without any password configured/i.test(line)) continue;
       if (line === "+PONG") return "ok";
-      // WRONGPASS (ACL), NOAUTH (no password given), or AUTH on a server without one.
-      if (/^-(WRONGPASS|NOAUTH)/.test(line) || /^-ERR.*(password|AUTH)/i.test(line)) return "auth-failed";
+      // WRONGPASS (ACL), NOAUTH (no password given), "invalid password" (Redis < 6).
+      if (/^-(WRONGPASS|NOAUTH)/.test(line) || /^-ERR invalid password/i.test(line)) return "auth-failed";
       return "not-the-protocol";
     }
     return undefined;
