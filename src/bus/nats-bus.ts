@@ -11,7 +11,8 @@ import {
   type NatsConnection,
   type Subscription as NatsSubscription,
 } from "nats";
-import { busUnavailable } from "../core/errors.js";
+import { busAuthFailed, busUnavailable, CortexError } from "../core/errors.js";
+import { redactUrl } from "../core/redact-url.js";
 import type { BusPacket } from "../gen/cortex/v1/bus.js";
 import type {
   Bus,
@@ -25,7 +26,8 @@ import type {
   WorkQueueOptions,
 } from "./bus.js";
 import { decodePacket, encodePacket } from "./codec.js";
-import { JsErrCode, jsErrCode, toBusError } from "./nats-errors.js";
+import { type NatsSecurityOptions, natsConnectOptions } from "./nats-auth.js";
+import { isNatsAuthError, JsErrCode, jsErrCode, toBusError } from "./nats-errors.js";
 import { ensureConsumer, ensureStream, ensureStreams, streamSubjects } from "./nats-provision.js";
 import { type BusLogger, NatsStatusTracker } from "./nats-status.js";
 import { NatsWorkConsumer, type WorkConsumerHost } from "./nats-work-consumer.js";
@@ -34,7 +36,8 @@ import { validateWorkQueueOptions } from "./work-queue-options.js";
 
 export type { BusLogger } from "./nats-status.js";
 
-export interface NatsBusOptions {
+export interface NatsBusOptions extends NatsSecurityOptions {
+  /** One server or a comma list; credentials in it (user:pass@, token@) are used, never shown. */
   url: string;
   /** Connection name shown by the server (`nats server report connections`). */
   name?: string;
@@ -54,7 +57,7 @@ export async function connectNatsBus(opts: NatsBusOptions): Promise<NatsBus> {
   let nc: NatsConnection;
   try {
     nc = await connect({
-      servers: opts.url,
+      ...natsConnectOptions(opts.url, opts),
       name: opts.name ?? "cortex",
       maxReconnectAttempts: -1,
       waitOnFirstConnect: false,
@@ -65,7 +68,8 @@ export async function connectNatsBus(opts: NatsBusOptions): Promise<NatsBus> {
       noAsyncTraces: true,
     });
   } catch (err) {
-    throw busUnavailable(opts.url, err);
+    if (err instanceof CortexError) throw err;
+    throw isNatsAuthError(err) ? busAuthFailed(opts.url, err) : busUnavailable(opts.url, err);
   }
   return new NatsBus(nc, opts);
 }
@@ -86,7 +90,8 @@ export class NatsBus implements Bus {
     private readonly nc: NatsConnection,
     opts: NatsBusOptions,
   ) {
-    this.url = opts.url;
+    // Shown in status(), logs and errors: never with its credentials.
+    this.url = redactUrl(opts.url);
     this.logger = opts.logger ?? silentLogger;
     this.requestTimeoutMs = opts.requestTimeoutMs ?? 5_000;
     this.js = nc.jetstream({ timeout: this.requestTimeoutMs });

@@ -2,7 +2,8 @@
  * Maps nats.js errors onto CortexError codes. nats.js gives stable codes (NatsError.code)
  * and JetStream API error codes (api_error.err_code); we branch on those only.
  */
-import { busUnavailable, CortexError, ErrorCode } from "../core/errors.js";
+import { busAuthFailed, busUnavailable, CortexError, ErrorCode } from "../core/errors.js";
+import { redactUrl } from "../core/redact-url.js";
 
 /** JetStream API err_code values (nats-server/server/jetstream_errors_generated.go). */
 export const JsErrCode = {
@@ -53,6 +54,13 @@ export function jsErrCode(err: unknown): number | undefined {
 }
 
 const TIMEOUT_CODES = new Set(["TIMEOUT", "CONNECTION_TIMEOUT"]);
+/** nats.js ErrorCode values for refused credentials (a wrong password, an expired JWT). */
+const AUTH_CODES = new Set(["AUTHORIZATION_VIOLATION", "AUTHENTICATION_EXPIRED", "AUTHENTICATION_TIMEOUT"]);
+
+export function isNatsAuthError(err: unknown): boolean {
+  const code = natsCode(err);
+  return code !== undefined && AUTH_CODES.has(code);
+}
 
 export function isNatsTimeout(err: unknown): boolean {
   const code = natsCode(err);
@@ -60,16 +68,20 @@ export function isNatsTimeout(err: unknown): boolean {
 }
 
 export function busTimeout(url: string, what: string, cause: unknown): CortexError {
-  return new CortexError(ErrorCode.BusTimeout, `bus timeout: ${what} got no answer from NATS at ${url}`, {
-    hint: "Check that nats-server is running with JetStream (-js) and is not overloaded; the operation can be retried.",
-    cause,
-  });
+  return new CortexError(
+    ErrorCode.BusTimeout,
+    `bus timeout: ${what} got no answer from NATS at ${redactUrl(url)}`,
+    {
+      hint: "Check that nats-server is running with JetStream (-js) and is not overloaded; the operation can be retried.",
+      cause,
+    },
+  );
 }
 
 export function jetStreamUnavailable(url: string, cause: unknown): CortexError {
   return new CortexError(
     ErrorCode.BusUnavailable,
-    `bus unavailable: JetStream is not enabled on NATS at ${url}`,
+    `bus unavailable: JetStream is not enabled on NATS at ${redactUrl(url)}`,
     {
       hint: "Start nats-server with JetStream enabled (nats-server -js), or point NATS_URL at one that has it.",
       cause,
@@ -80,6 +92,7 @@ export function jetStreamUnavailable(url: string, cause: unknown): CortexError {
 /** Turns any nats.js failure into BUS_TIMEOUT / BUS_UNAVAILABLE; CortexErrors pass through. */
 export function toBusError(url: string, what: string, err: unknown): CortexError {
   if (err instanceof CortexError) return err;
+  if (isNatsAuthError(err)) return busAuthFailed(url, err);
   if (isNatsTimeout(err)) return busTimeout(url, what, err);
   const code = natsCode(err);
   if (code === "BAD_SUBJECT" || code === "MAX_PAYLOAD_EXCEEDED") {

@@ -13,6 +13,8 @@ export function exitCodeFor(err: CortexError): number {
     case ErrorCode.StackUnreachable:
     case ErrorCode.BusUnavailable:
     case ErrorCode.StoreUnavailable:
+    case ErrorCode.BusAuthFailed:
+    case ErrorCode.StoreAuthFailed:
       return ExitCode.StackDown;
     case ErrorCode.InvalidArgument:
     case ErrorCode.ConfigInvalid:

@@ -3,6 +3,7 @@ import { BaseCommand } from "../cli/base-command.js";
 import { gatewayFromEnv } from "../cli/gateway.js";
 import { formatAge } from "../cli/job-text.js";
 import { renderTable } from "../cli/table.js";
+import { redactUrl } from "../core/redact-url.js";
 
 export interface PsResult {
   pid: number;
@@ -38,8 +39,9 @@ export default class Ps extends BaseCommand {
         version: status.version,
         backend: status.backend || "nats",
         data_path: status.dataPath,
-        nats: { url: status.natsUrl, connected: status.natsConnected },
-        redis: { url: status.redisUrl, connected: status.redisConnected },
+        // The daemon redacts them already; an older daemon may not have.
+        nats: { url: redactUrl(status.natsUrl), connected: status.natsConnected },
+        redis: { url: redactUrl(status.redisUrl), connected: status.redisConnected },
         components: status.components.map((c) => ({
           name: c.name,
           state: c.state,

@@ -8,6 +8,7 @@ import { createGatewayClient } from "../client/gateway-client.js";
 import { embeddedDbPath } from "../config/data-path.js";
 import { loadEnv } from "../config/env.js";
 import { CortexError, ErrorCode } from "../core/errors.js";
+import { redactUrl } from "../core/redact-url.js";
 import { runningDaemonPid, spawnDaemon, tailFile } from "../daemon/supervisor/daemon-process.js";
 import { ensureHome, resolveHome } from "../daemon/supervisor/home.js";
 import { ensureServer } from "../daemon/supervisor/managed-servers.js";
@@ -69,7 +70,12 @@ export default class Up extends BaseCommand {
         pid: existing,
         gateway: env.CORTEX_GATEWAY_ADDR,
         home: home.root,
-        servers: (stack?.servers ?? []).map((s) => ({ kind: s.kind, url: s.url, managed: true, pid: s.pid })),
+        servers: (stack?.servers ?? []).map((s) => ({
+          kind: s.kind,
+          url: redactUrl(s.url),
+          managed: true,
+          pid: s.pid,
+        })),
         components,
       };
     }
@@ -88,18 +94,25 @@ export default class Up extends BaseCommand {
           ["nats", env.NATS_URL],
           ["redis", env.REDIS_URL],
         ] as const)) {
-      const outcome = await ensureServer(kind, url, home);
+      const outcome = await ensureServer(kind, url, home, { natsCredsFile: env.NATS_CREDS !== undefined });
+      // Only the redacted URL is printed, returned (--json) and kept in the stack file.
+      const shown = outcome.url;
       if (outcome.status === "started") {
         stack.servers = stack.servers.filter((s) => s.kind !== kind);
         stack.servers.push(outcome.server);
-        say(`${ok} ${kind.padEnd(9)} ${url} ${ansis.dim(`(started, pid ${outcome.server.pid})`)}`);
-        servers.push({ kind, url, managed: true, pid: outcome.server.pid });
+        say(`${ok} ${kind.padEnd(9)} ${shown} ${ansis.dim(`(started, pid ${outcome.server.pid})`)}`);
+        servers.push({ kind, url: shown, managed: true, pid: outcome.server.pid });
       } else {
         const managed = stack.servers.find((s) => s.kind === kind);
         say(
-          `${ok} ${kind.padEnd(9)} ${url} ${ansis.dim(managed ? `(managed, pid ${managed.pid})` : "(reachable)")}`,
+          `${ok} ${kind.padEnd(9)} ${shown} ${ansis.dim(managed ? `(managed, pid ${managed.pid})` : "(reachable)")}`,
         );
-        servers.push({ kind, url, managed: managed !== undefined, ...(managed ? { pid: managed.pid } : {}) });
+        servers.push({
+          kind,
+          url: shown,
+          managed: managed !== undefined,
+          ...(managed ? { pid: managed.pid } : {}),
+        });
       }
       writeStackFile(home.stackFile, stack);
     }

@@ -87,6 +87,12 @@ const envSchema = z.object({
   CORTEX_BACKEND: z.enum(["embedded", "nats"], { error: 'expected "embedded" or "nats"' }).optional(),
   NATS_URL: natsServers(),
   REDIS_URL: url(/^rediss?$/, "redis://127.0.0.1:6379", "redis://127.0.0.1:6379"),
+  /** NATS `.creds` file (JWT + nkey seed); user:pass or a token can also sit in NATS_URL. */
+  NATS_CREDS: nonEmptyString().optional(),
+  /** PEM files for TLS to NATS: a private CA, and a client certificate + key for mutual TLS. */
+  NATS_TLS_CA: nonEmptyString().optional(),
+  NATS_TLS_CERT: nonEmptyString().optional(),
+  NATS_TLS_KEY: nonEmptyString().optional(),
   OLLAMA_URL: url(/^https?$/, "http://127.0.0.1:11434", "http://127.0.0.1:11434"),
   OLLAMA_MODEL: nonEmptyString().default("llama3"),
   // Optional: unset means the LLM client's own default (120 s of silence from Ollama).

@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import { redactUrl, redactUrlsIn } from "../core/redact-url.js";
 
 /**
  * Turns zod issues into one-line, user-facing problems ("<key path>: expected X, got Y").
@@ -156,7 +157,8 @@ export function describeValue(value: unknown): string {
   if (value === undefined) return "nothing";
   if (value === null) return "an empty value";
   if (typeof value === "string") {
-    const quoted = JSON.stringify(value);
+    // A bad NATS_URL / REDIS_URL may hold a password: never echo it.
+    const quoted = JSON.stringify(redactUrl(redactUrlsIn(value)));
     return quoted.length > 60 ? `${quoted.slice(0, 57)}..."` : quoted;
   }
   if (Array.isArray(value)) return "a list";

@@ -2,15 +2,21 @@
  * Typed errors with stable codes. Callers branch on `code`, never on message text.
  * `hint` tells the user what to do next; the CLI prints message + hint.
  */
+import { redactUrl } from "./redact-url.js";
+
 export const ErrorCode = {
   ConfigInvalid: "CONFIG_INVALID",
   ConfigNotFound: "CONFIG_NOT_FOUND",
   StoreUnavailable: "STORE_UNAVAILABLE",
+  /** Redis refused the password or ACL user of REDIS_URL. */
+  StoreAuthFailed: "STORE_AUTH_FAILED",
   /** The embedded store's file is damaged or not a cortex database. */
   StoreCorrupt: "STORE_CORRUPT",
   /** The embedded store's file is held by another process (another daemon). */
   StoreLocked: "STORE_LOCKED",
   BusUnavailable: "BUS_UNAVAILABLE",
+  /** NATS refused the credentials (user/password, token, creds file) or their permissions. */
+  BusAuthFailed: "BUS_AUTH_FAILED",
   BusTimeout: "BUS_TIMEOUT",
   DecodeFailed: "DECODE_FAILED",
   InvalidTransition: "INVALID_TRANSITION",
@@ -81,14 +87,27 @@ export function isCortexError(err: unknown, code?: ErrorCode): err is CortexErro
   return err instanceof CortexError && (code === undefined || err.code === code);
 }
 
+// Every constructor that names a URL redacts it: callers cannot leak a password by mistake.
 export const storeUnavailable = (url: string, cause: unknown): CortexError =>
-  new CortexError(ErrorCode.StoreUnavailable, `store unavailable: cannot reach Redis at ${url}`, {
+  new CortexError(ErrorCode.StoreUnavailable, `store unavailable: cannot reach Redis at ${redactUrl(url)}`, {
     hint: "Start redis-server or set REDIS_URL to a reachable Redis; cortex retries on its own once it is back.",
     cause,
   });
 
 export const busUnavailable = (url: string, cause: unknown): CortexError =>
-  new CortexError(ErrorCode.BusUnavailable, `bus unavailable: cannot reach NATS at ${url}`, {
+  new CortexError(ErrorCode.BusUnavailable, `bus unavailable: cannot reach NATS at ${redactUrl(url)}`, {
     hint: "Start nats-server -js or set NATS_URL to a reachable NATS server; cortex reconnects on its own.",
+    cause,
+  });
+
+export const busAuthFailed = (url: string, cause: unknown): CortexError =>
+  new CortexError(ErrorCode.BusAuthFailed, `bus: authentication failed at NATS ${redactUrl(url)}`, {
+    hint: "Check the credentials in NATS_URL (nats://user:pass@host or nats://token@host) or the NATS_CREDS file, and that the user may publish and subscribe.",
+    cause,
+  });
+
+export const storeAuthFailed = (url: string, cause: unknown): CortexError =>
+  new CortexError(ErrorCode.StoreAuthFailed, `store: authentication failed at Redis ${redactUrl(url)}`, {
+    hint: "Check the password (and ACL user) in REDIS_URL, e.g. redis://user:pass@host:6379.",
     cause,
   });

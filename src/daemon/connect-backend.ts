@@ -6,9 +6,11 @@
 import type { Logger } from "pino";
 import type { Bus } from "../bus/bus.js";
 import { MemoryBus } from "../bus/memory-bus.js";
+import type { NatsSecurityOptions } from "../bus/nats-auth.js";
 import { connectNatsBus } from "../bus/nats-bus.js";
 import { embeddedDbPath } from "../config/data-path.js";
 import type { CortexEnv } from "../config/index.js";
+import { redactUrl } from "../core/redact-url.js";
 import type { JobStore } from "../store/job-store.js";
 import { createRedisStore } from "../store/redis-store.js";
 import { createSqliteStore } from "../store/sqlite-store.js";
@@ -19,7 +21,7 @@ export interface Backend {
   store: JobStore;
   /** The embedded store's file; undefined on nats. */
   dataPath?: string;
-  /** Shown as the store's address (GetStatus, logs). */
+  /** Shown as the store's address (GetStatus, logs): redacted. */
   storeUrl: string;
 }
 
@@ -44,6 +46,7 @@ export async function connectBackend(env: CortexEnv, root: Logger): Promise<Back
   }
   const bus = await connectNatsBus({
     url: env.NATS_URL,
+    ...natsSecurity(env),
     name: `cortex-${process.pid}`,
     logger: root.child({ component: "bus" }),
   });
@@ -55,9 +58,19 @@ export async function connectBackend(env: CortexEnv, root: Logger): Promise<Back
       retentionSeconds: env.CORTEX_RETENTION_SECONDS,
       logger: root.child({ component: "store" }),
     });
-    return { kind: "nats", bus, store, storeUrl: env.REDIS_URL };
+    return { kind: "nats", bus, store, storeUrl: redactUrl(env.REDIS_URL) };
   } catch (err) {
     await bus.close().catch(() => undefined);
     throw err;
   }
+}
+
+/** NATS_CREDS / NATS_TLS_* as the bus takes them (unset ones left out). */
+function natsSecurity(env: CortexEnv): NatsSecurityOptions {
+  const sec: NatsSecurityOptions = {};
+  if (env.NATS_CREDS !== undefined) sec.credsFile = env.NATS_CREDS;
+  if (env.NATS_TLS_CA !== undefined) sec.tlsCaFile = env.NATS_TLS_CA;
+  if (env.NATS_TLS_CERT !== undefined) sec.tlsCertFile = env.NATS_TLS_CERT;
+  if (env.NATS_TLS_KEY !== undefined) sec.tlsKeyFile = env.NATS_TLS_KEY;
+  return sec;
 }

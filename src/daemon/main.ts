@@ -186,7 +186,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
           poolTopics: config.pools.topics,
           ...(env.API_KEY ? { apiKey: env.API_KEY } : {}),
           apiKeys,
-          redisUrl: backend?.kind === "nats" ? env.REDIS_URL : "",
+          redisUrl: backend?.kind === "nats" ? backend.storeUrl : "",
           backend: env.CORTEX_BACKEND,
           dataPath: backend?.dataPath ?? "",
         },

@@ -4,6 +4,7 @@
  * request, bounded retries of transient failures and CortexErrors that say what to do.
  */
 import { CortexError, ErrorCode } from "../core/errors.js";
+import { redactUrl } from "../core/redact-url.js";
 import { parseChatAnswer, parseChatChunk, parseProgress, parseTagNames, usageOf } from "./answers.js";
 import { hasModel } from "./model-name.js";
 import { type ExchangeOptions, runExchange } from "./retrying.js";
@@ -127,7 +128,7 @@ export function createLlmClient(opts: LlmClientOptions): LlmClient {
   }
 
   async function health(): Promise<LlmHealth> {
-    const report = { url, model: defaultModel };
+    const report = { url: redactUrl(url), model: defaultModel };
     try {
       const options = exchange({
         model: defaultModel,
@@ -147,5 +148,6 @@ export function createLlmClient(opts: LlmClientOptions): LlmClient {
     }
   }
 
-  return { url, model: defaultModel, health, chat, pull };
+  // `url` is for display (logs, `pull-model`): requests use the unredacted one.
+  return { url: redactUrl(url), model: defaultModel, health, chat, pull };
 }

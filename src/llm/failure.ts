@@ -4,6 +4,7 @@
  * the final CortexError with what the user should do.
  */
 import { CortexError, ErrorCode } from "../core/errors.js";
+import { redactUrl } from "../core/redact-url.js";
 import { OllamaHttpError, OllamaProtocolError, OllamaStreamError } from "./wire-errors.js";
 
 export type Failure =
@@ -96,7 +97,9 @@ export interface FailureContext {
 }
 
 export function toCortexError(f: Failure, ctx: FailureContext, cause: unknown): CortexError {
-  const { url, model } = ctx;
+  // OLLAMA_URL may carry basic-auth credentials: errors show it redacted.
+  const url = redactUrl(ctx.url);
+  const { model } = ctx;
   const details = { url, model, op: ctx.op, attempts: ctx.attempts };
   const tried = ctx.attempts > 1 ? ` (${ctx.attempts} attempts)` : "";
   switch (f.kind) {
@@ -169,11 +172,11 @@ function pullFailed(
 ): CortexError {
   return new CortexError(
     ErrorCode.LlmPullFailed,
-    `Ollama at ${ctx.url} could not pull "${ctx.model}": ${message}`,
+    `Ollama at ${redactUrl(ctx.url)} could not pull "${ctx.model}": ${message}`,
     {
       hint: "Check the model name and tag (see https://ollama.com/library), e.g. `cortex pull-model llama3`.",
       cause,
-      details: { url: ctx.url, model: ctx.model, op: ctx.op, status, serverMessage: message },
+      details: { url: redactUrl(ctx.url), model: ctx.model, op: ctx.op, status, serverMessage: message },
     },
   );
 }

@@ -5,6 +5,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Ollama } from "ollama";
 import { backoffDelay } from "../core/backoff.js";
+import { redactUrl } from "../core/redact-url.js";
 import { type Attempt, openAttempt } from "./attempt.js";
 import { classifyFailure, type FailureContext, isTransient, toCortexError } from "./failure.js";
 import type { LlmLogger } from "./types.js";
@@ -52,7 +53,7 @@ export async function runExchange<T>(opts: ExchangeOptions, body: ExchangeBody<T
       if (isTransient(failure) && attemptNo <= opts.retries && !delivered) {
         const delayMs = backoffDelay(attemptNo, { baseMs: opts.retryBaseMs, maxMs: MAX_BACKOFF_MS });
         opts.logger?.warn(
-          { url: opts.host, op: opts.op, attempt: attemptNo, failure: failure.kind, delayMs },
+          { url: redactUrl(opts.host), op: opts.op, attempt: attemptNo, failure: failure.kind, delayMs },
           "Ollama request failed; retrying",
         );
         await pause(delayMs, opts.signal);
@@ -60,7 +61,13 @@ export async function runExchange<T>(opts: ExchangeOptions, body: ExchangeBody<T
       }
       throw toCortexError(
         failure,
-        { url: opts.host, model: opts.model, op: opts.op, timeoutMs: opts.timeoutMs, attempts: attemptNo },
+        {
+          url: redactUrl(opts.host),
+          model: opts.model,
+          op: opts.op,
+          timeoutMs: opts.timeoutMs,
+          attempts: attemptNo,
+        },
         err,
       );
     } finally {

@@ -5,7 +5,7 @@
  * capped backoff so the same store works again once Redis is back.
  */
 import { Redis, ReplyError } from "ioredis";
-import { CortexError, ErrorCode, storeUnavailable } from "../core/errors.js";
+import { CortexError, ErrorCode, storeAuthFailed, storeUnavailable } from "../core/errors.js";
 import { redactUrl } from "../core/redact-url.js";
 
 /** The few pino methods the store logs with (any pino logger fits). */
@@ -50,8 +50,10 @@ export async function connectRedis(opts: ConnectionOptions): Promise<Redis> {
   let down = false;
   let everReady = false;
   let lastError = "";
+  let lastErr: unknown;
   redis.on("error", (err: Error) => {
     lastError = err.message;
+    lastErr = err;
   });
   redis.on("reconnecting", () => {
     if (down || !everReady) return;
@@ -68,6 +70,8 @@ export async function connectRedis(opts: ConnectionOptions): Promise<Redis> {
     await redis.connect();
   } catch (cause) {
     redis.disconnect();
+    // ioredis rejects with "Connection is closed"; the refused AUTH came as an error event.
+    if (isAuthReply(lastErr)) throw storeAuthFailed(shownUrl, lastErr);
     throw storeUnavailable(shownUrl, cause);
   }
   return redis;
@@ -80,6 +84,7 @@ export async function connectRedis(opts: ConnectionOptions): Promise<Redis> {
  */
 export function toStoreError(url: string, err: unknown): CortexError {
   if (err instanceof CortexError) return err;
+  if (isAuthReply(err)) return storeAuthFailed(url, err);
   if (err instanceof ReplyError) {
     return new CortexError(ErrorCode.Internal, "store: Redis rejected a command", {
       hint: "Check that the Redis at this URL is version 6.2 or newer and that no one else writes cortex keys.",
@@ -87,4 +92,11 @@ export function toStoreError(url: string, err: unknown): CortexError {
     });
   }
   return storeUnavailable(redactUrl(url), err);
+}
+
+/** Redis's own error codes (the reply's first word) for refused or missing credentials. */
+const AUTH_REPLY_CODES = new Set(["WRONGPASS", "NOAUTH"]);
+
+function isAuthReply(err: unknown): boolean {
+  return err instanceof ReplyError && AUTH_REPLY_CODES.has((err as Error).message.split(" ", 1)[0] ?? "");
 }

@@ -16,7 +16,10 @@ import {
 } from "./server-process.js";
 
 export interface NatsHandle {
+  /** With the credentials of StartNatsOptions in it, when any. */
   url: string;
+  /** The same server without credentials. */
+  plainUrl: string;
   port: number;
   /** nats-server's HTTP monitoring endpoint (/varz, /healthz), e.g. http://127.0.0.1:8222. */
   monitorUrl: string;
@@ -33,34 +36,67 @@ export interface NatsHandle {
 export interface StartNatsOptions {
   /** Enable JetStream (default true). */
   jetstream?: boolean;
+  /** `--user/--pass`: clients must log in with these. */
+  user?: string;
+  pass?: string;
+  /** `--auth`: clients must send this token. */
+  token?: string;
+  /** `--tls`: clients must speak TLS (see test/support/tls-certs.ts). */
+  tls?: { certFile: string; keyFile: string };
+}
+
+function authArgs(opts: StartNatsOptions): string[] {
+  const tls = opts.tls ? ["--tls", "--tlscert", opts.tls.certFile, "--tlskey", opts.tls.keyFile] : [];
+  if (opts.token !== undefined) return [...tls, "--auth", opts.token];
+  if (opts.user !== undefined) return [...tls, "--user", opts.user, "--pass", opts.pass ?? ""];
+  return tls;
+}
+
+function urlsOf(port: number, opts: StartNatsOptions): { url: string; plainUrl: string } {
+  const enc = encodeURIComponent;
+  const userinfo =
+    opts.token !== undefined
+      ? `${enc(opts.token)}@`
+      : opts.user !== undefined
+        ? `${enc(opts.user)}:${enc(opts.pass ?? "")}@`
+        : "";
+  return { url: `nats://${userinfo}127.0.0.1:${port}`, plainUrl: `nats://127.0.0.1:${port}` };
 }
 
 const READY_TIMEOUT_MS = 10_000;
 
 export async function startNats(opts: StartNatsOptions = {}): Promise<NatsHandle> {
   const jetstream = opts.jetstream ?? true;
-  if (await wantDocker()) return startNatsContainer(jetstream);
+  if (await wantDocker()) return startNatsContainer(jetstream, opts);
   const bin = findBinary("nats-server");
   if (!bin) throw missingServerError("nats-server");
-  return startNatsProcess(bin, jetstream);
+  return startNatsProcess(bin, jetstream, opts);
 }
 
 /** A free port can be taken before the server binds it: try a few fresh pairs. */
-async function startNatsProcess(bin: string, jetstream: boolean): Promise<NatsHandle> {
+async function startNatsProcess(
+  bin: string,
+  jetstream: boolean,
+  opts: StartNatsOptions,
+): Promise<NatsHandle> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await startNatsOnFreePorts(bin, jetstream);
+      return await startNatsOnFreePorts(bin, jetstream, opts);
     } catch (err) {
       if (attempt >= 3) throw err;
     }
   }
 }
 
-async function startNatsOnFreePorts(bin: string, jetstream: boolean): Promise<NatsHandle> {
+async function startNatsOnFreePorts(
+  bin: string,
+  jetstream: boolean,
+  opts: StartNatsOptions,
+): Promise<NatsHandle> {
   const storeDir = makeServerDir("cortex-nats-");
   const port = await freePort();
   const monitorPort = await freePort();
-  const args = ["-a", "127.0.0.1", "-p", String(port), "-m", String(monitorPort)];
+  const args = ["-a", "127.0.0.1", "-p", String(port), "-m", String(monitorPort), ...authArgs(opts)];
   if (jetstream) args.push("-js", "-sd", storeDir);
   const server = serverProcess({
     name: "nats-server",
@@ -80,7 +116,7 @@ async function startNatsOnFreePorts(bin: string, jetstream: boolean): Promise<Na
   }
 
   return {
-    url: `nats://127.0.0.1:${port}`,
+    ...urlsOf(port, opts),
     port,
     monitorUrl: `http://127.0.0.1:${monitorPort}`,
     storeDir,
@@ -92,11 +128,11 @@ async function startNatsOnFreePorts(bin: string, jetstream: boolean): Promise<Na
  * nats:2.9-alpine in Docker. Host ports are bound explicitly so restart() keeps the URL;
  * the store lives in the container, which is kept (not removed) across kill9/restart.
  */
-async function startNatsContainer(jetstream: boolean): Promise<NatsHandle> {
+async function startNatsContainer(jetstream: boolean, opts: StartNatsOptions): Promise<NatsHandle> {
   const { GenericContainer, Wait } = await import("testcontainers");
   const port = await freePort();
   const monitorPort = await freePort();
-  const cmd = ["-m", "8222"];
+  const cmd = ["-m", "8222", ...authArgs(opts)];
   if (jetstream) cmd.push("-js", "-sd", "/data");
   const container = await new GenericContainer("nats:2.9-alpine")
     .withCommand(cmd)
@@ -104,7 +140,7 @@ async function startNatsContainer(jetstream: boolean): Promise<NatsHandle> {
     .withWaitStrategy(Wait.forHttp(jetstream ? "/healthz" : "/varz", 8222))
     .start();
   return {
-    url: `nats://127.0.0.1:${port}`,
+    ...urlsOf(port, opts),
     port,
     monitorUrl: `http://127.0.0.1:${monitorPort}`,
     storeDir: "",

@@ -17,7 +17,10 @@ import {
 } from "./server-process.js";
 
 export interface RedisHandle {
+  /** With the credentials of StartRedisOptions in it, when any. */
   url: string;
+  /** The same server without credentials. */
+  plainUrl: string;
   port: number;
   /** The server's working dir ("" for a container). */
   dir: string;
@@ -36,14 +39,40 @@ export function uniquePrefix(): string {
   return `t${randomBytes(4).toString("hex")}:`;
 }
 
-export async function startRedis(): Promise<RedisHandle> {
-  if (await wantDocker()) return startRedisContainer();
-  const bin = findBinary("redis-server");
-  if (!bin) throw missingServerError("redis-server");
-  return startRedisProcess(bin);
+export interface StartRedisOptions {
+  /** `--requirepass`: the default user needs this password. */
+  password?: string;
+  /** An ACL user with every permission; `url` then logs in as it. */
+  aclUser?: { name: string; password: string };
 }
 
-async function startRedisProcess(bin: string): Promise<RedisHandle> {
+function authArgs(opts: StartRedisOptions): string[] {
+  const args: string[] = [];
+  if (opts.password !== undefined) args.push("--requirepass", opts.password);
+  if (opts.aclUser)
+    args.push("--user", opts.aclUser.name, "on", `>${opts.aclUser.password}`, "~*", "&*", "+@all");
+  return args;
+}
+
+function urlsOf(port: number, opts: StartRedisOptions): { url: string; plainUrl: string } {
+  const plainUrl = `redis://127.0.0.1:${port}`;
+  const enc = encodeURIComponent;
+  const userinfo = opts.aclUser
+    ? `${enc(opts.aclUser.name)}:${enc(opts.aclUser.password)}@`
+    : opts.password !== undefined
+      ? `:${enc(opts.password)}@`
+      : "";
+  return { url: `redis://${userinfo}127.0.0.1:${port}`, plainUrl };
+}
+
+export async function startRedis(opts: StartRedisOptions = {}): Promise<RedisHandle> {
+  if (await wantDocker()) return startRedisContainer(opts);
+  const bin = findBinary("redis-server");
+  if (!bin) throw missingServerError("redis-server");
+  return startRedisProcess(bin, opts);
+}
+
+async function startRedisProcess(bin: string, opts: StartRedisOptions): Promise<RedisHandle> {
   const dir = makeServerDir("cortex-redis-");
   const port = await freePort();
   const args = [
@@ -57,6 +86,7 @@ async function startRedisProcess(bin: string): Promise<RedisHandle> {
     "no",
     "--dir",
     dir,
+    ...authArgs(opts),
   ];
   const server = serverProcess({
     name: "redis-server",
@@ -72,7 +102,7 @@ async function startRedisProcess(bin: string): Promise<RedisHandle> {
   await server.launch();
 
   return {
-    url: `redis://127.0.0.1:${port}`,
+    ...urlsOf(port, opts),
     port,
     dir,
     ...processControls(server, () => removeServerDir(dir)),
@@ -80,16 +110,16 @@ async function startRedisProcess(bin: string): Promise<RedisHandle> {
 }
 
 /** redis:7-alpine in Docker, the host port bound explicitly so restart() keeps the URL. */
-async function startRedisContainer(): Promise<RedisHandle> {
+async function startRedisContainer(opts: StartRedisOptions): Promise<RedisHandle> {
   const { GenericContainer, Wait } = await import("testcontainers");
   const port = await freePort();
   const container = await new GenericContainer("redis:7-alpine")
-    .withCommand(["redis-server", "--save", "", "--appendonly", "no"])
+    .withCommand(["redis-server", "--save", "", "--appendonly", "no", ...authArgs(opts)])
     .withExposedPorts({ container: 6379, host: port })
     .withWaitStrategy(Wait.forLogMessage("Ready to accept connections"))
     .start();
   return {
-    url: `redis://127.0.0.1:${port}`,
+    ...urlsOf(port, opts),
     port,
     dir: "",
     ...containerControls(container, () => waitPong(port)),
@@ -123,7 +153,8 @@ function pingOnce(port: number): Promise<void> {
       reply += chunk.toString();
       if (!reply.includes("\r\n")) return;
       sock.destroy();
-      if (reply.startsWith("+PONG")) resolve();
+      // NOAUTH: up, but password-protected (StartRedisOptions).
+      if (reply.startsWith("+PONG") || reply.startsWith("-NOAUTH")) resolve();
       else reject(new Error(`PING answered ${reply.trim()}`));
     });
   });

@@ -14,6 +14,7 @@ import type { Logger } from "pino";
 import { errFields } from "../../core/clip.js";
 import { CortexError } from "../../core/errors.js";
 import { API_KEY_METADATA } from "../../core/grpc-metadata.js";
+import { redactUrl } from "../../core/redact-url.js";
 import type { WorkerRegistry } from "../../core/worker-registry.js";
 import type {
   CortexApiServer,
@@ -110,8 +111,9 @@ async function getStatus(ctx: ApiContext): Promise<GetStatusResponse> {
     version: ctx.status.version,
     pid: ctx.status.pid,
     startedAtMs: ctx.status.startedAtMs,
-    natsUrl: ctx.bus.status().url,
-    redisUrl: ctx.status.redisUrl,
+    // Any key may call GetStatus (tenant keys too): the URLs never carry their credentials.
+    natsUrl: redactUrl(ctx.bus.status().url),
+    redisUrl: redactUrl(ctx.status.redisUrl),
     natsConnected: probe.bus.ok,
     redisConnected: probe.store.ok,
     backend: ctx.status.backend,

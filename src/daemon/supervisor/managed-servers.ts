@@ -1,9 +1,11 @@
 import { spawn } from "node:child_process";
 import { accessSync, constants, openSync } from "node:fs";
 import { delimiter, join } from "node:path";
-import { CortexError, ErrorCode } from "../../core/errors.js";
+import { busAuthFailed, CortexError, ErrorCode, storeAuthFailed } from "../../core/errors.js";
+import { redactUrl } from "../../core/redact-url.js";
 import type { CortexHome } from "./home.js";
-import { type HostPort, hostPortOf, isReachable, waitReachable } from "./reachability.js";
+import { type ProbeResult, probeNats, probeRedis } from "./protocol-probe.js";
+import { type HostPort, hostPortOf, waitReachable } from "./reachability.js";
 import type { ManagedServer } from "./stack-file.js";
 
 const SBIN_DIRS = ["/usr/sbin", "/usr/local/sbin", "/usr/bin", "/usr/local/bin", "/opt/homebrew/bin"];
@@ -76,19 +78,34 @@ export async function ensureServer(
   kind: "nats" | "redis",
   url: string,
   home: CortexHome,
+  opts: { natsCredsFile?: boolean } = {},
 ): Promise<EnsureOutcome> {
   const spec = SPECS[kind];
   const hp = hostPortOf(url, spec.defaultPort);
-  if (await isReachable(hp)) return { kind, status: "reachable", url };
-  const bin = findExecutable(spec.binary);
-  if (!bin) {
+  // The outcome carries the URL to print: redacted, so `up` and its --json never show a password.
+  const shown = redactUrl(url);
+  const probe: ProbeResult =
+    kind === "nats"
+      ? await probeNats(url, { credsFile: opts.natsCredsFile === true })
+      : await probeRedis(url);
+  if (probe === "ok") return { kind, status: "reachable", url: shown };
+  if (probe === "auth-failed")
+    throw kind === "nats" ? busAuthFailed(url, undefined) : storeAuthFailed(url, undefined);
+  const name = kind === "nats" ? "NATS" : "Redis";
+  if (probe === "not-the-protocol") {
     throw new CortexError(
       ErrorCode.StackUnreachable,
-      `${kind === "nats" ? "NATS" : "Redis"} is not reachable at ${url}`,
+      `something at ${hp.host}:${hp.port} answers, but not as ${name}`,
       {
-        hint: `Set ${spec.envVar} to a running server, or ${spec.installHint} so cortex up can start one.`,
+        hint: `Point ${spec.envVar} at a ${name} server, or free the port.`,
       },
     );
+  }
+  const bin = findExecutable(spec.binary);
+  if (!bin) {
+    throw new CortexError(ErrorCode.StackUnreachable, `${name} is not reachable at ${shown}`, {
+      hint: `Set ${spec.envVar} to a running server, or ${spec.installHint} so cortex up can start one.`,
+    });
   }
   const out = openSync(spec.log(home), "a");
   const child = spawn(bin, spec.args(hp, home), { detached: true, stdio: ["ignore", out, out] });
@@ -103,5 +120,5 @@ export async function ensureServer(
       },
     );
   }
-  return { kind, status: "started", url, server: { kind, pid, url } };
+  return { kind, status: "started", url: shown, server: { kind, pid, url: shown } };
 }

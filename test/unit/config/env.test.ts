@@ -162,4 +162,32 @@ describe("loadEnv: workflow settings", () => {
       "CORTEX_WORKFLOW_EXPLAIN_TOPIC",
     );
   });
+
+  it("takes NATS/Redis credentials in the URLs and NATS_CREDS / NATS_TLS_* files", () => {
+    const env = loadEnv({
+      HOME: "/h",
+      NATS_URL: "nats://u:p@a:4222,nats://tok@b:4222",
+      REDIS_URL: "rediss://app:pw@r:6380",
+      NATS_CREDS: "/etc/nats/u.creds",
+      NATS_TLS_CA: "/ca.pem",
+      NATS_TLS_CERT: "/c.pem",
+      NATS_TLS_KEY: "/k.pem",
+    });
+    expect(env).toMatchObject({
+      REDIS_URL: "rediss://app:pw@r:6380",
+      NATS_CREDS: "/etc/nats/u.creds",
+      NATS_TLS_CA: "/ca.pem",
+      NATS_TLS_CERT: "/c.pem",
+      NATS_TLS_KEY: "/k.pem",
+    });
+  });
+
+  it("does not echo a password from a malformed URL", () => {
+    expect(envError({ HOME: "/h", REDIS_URL: "redis://u:hunter2@ bad" }).toUserString()).not.toContain(
+      "hunter2",
+    );
+    expect(envError({ HOME: "/h", NATS_URL: "nats://u:hunter2@a b" }).toUserString()).not.toContain(
+      "hunter2",
+    );
+  });
 });

@@ -3,6 +3,7 @@
  * says it can also reach the bus and the store (503 names what is down).
  */
 import type { Bus } from "../../../bus/bus.js";
+import { redactUrlsIn } from "../../../core/redact-url.js";
 import type { JobStore } from "../../../store/job-store.js";
 
 export const READY_CHECK_TIMEOUT_MS = 2_000;
@@ -24,7 +25,8 @@ async function check(probe: () => Promise<void>, timeoutMs: number): Promise<Che
     await Promise.race([probe(), timeout]);
     return { ok: true };
   } catch (err) {
-    return { ok: false, error: err instanceof Error ? err.message : String(err) };
+    // /ready is unauthenticated: a library message naming a URL must not show its password.
+    return { ok: false, error: redactUrlsIn(err instanceof Error ? err.message : String(err)) };
   } finally {
     clearTimeout(timer);
   }

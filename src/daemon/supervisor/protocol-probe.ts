@@ -1,0 +1,138 @@
+/**
+ * Readiness probes that speak the protocol, so `cortex up` never says "reachable" about a
+ * server that refuses our credentials. NATS: INFO, then CONNECT (with the URL's auth) +
+ * PING, expecting PONG. Redis: AUTH (when the URL has credentials) + PING, expecting +PONG.
+ * Bounded by one timeout; node:net/tls only.
+ */
+import { isIP, connect as netConnect, type Socket } from "node:net";
+import { connect as tlsConnect } from "node:tls";
+import { type HostPort, hostPortOf } from "./reachability.js";
+
+export type ProbeResult = "ok" | "unreachable" | "auth-failed" | "not-the-protocol";
+
+interface Credentials {
+  user?: string;
+  pass?: string;
+  token?: string;
+}
+
+function credentialsOf(url: string): Credentials {
+  const first = url.split(",")[0]?.trim() ?? "";
+  const m = /^(?:[a-z][a-z0-9+.-]*:\/\/)?([^@/\s]*)@/i.exec(first);
+  if (!m || m[1] === undefined || m[1] === "") return {};
+  const colon = m[1].indexOf(":");
+  if (colon < 0) return { token: decodeURIComponent(m[1]) };
+  return { user: decodeURIComponent(m[1].slice(0, colon)), pass: decodeURIComponent(m[1].slice(colon + 1)) };
+}
+
+/** Runs `talk` on a socket; resolves with its verdict, "unreachable" on error, close or timeout. */
+function converse(
+  hp: HostPort,
+  tls: boolean,
+  timeoutMs: number,
+  talk: (sock: Socket, lines: () => string[]) => ProbeResult | undefined,
+): Promise<ProbeResult> {
+  return new Promise((resolve) => {
+    const sock: Socket = tls
+      ? tlsConnect({ host: hp.host, port: hp.port, ...(isIP(hp.host) ? {} : { servername: hp.host }) })
+      : netConnect({ host: hp.host, port: hp.port });
+    let buf = "";
+    let gotData = false;
+    const done = (r: ProbeResult) => {
+      clearTimeout(timer);
+      sock.destroy();
+      resolve(r);
+    };
+    // Something accepted the connection but never answered like the server we expect.
+    const timer = setTimeout(() => done(gotData ? "not-the-protocol" : "unreachable"), timeoutMs);
+    // `on`, not `once`: a reset can still come after done() destroyed the socket.
+    sock.on("error", () => done("unreachable"));
+    sock.once("close", () => done(gotData ? "not-the-protocol" : "unreachable"));
+    const lines = () => {
+      const out = buf.split("\r\n");
+      buf = out.pop() ?? "";
+      return out;
+    };
+    sock.on("data", (d: Buffer) => {
+      gotData = true;
+      buf += d.toString("utf8");
+      if (buf.length > 64 * 1024) return done("not-the-protocol");
+      let verdict: ProbeResult | undefined;
+      try {
+        verdict = talk(sock, lines);
+      } catch {
+        verdict = "not-the-protocol"; // e.g. an INFO line that is not JSON
+      }
+      if (verdict !== undefined) done(verdict);
+    });
+    if (!tls) sock.once("connect", () => talk(sock, () => []));
+    else sock.once("secureConnect", () => talk(sock, () => []));
+  });
+}
+
+/** NATS: the server speaks first (INFO); auth via CONNECT; PONG means we are in. */
+export function probeNats(
+  url: string,
+  opts: { timeoutMs?: number; credsFile?: boolean } = {},
+): Promise<ProbeResult> {
+  const hp = hostPortOf(url, 4222);
+  const creds = credentialsOf(url);
+  let sentConnect = false;
+  return converse(hp, false, opts.timeoutMs ?? 1_000, (sock, lines) => {
+    for (const line of lines()) {
+      if (!sentConnect) {
+        if (!line.startsWith("INFO ")) return "not-the-protocol";
+        const info = JSON.parse(line.slice(5)) as { tls_required?: boolean; nonce?: string };
+        // TLS or a creds file (nonce signing) is more than a probe should do: INFO is proof enough.
+        if (info.tls_required || opts.credsFile) return "ok";
+        const connect: Record<string, unknown> = {
+          verbose: false,
+          pedantic: false,
+          protocol: 1,
+          lang: "cortex-probe",
+        };
+        if (creds.user !== undefined) Object.assign(connect, { user: creds.user, pass: creds.pass });
+        if (creds.token !== undefined) connect.auth_token = creds.token;
+        sock.write(`CONNECT ${JSON.stringify(connect)}\r\nPING\r\n`);
+        sentConnect = true;
+        continue;
+      }
+      if (line === "PONG") return "ok";
+      if (line.startsWith("-ERR"))
+        return /authoriz|authenticat/i.test(line) ? "auth-failed" : "not-the-protocol";
+    }
+    return undefined;
+  });
+}
+
+function resp(...args: string[]): string {
+  return `*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join("")}`;
+}
+
+/** Redis: AUTH when the URL has a password (ACL user too), then PING; +PONG means we are in. */
+export function probeRedis(url: string, opts: { timeoutMs?: number } = {}): Promise<ProbeResult> {
+  const hp = hostPortOf(url, 6379);
+  const creds = credentialsOf(url);
+  // redis://:pass@h has an empty user, and redis://pass@h is not a password: only user:pass counts.
+  const pass = creds.pass ?? "";
+  const user = creds.user ?? "";
+  let sent = false;
+  return converse(hp, /^rediss:/i.test(url), opts.timeoutMs ?? 1_000, (sock, lines) => {
+    if (!sent) {
+      sent = true;
+      const auth =
+        pass === "" ? "" : user === "" || user === "default" ? resp("AUTH", pass) : resp("AUTH", user, pass);
+      sock.write(auth + resp("PING"));
+      return undefined;
+    }
+    for (const line of lines()) {
+      // A password sent to a server without one: ioredis logs a warning and goes on, so do we.
+      if (line === "+OK" || /without any password configured/i.test(line)) continue;
+      if (line === "+PONG") return "ok";
+      // WRONGPASS (ACL), NOAUTH (no password given), "invalid password" (Redis < 6).
+      if (/^-(WRONGPASS|NOAUTH)/.test(line) || /^-ERR invalid password/i.test(line)) return "auth-failed";
+      return "not-the-protocol";
+    }
+    return undefined;
+  });
+}
