@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Bus } from "../../src/bus/bus.js";
 import { connectNatsBus } from "../../src/bus/nats-bus.js";
 import { storeUnavailable } from "../../src/core/errors.js";
-import { JobState } from "../../src/core/states.js";
+import { isTerminal, JobState } from "../../src/core/states.js";
 import type { JobRecord, JobStore } from "../../src/store/job-store.js";
 import { createRedisStore } from "../../src/store/redis-store.js";
 import { echoHandler } from "../../src/workers/echo.js";
@@ -83,9 +83,7 @@ async function waitAllTerminal(ids: readonly string[], timeoutMs: number): Promi
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const jobs = await jobsOf(ids).catch(() => []);
-    const ended = jobs.filter((j) =>
-      [JobState.Succeeded, JobState.Failed, JobState.Timeout].includes(j.state),
-    );
+    const ended = jobs.filter((j) => isTerminal(j.state));
     if (ended.length === ids.length || Date.now() > deadline) return jobs;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }

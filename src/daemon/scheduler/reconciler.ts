@@ -65,7 +65,10 @@ export class Reconciler {
       [JobState.Dispatched, this.dispatched],
       [JobState.Running, this.runningJob],
     ] as const) {
-      const jobs = await listJobsInState(this.deps.store, state);
+      const jobs = await listJobsInState(this.deps.store, state).catch((err: unknown) => {
+        this.noteOutage(err);
+        throw err;
+      });
       for (const job of jobs) {
         if (this.stopped) return;
         try {
@@ -81,10 +84,9 @@ export class Reconciler {
   private tick(): void {
     if (this.stopped) return;
     this.running = this.scan()
-      .catch((err: unknown) => {
-        this.noteOutage(err);
-        this.deps.logger.warn({ err }, "reconciler scan failed; retrying next interval");
-      })
+      .catch((err: unknown) =>
+        this.deps.logger.warn({ err }, "reconciler scan failed; retrying next interval"),
+      )
       .finally(() => {
         this.running = undefined;
         if (this.stopped) return;
