@@ -89,42 +89,52 @@ async function waitAllTerminal(ids: readonly string[], timeoutMs: number): Promi
   }
 }
 
+/** Dispatches `JOBS` jobs, half ending before the RUNNING mark (250 ms), half marked RUNNING first. */
+async function dispatchMany(topic: string): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < JOBS; i += 20) {
+    const batch = Array.from({ length: 20 }, (_, k) =>
+      dispatchJob({ bus, store, prefix }, topic, { n: i + k, sleep_ms: (i + k) % 2 === 0 ? 50 : 400 }),
+    );
+    ids.push(...(await Promise.all(batch)));
+  }
+  return ids;
+}
+
+async function untilSucceeded(ids: readonly string[], count: number): Promise<void> {
+  while ((await jobsOf(ids)).filter((j) => j.state === JobState.Succeeded).length < count) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** All ended SUCCEEDED on their first attempt, none TIMEOUT, within 10 s of the server's return. */
+async function expectAllOnce(ids: readonly string[], backAt: number): Promise<void> {
+  const jobs = await waitAllTerminal(ids, 20_000);
+  const recoveredMs = Date.now() - backAt;
+  const byState = (s: JobState) => jobs.filter((j) => j.state === s).length;
+  const notOnce = jobs.filter((j) => j.attempts !== 1).map((j) => `${j.jobId}:${j.state}:${j.attempts}`);
+  expect({
+    found: jobs.length,
+    succeeded: byState(JobState.Succeeded),
+    timeout: byState(JobState.Timeout),
+  }).toEqual({
+    found: JOBS,
+    succeeded: JOBS,
+    timeout: 0,
+  });
+  expect(notOnce).toEqual([]);
+  expect(recoveredMs).toBeLessThan(10_000);
+}
+
 describe("a store outage under load", () => {
   it(`a ${OUTAGE_MS / 1000} s Redis restart under ${JOBS} jobs: all SUCCEEDED, attempts 1, done within 10 s of its return`, async () => {
     const topic = "job.test.outage";
-    const ids: string[] = [];
-    for (let i = 0; i < JOBS; i += 20) {
-      // Half end before the RUNNING mark (250 ms), half are marked RUNNING first.
-      const batch = Array.from({ length: 20 }, (_, k) =>
-        dispatchJob({ bus, store, prefix }, topic, { n: i + k, sleep_ms: (i + k) % 2 === 0 ? 50 : 400 }),
-      );
-      ids.push(...(await Promise.all(batch)));
-    }
+    const ids = await dispatchMany(topic);
     await startRuntime({ topics: [topic], concurrency: 16 });
     // Let some finish, then take Redis away with jobs in flight.
-    for (;;) {
-      const done = (await jobsOf(ids)).filter((j) => j.state === JobState.Succeeded).length;
-      if (done >= 30) break;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    await untilSucceeded(ids, 30);
     await restartRedis(OUTAGE_MS);
-    const backAt = Date.now();
-
-    const jobs = await waitAllTerminal(ids, 20_000);
-    const recoveredMs = Date.now() - backAt;
-    const byState = (s: JobState) => jobs.filter((j) => j.state === s).length;
-    const notOnce = jobs.filter((j) => j.attempts !== 1).map((j) => `${j.jobId}:${j.state}:${j.attempts}`);
-    expect({
-      found: jobs.length,
-      succeeded: byState(JobState.Succeeded),
-      timeout: byState(JobState.Timeout),
-    }).toEqual({
-      found: JOBS,
-      succeeded: JOBS,
-      timeout: 0,
-    });
-    expect(notOnce).toEqual([]);
-    expect(recoveredMs).toBeLessThan(10_000);
+    await expectAllOnce(ids, Date.now());
   }, 60_000);
 
   it("an outage hand-back of a job marked RUNNING resumes the same attempt", async () => {
@@ -147,4 +157,17 @@ describe("a store outage under load", () => {
     // Two hand-backs, three deliveries, one attempt.
     expect(job).toMatchObject({ state: JobState.Succeeded, attempts: 1 });
   }, 20_000);
+});
+
+describe("a bus outage under load", () => {
+  it(`a 5 s nats-server restart under ${JOBS} jobs: all SUCCEEDED, attempts 1, done within 10 s of its return`, async () => {
+    const topic = "job.test.bus-outage";
+    const ids = await dispatchMany(topic);
+    await startRuntime({ topics: [topic], concurrency: 16 });
+    await untilSucceeded(ids, 30);
+    await nats.kill9();
+    await new Promise((resolve) => setTimeout(resolve, 5_000));
+    await nats.restart();
+    await expectAllOnce(ids, Date.now());
+  }, 60_000);
 });
