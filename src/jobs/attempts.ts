@@ -77,8 +77,13 @@ export class Attempts {
       const context = inline ?? (await this.deps.store.getContext(req.jobId));
       return { kind: "run", attempt: req.attempt, context, running: false };
     }
-    // A redelivery (its worker died or handed it back) or a dispatch without an attempt
-    // number: a new attempt, recorded before it starts.
+    if (deliveryCount > 1) {
+      const resumed = await this.resume(req.jobId, workerId);
+      if (resumed) return resumed;
+    }
+    // A redelivery (its worker died, or nothing was recorded yet) or a dispatch without an
+    // attempt number: RUNNING recorded before it starts. From DISPATCHED this is the same
+    // attempt number the dispatch carried (nothing counted it yet); from RUNNING a new one.
     const outcome = await this.moves.apply({
       jobId: req.jobId,
       to: JobState.Running,
@@ -93,6 +98,26 @@ export class Attempts {
       return { kind: "skip", reason: "job record not found (expired or never created)" };
     if (isTerminal(outcome.current)) return { kind: "skip", reason: `job already ${outcome.current}` };
     return { kind: "requeue", reason: `job ${req.jobId} is ${outcome.current}, not dispatched` };
+  }
+
+  /**
+   * This live worker recorded RUNNING and then handed the message back (the store or bus
+   * failed before the end was recorded): the same attempt again, not a new one. A worker
+   * that died has an id no live worker has, so its job still gets attempts + 1.
+   */
+  private async resume(jobId: string, workerId: string): Promise<Begin | undefined> {
+    const job = await this.deps.store.getJob(jobId);
+    if (job?.state !== JobState.Running || job.workerId !== workerId) return undefined;
+    const outcome = await this.moves.apply({
+      jobId,
+      to: JobState.Running,
+      from: [JobState.Running],
+      expectAttempt: job.attempts,
+      workerId,
+      withContext: true,
+    });
+    if (!outcome.ok) return undefined;
+    return { kind: "run", attempt: outcome.job.attempts, context: outcome.context, running: true };
   }
 
   /**

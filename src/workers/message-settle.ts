@@ -6,13 +6,24 @@
 import type { Logger } from "pino";
 import type { WorkMessage } from "../bus/bus.js";
 import { backoffDelay } from "../core/backoff.js";
+import { isOutage } from "../core/outage.js";
 
-/** Retry delays when the store or bus fails mid-job. */
+/** Retry delays when a store or bus call fails for another reason (a bug, a bad record). */
 const RETRY_BACKOFF = { baseMs: 1_000, maxMs: 15_000 };
+/** While the store or bus is unreachable: short, so work flows within seconds of its return. */
+const OUTAGE_BACKOFF = { baseMs: 500, maxMs: 2_000 };
 const MIN_RETRY_DELAY_MS = 250;
 
 /** Thrown inside a job's processing when the store or bus failed: the message goes back. */
-export class Requeue extends Error {}
+export class Requeue extends Error {
+  /** The store or bus was unreachable (typed code in the cause): the hand-back costs no attempt. */
+  readonly outage: boolean;
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.outage = isOutage(options?.cause);
+  }
+}
 
 /** Runs a store/bus call; a failure becomes a Requeue so the message is nak'ed, never lost. */
 export async function guard<T>(step: string, fn: () => Promise<T>): Promise<T> {
@@ -23,8 +34,8 @@ export async function guard<T>(step: string, fn: () => Promise<T>): Promise<T> {
   }
 }
 
-export function retryDelay(deliveryCount: number): number {
-  return Math.max(MIN_RETRY_DELAY_MS, backoffDelay(deliveryCount, RETRY_BACKOFF));
+export function retryDelay(deliveryCount: number, outage = false): number {
+  return Math.max(MIN_RETRY_DELAY_MS, backoffDelay(deliveryCount, outage ? OUTAGE_BACKOFF : RETRY_BACKOFF));
 }
 
 /** nak/term/working on a message whose connection may be gone: log, never throw. */

@@ -15,7 +15,11 @@ import type { JobHandler } from "./handler.js";
 export interface TopicSettings {
   /** Redeliver when not acked (nor `working()`-extended) within this time. */
   ackWaitMs: number;
-  /** Deliveries before JetStream gives up on a message (max_retries + 1). */
+  /**
+   * Deliveries before JetStream gives up on a message; -1 (the default) = no limit. A
+   * hand-back during an outage is a delivery but not an attempt: the jobs layer alone
+   * counts attempts (retry-policy.ts), so a delivery limit would lose jobs to outages.
+   */
   maxDeliver: number;
   /** Per-attempt deadline when the JobRequest carries no timeout_ms. */
   timeoutMs: number;
@@ -54,14 +58,17 @@ export interface WorkerRuntimeOptions {
 export const DEFAULT_CONCURRENCY = 4;
 export const DEFAULT_TIMEOUT_MS = 60_000;
 export const MAX_ACK_WAIT_MS = 30_000;
-export const DEFAULT_MAX_DELIVER = 3;
+export const DEFAULT_MAX_DELIVER = -1;
 export const DEFAULT_HEARTBEAT_INTERVAL_MS = 5_000;
 export const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
 
-/** Settings for a topic from its timeouts.yaml entry: ack wait min(timeout, 30 s). */
-export function topicSettingsFromTimeout(t: { timeoutSeconds: number; maxRetries: number }): TopicSettings {
+/**
+ * Settings for a topic from its timeouts.yaml entry: ack wait min(timeout, 30 s), no
+ * delivery limit (max_retries is enforced by the jobs layer on the store's attempts).
+ */
+export function topicSettingsFromTimeout(t: { timeoutSeconds: number }): TopicSettings {
   const timeoutMs = t.timeoutSeconds * 1000;
-  return { timeoutMs, ackWaitMs: Math.min(timeoutMs, MAX_ACK_WAIT_MS), maxDeliver: t.maxRetries + 1 };
+  return { timeoutMs, ackWaitMs: Math.min(timeoutMs, MAX_ACK_WAIT_MS), maxDeliver: DEFAULT_MAX_DELIVER };
 }
 
 export function defaultWorkerId(kind: string): string {

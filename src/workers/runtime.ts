@@ -45,6 +45,12 @@ const NO_RETRIES: TimeoutsConfig = {
 
 /** Extra wait for handlers after a timed-out drain aborted them. */
 const DRAIN_ABORT_GRACE_MS = 5_000;
+/**
+ * Deliveries unlimited (see TopicSettings.maxDeliver), a message failing for a reason other
+ * than an outage (a bug, a bad record) is terminated after this many; the reconciler then
+ * repairs its job.
+ */
+export const MAX_FAILED_DELIVERIES = 20;
 
 export class WorkerRuntime {
   readonly workerId: string;
@@ -257,16 +263,32 @@ export class WorkerRuntime {
         this.slots.release();
       }
     } catch (err) {
-      const delay = retryDelay(msg.deliveryCount);
-      const log = err instanceof Requeue ? this.log.warn.bind(this.log) : this.log.error.bind(this.log);
-      log(
-        { err: err instanceof Requeue ? err.cause : err, jobId: req.jobId, delayMs: delay },
-        "job handed back",
-      );
-      settle(() => msg.nak(delay), this.log);
+      this.handBack(msg, req.jobId, err);
     } finally {
       clearInterval(keepAlive);
     }
+  }
+
+  /** A failed store or bus step: back to the queue, soon during an outage; a persistent other failure ends. */
+  private handBack(msg: WorkMessage, jobId: string, err: unknown): void {
+    const outage = err instanceof Requeue && err.outage;
+    const cause = err instanceof Requeue ? err.cause : err;
+    if (!outage && msg.deliveryCount >= MAX_FAILED_DELIVERIES) {
+      this.log.error(
+        { err: cause, jobId, deliveries: msg.deliveryCount },
+        "job message dropped after failing",
+      );
+      settle(() => msg.term(), this.log);
+      return;
+    }
+    const delay = retryDelay(msg.deliveryCount, outage);
+    // An outage is expected and handled: one line, no stack trace.
+    const said = cause instanceof Error ? cause.message : String(cause);
+    if (outage)
+      this.log.warn({ jobId, delayMs: delay, cause: said }, "store or bus unavailable: job handed back");
+    else if (err instanceof Requeue) this.log.warn({ err: cause, jobId, delayMs: delay }, "job handed back");
+    else this.log.error({ err, jobId, delayMs: delay }, "job handed back");
+    settle(() => msg.nak(delay), this.log);
   }
 
   private async processJob(req: JobRequest, msg: WorkMessage, settings: TopicSettings): Promise<void> {

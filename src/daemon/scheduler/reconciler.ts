@@ -3,6 +3,7 @@
  * only through guarded transitions, so a scan racing the consumers changes nothing twice.
  */
 import { timeoutFor } from "../../config/index.js";
+import { isOutage } from "../../core/outage.js";
 import { JobState } from "../../core/states.js";
 import { Subjects } from "../../core/subjects.js";
 import {
@@ -29,6 +30,11 @@ export class Reconciler {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private stopped = false;
+  /**
+   * When a scan last found the store or bus unreachable. Deadlines run from no earlier than
+   * this: time spent in an outage is not a job's (its workers could record nothing).
+   */
+  private outageSeenAt = 0;
 
   constructor(
     private readonly deps: SchedulerDeps,
@@ -59,12 +65,16 @@ export class Reconciler {
       [JobState.Dispatched, this.dispatched],
       [JobState.Running, this.runningJob],
     ] as const) {
-      const jobs = await listJobsInState(this.deps.store, state);
+      const jobs = await listJobsInState(this.deps.store, state).catch((err: unknown) => {
+        this.noteOutage(err);
+        throw err;
+      });
       for (const job of jobs) {
         if (this.stopped) return;
         try {
           await rule(job);
         } catch (err) {
+          this.noteOutage(err);
           this.deps.logger.warn({ err, jobId: job.jobId, state }, "reconciler could not repair a job");
         }
       }
@@ -91,8 +101,12 @@ export class Reconciler {
     return this.deps.timeouts.reconciler.dispatch_timeout_seconds;
   }
 
+  private noteOutage(err: unknown): void {
+    if (isOutage(err)) this.outageSeenAt = this.deps.clock();
+  }
+
   private overdue(since: number, seconds: number): boolean {
-    return this.deps.clock() - since > seconds * 1000;
+    return this.deps.clock() - Math.max(since, this.outageSeenAt) > seconds * 1000;
   }
 
   /** The gateway may have died between writing the job and publishing its submit. */
@@ -163,7 +177,10 @@ export class Reconciler {
     });
   };
 
-  /** Every attempt, plus a grace for redeliveries, has had its time: the worker is gone or stuck. */
+  /**
+   * Every attempt, plus a grace for redeliveries, has had its time since the last recorded
+   * start (a redelivery re-records it): the worker is gone or stuck.
+   */
   private readonly runningJob = async (job: JobRecord): Promise<void> => {
     const { timeoutSeconds, maxRetries } = timeoutFor(this.deps.timeouts, job.topic);
     const limitS = timeoutSeconds * (maxRetries + 1) + this.opts.runningGraceSeconds;
