@@ -6,9 +6,9 @@
  */
 import { poolForTopic } from "../config/index.js";
 import { CortexError, ErrorCode, isCortexError } from "../core/errors.js";
+import { jobFingerprint, NOT_QUEUED } from "../core/job-fingerprint.js";
 import { JobState } from "../core/states.js";
 import { Subjects } from "../core/subjects.js";
-import { jobFingerprint, NOT_QUEUED } from "../store/job-fingerprint.js";
 import type { AdmitOutcome, JobRecord, MoveStep, NewJob, TransitionOutcome } from "../store/job-store.js";
 import type { JobsDeps, PolicyGate } from "./deps.js";
 import type { Dispatch } from "./dispatch.js";

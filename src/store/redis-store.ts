@@ -5,6 +5,7 @@
  */
 import type { Redis } from "ioredis";
 import { CortexError, ErrorCode } from "../core/errors.js";
+import { jobFingerprint, NOT_QUEUED } from "../core/job-fingerprint.js";
 import { type KeyNames, keyNames, redisPointer } from "../core/keys.js";
 import {
   ALL_STATES,
@@ -25,7 +26,6 @@ import {
   timestampField,
   toJson,
 } from "./job-codec.js";
-import { jobFingerprint, NOT_QUEUED } from "./job-fingerprint.js";
 import type {
   AdmitOutcome,
   AdmitRequest,

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
-import { jobFingerprint, NOT_QUEUED } from "../../src/store/job-fingerprint.js";
+import { jobFingerprint, NOT_QUEUED } from "../../src/core/job-fingerprint.js";
 import { SCHEMA, SCHEMA_VERSION } from "../../src/store/sqlite/schema.js";
 import { createSqliteStore } from "../../src/store/sqlite-store.js";
 import { newJob } from "../support/store-contract.js";

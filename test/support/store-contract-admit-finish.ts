@@ -4,8 +4,8 @@
  */
 import { describe, expect, it, type TestContext } from "vitest";
 import { ErrorCode, isCortexError } from "../../src/core/errors.js";
+import { jobFingerprint, NOT_QUEUED } from "../../src/core/job-fingerprint.js";
 import type { JobState } from "../../src/core/states.js";
-import { jobFingerprint, NOT_QUEUED } from "../../src/store/job-fingerprint.js";
 import type { JobRecord, JobStore, MoveStep, NewJob } from "../../src/store/job-store.js";
 import { newJob, type RedisInspect } from "./store-contract.js";
 

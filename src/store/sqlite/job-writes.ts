@@ -3,10 +3,11 @@
  * write-batch.ts), after the store has checked its arguments: it reads the row, checks the
  * guards, then writes the row, its side tables and its events.
  */
+
+import { jobFingerprint, NOT_QUEUED } from "../../core/job-fingerprint.js";
 import { keyNames, redisPointer } from "../../core/keys.js";
 import { canTransition, isTerminal, type JobState } from "../../core/states.js";
 import { parseJson } from "../job-codec.js";
-import { jobFingerprint, NOT_QUEUED } from "../job-fingerprint.js";
 import type {
   AdmitOutcome,
   FinishOutcome,

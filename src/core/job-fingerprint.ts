@@ -3,7 +3,6 @@
  * when this matches (idempotent submit). The trace id is left out: a retry may carry a new one.
  */
 import { createHash } from "node:crypto";
-import type { NewJob } from "./job-store.js";
 
 /** The reason code of a job that was written but never queued: a retry with its id may re-admit it. */
 export const NOT_QUEUED = "NOT_QUEUED";
@@ -20,7 +19,20 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value) ?? "null";
 }
 
-export function jobFingerprint(job: NewJob): string {
+/** The submitted fields of a job (the store's NewJob), ids left out. */
+export interface FingerprintFields {
+  topic: string;
+  tenant: string;
+  priority: string;
+  context: Record<string, unknown>;
+  envVars?: Record<string, string>;
+  adapterId?: string;
+  parentJobId?: string;
+  workflowId?: string;
+  stepIndex?: number;
+}
+
+export function jobFingerprint(job: FingerprintFields): string {
   const what = {
     topic: job.topic,
     tenant: job.tenant,
