@@ -202,8 +202,10 @@ export class Admission {
 
 /**
  * The same submit again (same tenant, same fingerprint) is answered with the job it made.
- * Anything else under a taken id is JOB_EXISTS, with the same message whoever owns the job, so
- * another tenant learns no more than that the id is in use (see DESIGN.md "Idempotent submit").
+ * Anything else under a taken id is JOB_EXISTS, with the same message whoever owns the job:
+ * another tenant learns that the id is in use, never its state, trace or content. Ids are one
+ * keyspace, so answering as for a free id would need ids namespaced by tenant; cortex-made
+ * ids are random UUIDs, so only an id that was shown to the caller can be tested.
  */
 function existing(job: NewJob, taken: Extract<AdmitOutcome, { ok: false }>): Admitted {
   const same = taken.job.tenant === job.tenant && taken.fingerprint === jobFingerprint(job);
