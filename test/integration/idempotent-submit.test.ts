@@ -10,6 +10,7 @@ import type { Bus, WorkConsumer } from "../../src/bus/bus.js";
 import { connectNatsBus } from "../../src/bus/nats-bus.js";
 import { createGatewayClient, type GatewayClient } from "../../src/client/gateway-client.js";
 import { busUnavailable, CortexError, ErrorCode } from "../../src/core/errors.js";
+import { EventKind } from "../../src/core/event-kinds.js";
 import { newJobId, newTraceId } from "../../src/core/ids.js";
 import { JobState } from "../../src/core/states.js";
 import { Streams, Subjects } from "../../src/core/subjects.js";
@@ -132,6 +133,19 @@ describe("idempotent SubmitJob", () => {
     await settle();
     expect(submits.get(jobId)).toBe(1);
     expect((await store.events(jobId)).map((e) => e.to)).toEqual([JobState.Pending, JobState.Cancelled]);
+  });
+
+  it("SubmitAndWatch of a job that ended already answers with its trace id and its end", async () => {
+    const jobId = newJobId();
+    const first = await client.submitJob({ topic: "job.echo", jobId, prompt: "w" });
+    await store.transition({ jobId, to: JobState.Cancelled, from: [JobState.Pending] });
+    const seen: { kind: string; to: string; traceId: string }[] = [];
+    const stream = client.submitAndWatch({ topic: "job.echo", jobId, traceId: newTraceId(), prompt: "w" });
+    const timer = setTimeout(() => stream.cancel(), 5_000);
+    for await (const ev of stream) seen.push({ kind: ev.kind, to: ev.to, traceId: ev.traceId });
+    clearTimeout(timer);
+    expect(seen[0]).toMatchObject({ kind: EventKind.Submitted, traceId: first.traceId });
+    expect(seen.at(-1)).toMatchObject({ to: JobState.Cancelled });
   });
 
   it("answers ALREADY_EXISTS (JOB_EXISTS) for the same id with other content, writing nothing", async () => {
