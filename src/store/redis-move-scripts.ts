@@ -96,6 +96,10 @@ if existing[1] then
   redis.call('PERSIST', KEYS[5])
   redis.call('PERSIST', KEYS[2])
   inTrace = existing[6] == ARGV[12]
+  if not inTrace and existing[6] then
+    -- KEYS[4] is the trace prefix followed by the new trace id
+    redis.call('LREM', string.sub(KEYS[4], 1, #KEYS[4] - #ARGV[12]) .. existing[6], 0, jobId)
+  end
 end
 local nsteps = tonumber(ARGV[14])
 local plan, final, attempts = plan_steps('PENDING', 0, nsteps, 15)

@@ -151,6 +151,23 @@ export function describeAdmitAndFinish(h: ContractHandles): void {
       expect(await store.admitJob({ job, steps: ADMIT })).toMatchObject({ ok: false, current: "DISPATCHED" });
     });
 
+    it("moves a re-admitted job to the retry's trace when it names another one", async () => {
+      const store = h.store();
+      const job = newJob();
+      await store.admitJob({ job, steps: [] });
+      await store.transition({
+        jobId: job.jobId,
+        to: "FAILED",
+        reason: "not queued",
+        reasonCode: NOT_QUEUED,
+      });
+      const retry = { ...job, traceId: "e".repeat(32) };
+      const out = await store.admitJob({ job: retry, steps: [] });
+      expect(out).toMatchObject({ ok: true, job: { traceId: retry.traceId } });
+      expect(await store.traceJobs(job.traceId)).toEqual([]);
+      expect(await store.traceJobs(retry.traceId)).toEqual([job.jobId]);
+    });
+
     it("keeps a not-queued job for another tenant, other content or a FAILED without the code", async () => {
       const store = h.store();
       const fail = async (reasonCode?: string): Promise<NewJob> => {
