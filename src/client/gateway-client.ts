@@ -24,6 +24,7 @@ import {
 import type { EventStream, GatewayClient } from "./gateway-types.js";
 import { isServiceError, toCortexError } from "./grpc-error.js";
 import { createSubmitMany } from "./submit-many.js";
+import { type SubmitRetryOptions, submitWithRetry } from "./submit-retry.js";
 
 export type {
   EventStream,
@@ -51,6 +52,8 @@ export interface GatewayClientOptions {
   apiKey?: string;
   /** Deadline of each unary call. */
   timeoutMs?: number;
+  /** How SubmitJob retries UNAVAILABLE / DEADLINE_EXCEEDED; `{ attempts: 1 }` turns it off. */
+  submitRetry?: SubmitRetryOptions;
 }
 
 type Callback<Res> = (err: ServiceError | null, res: Res) => void;
@@ -80,7 +83,13 @@ export function createGatewayClient(opts: GatewayClientOptions = {}): GatewayCli
 
   return {
     address,
-    submitJob: (req) => unary((md, o, cb) => raw.submitJob(SubmitJobRequest.fromPartial(req), md, o, cb)),
+    // retried with client-made ids: see submit-retry.ts
+    submitJob: (req) =>
+      submitWithRetry(
+        (r) => unary((md, o, cb) => raw.submitJob(SubmitJobRequest.fromPartial(r), md, o, cb)),
+        req,
+        opts.submitRetry,
+      ),
     getJobStatus: (jobId) => unary((md, o, cb) => raw.getJobStatus({ jobId }, md, o, cb)),
     getJob: (jobId, g = {}) =>
       unary((md, o, cb) => raw.getJob(GetJobRequest.fromPartial({ jobId, ...g }), md, o, cb)),

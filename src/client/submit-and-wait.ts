@@ -9,6 +9,7 @@ import { isJobState, isTerminal, JobState } from "../core/states.js";
 import { type JobEvent, JobInfo, type SubmitJobResponse } from "../gen/cortex/v1/api.js";
 import type { GatewayClient, SubmitJobInput, SubmitMany } from "./gateway-types.js";
 import { isUnimplemented } from "./grpc-error.js";
+import { isRetryableSubmitError, withClientIds } from "./submit-retry.js";
 import { type WaitForJobOptions, type WaitForJobResult, waitForJob } from "./wait-for-job.js";
 
 export interface SubmitAndWaitOptions extends WaitForJobOptions {
@@ -22,9 +23,11 @@ const terminal = (state: string): boolean => isJobState(state) && isTerminal(sta
 
 export async function submitAndWait(
   client: GatewayClient,
-  req: SubmitJobInput,
+  given: SubmitJobInput,
   opts: SubmitAndWaitOptions = {},
 ): Promise<WaitForJobResult> {
+  // ids made here, so a submit retried after a lost answer names the same job
+  const req = withClientIds(given);
   const started = Date.now();
   const remaining = (): number | undefined =>
     opts.timeoutMs === undefined ? undefined : Math.max(0, opts.timeoutMs - (Date.now() - started));
@@ -88,8 +91,8 @@ export async function submitAndWait(
   } catch (err) {
     ended = true;
     if (done !== undefined) return done;
-    if (submitted === undefined && isUnimplemented(err)) {
-      // An older gateway: the three calls.
+    if (submitted === undefined && (isUnimplemented(err) || isRetryableSubmitError(err))) {
+      // An older gateway, or no answer yet: the three calls (SubmitJob retries with the same ids).
       const sub = await client.submitJob(req);
       opts.onSubmitted?.(sub);
       return waitForJob(client, sub.jobId, waitOpts());

@@ -6,9 +6,10 @@
  */
 import { poolForTopic } from "../config/index.js";
 import { CortexError, ErrorCode, isCortexError } from "../core/errors.js";
+import { jobFingerprint, NOT_QUEUED } from "../core/job-fingerprint.js";
 import { JobState } from "../core/states.js";
 import { Subjects } from "../core/subjects.js";
-import type { JobRecord, MoveStep, NewJob, TransitionOutcome } from "../store/job-store.js";
+import type { AdmitOutcome, JobRecord, MoveStep, NewJob, TransitionOutcome } from "../store/job-store.js";
 import type { JobsDeps, PolicyGate } from "./deps.js";
 import type { Dispatch } from "./dispatch.js";
 import type { EventFeed } from "./event-feed.js";
@@ -21,10 +22,13 @@ export function noPoolReason(topic: string): string {
   return `no pool for topic ${topic} (add it to config/pools.yaml)`;
 }
 
-/** Where admission left a job. "deferred": PENDING, waiting for the policy on sys.job.submit. */
+/**
+ * Where admission left a job. "deferred": PENDING, waiting for the policy on sys.job.submit.
+ * "existing": the same tenant submitted the same job under this id before; `job` is that job.
+ */
 export type Admitted = {
   job: JobRecord;
-  outcome: "dispatched" | "scheduled" | "denied" | "failed" | "deferred";
+  outcome: "dispatched" | "scheduled" | "denied" | "failed" | "deferred" | "existing";
 };
 
 export interface AdmitOptions {
@@ -50,7 +54,11 @@ export class Admission {
     private readonly feed: EventFeed,
   ) {}
 
-  /** Throws JOB_EXISTS when the id is taken (nothing is written), SAFETY_UNAVAILABLE with "throw". */
+  /**
+   * Idempotent by job id: the same job again answers with the existing one, whatever its state.
+   * Throws JOB_EXISTS when the id holds other content (nothing is written), SAFETY_UNAVAILABLE
+   * with "throw".
+   */
   async admit(job: NewJob, opts: AdmitOptions): Promise<Admitted> {
     if (this.policy === undefined) return this.defer(job, opts);
     let decision: Decision;
@@ -65,7 +73,7 @@ export class Admission {
       steps: decision.steps,
       ...(opts.contextStored ? { contextStored: true } : {}),
     });
-    if (!admitted.ok) throw jobExists(job.jobId);
+    if (!admitted.ok) return existing(job, admitted);
     this.deps.observer?.decided?.(job.topic);
     if (decision.outcome === "denied") this.deps.observer?.denied?.(job.topic);
     this.moves.announced(admitted.job);
@@ -151,7 +159,7 @@ export class Admission {
       steps: [],
       ...(opts.contextStored ? { contextStored: true } : {}),
     });
-    if (!admitted.ok) throw jobExists(job.jobId);
+    if (!admitted.ok) return existing(job, admitted);
     this.feed.publish(admitted.events);
     await this.publishSubmit(admitted.job);
     return { job: admitted.job, outcome: "deferred" };
@@ -183,6 +191,8 @@ export class Admission {
         to: JobState.Failed,
         from: [JobState.Pending, JobState.Scheduled, JobState.Dispatched],
         reason: "not queued: the bus was unavailable at submit",
+        // the store re-admits such a job when the same submit comes again
+        reasonCode: NOT_QUEUED,
       });
     } catch (err) {
       this.deps.logger.warn({ jobId, err, cause }, "could not mark an unqueued job FAILED");
@@ -190,9 +200,22 @@ export class Admission {
   }
 }
 
+/**
+ * The same submit again (same tenant, same fingerprint) is answered with the job it made.
+ * Anything else under a taken id is JOB_EXISTS, with the same message whoever owns the job:
+ * another tenant learns that the id is in use, never its state, trace or content. Ids are one
+ * keyspace, so answering as for a free id would need ids namespaced by tenant; cortex-made
+ * ids are random UUIDs, so only an id that was shown to the caller can be tested.
+ */
+function existing(job: NewJob, taken: Extract<AdmitOutcome, { ok: false }>): Admitted {
+  const same = taken.job.tenant === job.tenant && taken.fingerprint === jobFingerprint(job);
+  if (!same) throw jobExists(job.jobId);
+  return { job: taken.job, outcome: "existing" };
+}
+
 function jobExists(jobId: string): CortexError {
-  return new CortexError(ErrorCode.JobExists, `job ${jobId} already exists`, {
-    hint: "Job ids must be unique; submit again to get a new id.",
+  return new CortexError(ErrorCode.JobExists, `job id ${jobId} is already in use`, {
+    hint: "Submit with another job id, or none to get a new one.",
     details: { jobId },
   });
 }

@@ -65,6 +65,8 @@ export interface TransitionRequest {
   incrementAttempts?: boolean;
   /** Only move when attempts equals this (a stale worker cannot move a retried job). */
   expectAttempt?: number;
+  /** A machine-readable code stored with the reason (e.g. NOT_QUEUED), for code that must tell reasons apart. */
+  reasonCode?: string;
   resultPtr?: string;
   /**
    * A second move right after `to`, in the same atomic step (e.g. SCHEDULED then DISPATCHED):
@@ -138,8 +140,12 @@ export type AdmitOutcome =
       /** PENDING's event, then one per step taken, in order. */
       events: JobEventRecord[];
     }
-  /** The id is taken: nothing was written. */
-  | { ok: false; code: "exists"; current: JobState; attempts: number };
+  /**
+   * The id is taken: nothing was written. `job` is the existing record; `fingerprint` what it
+   * was submitted with (undefined for jobs admitted before fingerprints), so admission can
+   * tell a resubmit of the same job from a conflict.
+   */
+  | { ok: false; code: "exists"; current: JobState; attempts: number; job: JobRecord; fingerprint?: string };
 
 export interface FinishRequest {
   jobId: string;
@@ -193,7 +199,9 @@ export interface JobStore {
   createJob(job: NewJob): Promise<JobRecord>;
   /**
    * Admission in one atomic step: ctx:<id> (unless contextStored), the record (PENDING),
-   * indexes, trace, then each of `steps` with its event.
+   * indexes, trace, then each of `steps` with its event. A job FAILED with reason code
+   * NOT_QUEUED (it never ran) submitted again by the same tenant with the same fingerprint is
+   * replaced in the same step: that is how a failed submit is retried.
    */
   admitJob(req: AdmitRequest): Promise<AdmitOutcome>;
   /** An attempt's end in one atomic step: res:<id>, the guarded moves and their events. */

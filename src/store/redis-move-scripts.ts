@@ -74,25 +74,41 @@ end
 /**
  * KEYS: meta, ctx, recent, trace, events, stream, seq
  * ARGV: jobId, now, ctxJson, contextStored (1/0), streamMax, pendingEventTail, retention,
- *       indexPrefix, terminalStates (",A,B,"), nsteps, steps (6 each), then the record's
- *       field/value pairs
- * -> {'exists', state, attempts} | {'ok', {eventJson...}, metaPairs}
+ *       indexPrefix, terminalStates (",A,B,"), fingerprint, tenant, traceId, notQueuedCode,
+ *       nsteps, steps (6 each), then the record's field/value pairs (fingerprint included)
+ * -> {'exists', state, attempts, metaPairs} | {'ok', {eventJson...}, metaPairs}
+ *
+ * An existing job FAILED with the not-queued code, of the same tenant and fingerprint, never
+ * ran: it is replaced (its history kept), so a failed submit can be retried with its id.
  */
 export const ADMIT_JOB = {
   numberOfKeys: 7,
   lua: `${LUA_PLAN_STEPS}${LUA_APPLY_PLAN}
 local K = {meta = KEYS[1], events = KEYS[5], stream = KEYS[6], seq = KEYS[7]}
-local existing = redis.call('HMGET', KEYS[1], 'state', 'attempts')
-if existing[1] then return {'exists', existing[1], tonumber(existing[2]) or 0} end
 local jobId, now, streamMax, indexPrefix = ARGV[1], ARGV[2], ARGV[5], ARGV[8]
-local nsteps = tonumber(ARGV[10])
-local plan, final, attempts = plan_steps('PENDING', 0, nsteps, 11)
+local inTrace = false
+local existing = redis.call('HMGET', KEYS[1], 'state', 'attempts', 'tenant', 'fingerprint', 'reason_code', 'trace_id')
+if existing[1] then
+  local retry = existing[1] == 'FAILED' and existing[5] == ARGV[13] and existing[3] == ARGV[11] and existing[4] == ARGV[10]
+  if not retry then return {'exists', existing[1], tonumber(existing[2]) or 0, redis.call('HGETALL', KEYS[1])} end
+  redis.call('DEL', KEYS[1])
+  redis.call('ZREM', indexPrefix .. 'FAILED', jobId)
+  redis.call('PERSIST', KEYS[5])
+  redis.call('PERSIST', KEYS[2])
+  inTrace = existing[6] == ARGV[12]
+  if not inTrace and existing[6] then
+    -- KEYS[4] is the trace prefix followed by the new trace id
+    redis.call('LREM', string.sub(KEYS[4], 1, #KEYS[4] - #ARGV[12]) .. existing[6], 0, jobId)
+  end
+end
+local nsteps = tonumber(ARGV[14])
+local plan, final, attempts = plan_steps('PENDING', 0, nsteps, 15)
 if not plan then return {'bad_steps', final} end
-local fieldsAt = 11 + nsteps * 6
+local fieldsAt = 15 + nsteps * 6
 if ARGV[4] ~= '1' then redis.call('SET', KEYS[2], ARGV[3]) end
 redis.call('HSET', KEYS[1], unpack(ARGV, fieldsAt))
 redis.call('ZADD', KEYS[3], now, jobId)
-redis.call('RPUSH', KEYS[4], jobId)
+if not inTrace then redis.call('RPUSH', KEYS[4], jobId) end
 redis.call('PERSIST', KEYS[4])
 local seq = redis.call('INCR', KEYS[7])
 local pending = '{"seq":' .. seq .. ',' .. ARGV[6]

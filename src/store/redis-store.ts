@@ -5,6 +5,7 @@
  */
 import type { Redis } from "ioredis";
 import { CortexError, ErrorCode } from "../core/errors.js";
+import { jobFingerprint, NOT_QUEUED } from "../core/job-fingerprint.js";
 import { type KeyNames, keyNames, redisPointer } from "../core/keys.js";
 import {
   ALL_STATES,
@@ -69,7 +70,7 @@ interface ScriptCommands {
   cortexPutResult(...args: Arg[]): Promise<"late" | "duplicate" | "stored">;
   cortexAppendEvent(...args: Arg[]): Promise<number>;
   cortexListJobs(...args: Arg[]): Promise<[string, string, string[][]]>;
-  cortexAdmitJob(...args: Arg[]): Promise<[string, unknown?, unknown?]>;
+  cortexAdmitJob(...args: Arg[]): Promise<[string, unknown?, unknown?, unknown?]>;
   cortexFinishAttempt(...args: Arg[]): Promise<[string, unknown?, unknown?, unknown?]>;
 }
 
@@ -141,7 +142,8 @@ export class RedisJobStore implements JobStore {
     const k = this.keys;
     const now = Date.now();
     const ctxJson = req.contextStored ? "" : toJson(job.context, "context");
-    const fields = encodeNewJob(job, now, redisPointer(k.ctx(job.jobId)));
+    const fingerprint = jobFingerprint(job);
+    const fields = [...encodeNewJob(job, now, redisPointer(k.ctx(job.jobId))), "fingerprint", fingerprint];
     const pending = {
       at: now,
       kind: "state",
@@ -152,7 +154,7 @@ export class RedisJobStore implements JobStore {
       to: "PENDING",
       attempt: 0,
     };
-    const [status, a, b] = await this.call(() =>
+    const [status, a, b, c] = await this.call(() =>
       this.redis.cortexAdmitJob(
         k.meta(job.jobId),
         k.ctx(job.jobId),
@@ -170,6 +172,10 @@ export class RedisJobStore implements JobStore {
         this.retention,
         k.index(""),
         TERMINAL_LIST,
+        fingerprint,
+        job.tenant,
+        job.traceId,
+        NOT_QUEUED,
         ...stepArgs(steps),
         ...fields,
       ),
@@ -177,7 +183,16 @@ export class RedisJobStore implements JobStore {
     if (status === "exists") {
       const current = String(a);
       if (!isJobState(current)) throw invalid(`job ${job.jobId} is in an unknown state "${current}"`);
-      return { ok: false, code: "exists", current, attempts: Number(b) };
+      const meta = pairsToRecord(c as unknown[]);
+      const existing = decodeJob(meta) as JobRecord;
+      return {
+        ok: false,
+        code: "exists",
+        current,
+        attempts: Number(b),
+        job: existing,
+        ...(meta.fingerprint === undefined ? {} : { fingerprint: meta.fingerprint }),
+      };
     }
     if (status !== "ok") throw invalid(`job ${job.jobId}: admission steps not allowed from ${String(a)}`);
     return {
@@ -296,6 +311,7 @@ export class RedisJobStore implements JobStore {
         then ? timestampField(then) : "",
         req.withContext ? 1 : 0,
         req.withResult ? 1 : 0,
+        req.reasonCode ?? "",
       ),
     );
     const [status, a, b, c, d] = reply;

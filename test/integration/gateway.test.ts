@@ -181,9 +181,12 @@ describe("SubmitJob", () => {
     expect(req.jobRequest.priority).toBe(JobPriority.JOB_PRIORITY_INTERACTIVE);
   });
 
-  it("rejects a duplicate client job id with JOB_EXISTS", async () => {
+  it("rejects a client job id taken by other content with JOB_EXISTS", async () => {
     await client.submitJob({ topic: "job.echo", jobId: "dup-1" });
-    await expectCortexError(client.submitJob({ topic: "job.echo", jobId: "dup-1" }), ErrorCode.JobExists);
+    await expectCortexError(
+      client.submitJob({ topic: "job.echo", jobId: "dup-1", prompt: "other" }),
+      ErrorCode.JobExists,
+    );
   });
 
   it.each([

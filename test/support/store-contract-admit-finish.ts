@@ -4,6 +4,7 @@
  */
 import { describe, expect, it, type TestContext } from "vitest";
 import { ErrorCode, isCortexError } from "../../src/core/errors.js";
+import { jobFingerprint, NOT_QUEUED } from "../../src/core/job-fingerprint.js";
 import type { JobState } from "../../src/core/states.js";
 import type { JobRecord, JobStore, MoveStep, NewJob } from "../../src/store/job-store.js";
 import { newJob, type RedisInspect } from "./store-contract.js";
@@ -76,11 +77,122 @@ export function describeAdmitAndFinish(h: ContractHandles): void {
       const rec = await h.walkTo("DISPATCHED");
       const again = newJob({ jobId: rec.jobId, topic: "job.other", context: { other: true } });
       const out = await store.admitJob({ job: again, steps: ADMIT });
-      expect(out).toEqual({ ok: false, code: "exists", current: "DISPATCHED", attempts: 1 });
+      expect(out).toMatchObject({ ok: false, code: "exists", current: "DISPATCHED", attempts: 1, job: rec });
+      if (out.ok) return;
+      // walkTo admitted a newJob(): the fingerprint leaves the ids out
+      expect(out.fingerprint).toBe(jobFingerprint(newJob()));
       expect(await store.getJob(rec.jobId)).toEqual(rec);
       expect(await store.getContext(rec.jobId)).toEqual(newJob().context);
       expect(await store.events(rec.jobId)).toHaveLength(3);
       expect(await store.traceJobs(again.traceId)).toEqual([]);
+    });
+
+    it("answers exists with the existing record and its fingerprint for the same submit", async () => {
+      const store = h.store();
+      const job = newJob({ envVars: { b: "2", a: "1" }, context: { y: [1, { b: 1, a: 2 }], x: "s" } });
+      const first = await store.admitJob({ job, steps: ADMIT });
+      if (!first.ok) throw new Error("first admit refused");
+      // the same content with keys in another order, under a new trace id
+      const again = {
+        ...job,
+        traceId: "f".repeat(32),
+        envVars: { a: "1", b: "2" },
+        context: { x: "s", y: [1, { a: 2, b: 1 }] },
+      };
+      const out = await store.admitJob({ job: again, steps: ADMIT });
+      expect(out).toMatchObject({
+        ok: false,
+        code: "exists",
+        job: first.job,
+        fingerprint: jobFingerprint(job),
+      });
+      expect(jobFingerprint(again)).toBe(jobFingerprint(job));
+      expect(jobFingerprint({ ...job, priority: "BATCH" })).not.toBe(jobFingerprint(job));
+      expect(await store.events(job.jobId)).toHaveLength(3);
+    });
+
+    it("re-admits a job FAILED as not queued when the same tenant submits the same job again", async () => {
+      const store = h.store();
+      const job = newJob();
+      const first = await store.admitJob({ job, steps: ADMIT });
+      if (!first.ok) throw new Error("first admit refused");
+      const failed = await store.transition({
+        jobId: job.jobId,
+        to: "FAILED",
+        from: ["DISPATCHED"],
+        reason: "not queued: the bus was unavailable at submit",
+        reasonCode: NOT_QUEUED,
+      });
+      expect(failed.ok).toBe(true);
+      const out = await store.admitJob({ job, steps: ADMIT });
+      if (!out.ok) throw new Error(`retry refused: ${JSON.stringify(out)}`);
+      expect(out.job).toMatchObject({
+        jobId: job.jobId,
+        traceId: job.traceId,
+        state: "DISPATCHED",
+        attempts: 1,
+      });
+      expect(out.job.reason).toBeUndefined();
+      expect(out.job.finishedAt).toBeUndefined();
+      expect(moves(out.events)).toEqual([
+        [undefined, "PENDING"],
+        ["PENDING", "SCHEDULED"],
+        ["SCHEDULED", "DISPATCHED"],
+      ]);
+      expect(await store.getJob(job.jobId)).toEqual(out.job);
+      // the history keeps the failed submit
+      expect(await store.events(job.jobId)).toHaveLength(7);
+      expect(await store.traceJobs(job.traceId)).toEqual([job.jobId]);
+      const failedPage = await store.listJobs({ state: "FAILED" });
+      expect(failedPage.jobs.map((j) => j.jobId)).not.toContain(job.jobId);
+      const dispatched = await store.listJobs({ state: "DISPATCHED" });
+      expect(dispatched.jobs.map((j) => j.jobId)).toContain(job.jobId);
+      // once re-admitted it is an ordinary job: the same submit again is answered with it
+      expect(await store.admitJob({ job, steps: ADMIT })).toMatchObject({ ok: false, current: "DISPATCHED" });
+    });
+
+    it("moves a re-admitted job to the retry's trace when it names another one", async () => {
+      const store = h.store();
+      const job = newJob();
+      await store.admitJob({ job, steps: [] });
+      await store.transition({
+        jobId: job.jobId,
+        to: "FAILED",
+        reason: "not queued",
+        reasonCode: NOT_QUEUED,
+      });
+      const retry = { ...job, traceId: "e".repeat(32) };
+      const out = await store.admitJob({ job: retry, steps: [] });
+      expect(out).toMatchObject({ ok: true, job: { traceId: retry.traceId } });
+      expect(await store.traceJobs(job.traceId)).toEqual([]);
+      expect(await store.traceJobs(retry.traceId)).toEqual([job.jobId]);
+    });
+
+    it("keeps a not-queued job for another tenant, other content or a FAILED without the code", async () => {
+      const store = h.store();
+      const fail = async (reasonCode?: string): Promise<NewJob> => {
+        const job = newJob();
+        await store.admitJob({ job, steps: ADMIT });
+        await store.transition({
+          jobId: job.jobId,
+          to: "FAILED",
+          reason: "not queued: the bus was unavailable at submit",
+          ...(reasonCode ? { reasonCode } : {}),
+        });
+        return job;
+      };
+      const cases: [string, NewJob][] = [];
+      const a = await fail(NOT_QUEUED);
+      cases.push(["other tenant", { ...a, tenant: "other" }]);
+      const b = await fail(NOT_QUEUED);
+      cases.push(["other content", { ...b, context: { other: true } }]);
+      const c = await fail();
+      cases.push(["no reason code", c]);
+      for (const [what, job] of cases) {
+        const out = await store.admitJob({ job, steps: ADMIT });
+        expect(out, what).toMatchObject({ ok: false, code: "exists", current: "FAILED" });
+        expect((await store.getJob(job.jobId))?.state, what).toBe("FAILED");
+      }
     });
 
     it("leaves the context alone with contextStored", async () => {

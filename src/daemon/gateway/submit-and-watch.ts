@@ -34,6 +34,8 @@ export function submitAndWatch(
 ): WatchSession {
   const job = prepareSubmit(deps, req, principal);
   let createdAt = 0;
+  // a resubmit is answered with the existing job's trace id
+  let traceId = job.traceId;
   // Writes after the terminal event wait for its result read, so order is kept and the
   // stream ends only once the result is out.
   let tail: Promise<void> = Promise.resolve();
@@ -74,7 +76,7 @@ export function submitAndWatch(
       onDrain: (listener) => transport.onDrain(listener),
       ready: () => {
         transport.ready();
-        transport.write(submittedEvent(job.jobId, job.traceId, job.topic, job.tenant, createdAt));
+        transport.write(submittedEvent(job.jobId, traceId, job.topic, job.tenant, createdAt));
       },
       end: () => {
         tail.then(
@@ -88,6 +90,8 @@ export function submitAndWatch(
       begin: async () => {
         const record = await enqueuePrepared(deps, job);
         createdAt = record.createdAt;
+        traceId = record.traceId;
+        return isTerminal(record.state);
       },
       withResults: true,
     },

@@ -75,8 +75,9 @@ export interface StartWatchOptions {
   /**
    * Runs once the watcher is registered, instead of the request checks and the backfill
    * read: SubmitAndWatch enqueues its job here, so every event of the job is seen live.
+   * Resolves true when the job may have ended already (a resubmit answered with its job).
    */
-  begin?: () => Promise<void>;
+  begin?: () => Promise<boolean>;
   /** Keep results published inline on terminal events (JobEvent.result_json). */
   withResults?: boolean;
 }
@@ -150,10 +151,11 @@ export function startWatch(
   if (begin !== undefined) {
     Promise.resolve()
       .then(async () => {
-        await begin();
+        const mayHaveEnded = await begin();
         if (closed) return;
         transport.ready();
         watcher.goLive([]);
+        if (mayHaveEnded) await endIfTerminal();
       })
       .catch(fail);
     return { close };

@@ -26,10 +26,12 @@ export interface JobRow {
   started_at: number | null;
   finished_at: number | null;
   late_results: number | null;
+  fingerprint: string | null;
+  reason_code: string | null;
   expires_at: number | null;
 }
 
-export function newJobRow(job: NewJob, now: number, contextPtr: string): JobRow {
+export function newJobRow(job: NewJob, now: number, contextPtr: string, fingerprint: string): JobRow {
   return {
     job_id: job.jobId,
     trace_id: job.traceId,
@@ -54,6 +56,8 @@ export function newJobRow(job: NewJob, now: number, contextPtr: string): JobRow 
     started_at: null,
     finished_at: null,
     late_results: null,
+    fingerprint,
+    reason_code: null,
     expires_at: null,
   };
 }

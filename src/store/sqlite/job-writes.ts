@@ -3,6 +3,8 @@
  * write-batch.ts), after the store has checked its arguments: it reads the row, checks the
  * guards, then writes the row, its side tables and its events.
  */
+
+import { jobFingerprint, NOT_QUEUED } from "../../core/job-fingerprint.js";
 import { keyNames, redisPointer } from "../../core/keys.js";
 import { canTransition, isTerminal, type JobState } from "../../core/states.js";
 import { parseJson } from "../job-codec.js";
@@ -37,11 +39,30 @@ export class JobWrites {
   ) {}
 
   admit(job: NewJob, moves: readonly Move[], ctxJson: string | undefined): AdmitOutcome {
-    const taken = this.stmts.jobState.get(job.jobId);
-    if (taken)
-      return { ok: false, code: "exists", current: taken.state as JobState, attempts: taken.attempts };
+    const fingerprint = jobFingerprint(job);
+    const taken = this.stmts.getJob.get(job.jobId);
+    if (taken) {
+      // never queued, so never ran: replaced (history kept), so a failed submit can be retried
+      const retry =
+        taken.state === "FAILED" &&
+        taken.reason_code === NOT_QUEUED &&
+        taken.tenant === job.tenant &&
+        taken.fingerprint === fingerprint;
+      if (!retry) {
+        const existing: AdmitOutcome = {
+          ok: false,
+          code: "exists",
+          current: rowState(taken),
+          attempts: taken.attempts,
+          job: rowToJob(taken),
+        };
+        if (taken.fingerprint !== null) existing.fingerprint = taken.fingerprint;
+        return existing;
+      }
+      this.stmts.deleteJob.run(job.jobId);
+    }
     const now = Date.now();
-    const created = newJobRow(job, now, contextPointer(job.jobId));
+    const created = newJobRow(job, now, contextPointer(job.jobId), fingerprint);
     const { row, events } = applyMoves(created, moves, now, this.retentionMs);
     if (ctxJson !== undefined) this.stmts.putContext.run(job.jobId, ctxJson);
     this.stmts.insertJob.run(row);
@@ -100,6 +121,7 @@ export class JobWrites {
     }
     const { row, events } = applyMoves(current, moves, Date.now(), this.retentionMs);
     if (req.resultPtr) row.result_ptr = req.resultPtr;
+    if (req.reasonCode) row.reason_code = req.reasonCode;
     this.stmts.updateJob.run(row);
     const stored = events.map((e) => this.addEvent(req.jobId, e));
     const event = stored.at(-1) as JobEventRecord;

@@ -9,7 +9,7 @@ import { dirname, resolve } from "node:path";
 import Database from "better-sqlite3";
 import { CortexError, ErrorCode } from "../../core/errors.js";
 import { storeCannotOpen, toSqliteStoreError } from "./errors.js";
-import { SCHEMA, SCHEMA_VERSION } from "./schema.js";
+import { ADDED_JOB_COLUMNS, SCHEMA, SCHEMA_VERSION } from "./schema.js";
 
 export interface OpenOptions {
   path: string;
@@ -57,5 +57,11 @@ function migrate(db: Database.Database, path: string): void {
     });
   }
   db.exec(SCHEMA);
+  // CREATE TABLE IF NOT EXISTS leaves an older jobs table as it was
+  const columns = db.pragma("table_info(jobs)") as { name: string }[];
+  const have = new Set(columns.map((c) => c.name));
+  for (const [name, type] of ADDED_JOB_COLUMNS) {
+    if (!have.has(name)) db.exec(`ALTER TABLE jobs ADD COLUMN ${name} ${type}`);
+  }
   if (version < SCHEMA_VERSION) db.pragma(`user_version = ${SCHEMA_VERSION}`);
 }

@@ -2,7 +2,13 @@
  * The embedded store's tables. Job columns carry the `job:meta:<id>` field names, so a row
  * decodes with the same codec as the Redis hash. `user_version` records the schema version.
  */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
+
+/** Columns added after version 1, with their types: a migration adds the missing ones. */
+export const ADDED_JOB_COLUMNS = [
+  ["fingerprint", "TEXT"],
+  ["reason_code", "TEXT"],
+] as const;
 
 export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS jobs (
@@ -29,6 +35,9 @@ CREATE TABLE IF NOT EXISTS jobs (
   started_at    INTEGER,
   finished_at   INTEGER,
   late_results  INTEGER,
+  -- what the submit asked for (idempotent resubmits), and a code for the reason
+  fingerprint   TEXT,
+  reason_code   TEXT,
   -- set when the job becomes terminal: the sweep deletes it and its data after this
   expires_at    INTEGER
 );

@@ -26,6 +26,8 @@ const JOB_COLUMNS = [
   "started_at",
   "finished_at",
   "late_results",
+  "fingerprint",
+  "reason_code",
   "expires_at",
 ] as const satisfies readonly (keyof JobRow)[];
 
@@ -42,6 +44,7 @@ const MUTABLE_COLUMNS = [
   "started_at",
   "finished_at",
   "late_results",
+  "reason_code",
   "expires_at",
 ] as const satisfies readonly (keyof JobRow)[];
 

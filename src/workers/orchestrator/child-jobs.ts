@@ -49,13 +49,16 @@ export async function submitChild(deps: ChildDeps, parent: ParentInfo, spec: Chi
     stepIndex: spec.stepIndex,
     envVars: parent.envVars,
   };
+  let existing: JobRecord | undefined;
   try {
     // The workflow's own pool runs the children's kinds, so dispatch rather than wait for a heartbeat.
-    return (await deps.jobs.admission.admit(job, { live: true, onSafetyDown: "defer" })).job;
+    const admitted = await deps.jobs.admission.admit(job, { live: true, onSafetyDown: "defer" });
+    if (admitted.outcome !== "existing") return admitted.job;
+    existing = admitted.job;
   } catch (err) {
     if (!isCortexError(err, ErrorCode.JobExists)) throw err;
+    existing = await deps.store.getJob(spec.jobId);
   }
-  const existing = await deps.store.getJob(spec.jobId);
   if (!existing) {
     throw new CortexError(ErrorCode.Internal, `child job ${spec.jobId} exists but cannot be read`, {
       hint: "It may have expired between the two reads; the step is retried as a new job.",
