@@ -23,7 +23,7 @@ const ENTRY_POINT_IMPORTS: readonly { from: string; to: RegExp }[] = [
   // "Only entry points construct adapters": the daemon's main connects the bus and the store.
   {
     from: "src/daemon/connect-backend.ts",
-    to: /^src\/(bus\/(nats|memory)-bus|store\/(redis|sqlite)-store)\.ts$/,
+    to: /^src\/(bus\/((nats|memory)-bus|nats-auth)|store\/(redis|sqlite)-store)\.ts$/,
   },
   {
     from: "src/commands/daemon.ts",
