@@ -104,7 +104,7 @@ export default class Up extends BaseCommand {
       writeStackFile(home.stackFile, stack);
     }
 
-    const pid = spawnDaemon({
+    const pid = await spawnDaemon({
       runScript: join(this.config.root, "bin", "run.cjs"),
       home,
       env: { ...process.env, CORTEX_HOME: home.root, CORTEX_BACKEND: backend },
