@@ -17,7 +17,7 @@ import {
   writeSupervisorState,
 } from "./supervisor-state.js";
 
-/** A first daemon that dies this fast failed to start (config, port taken): not restarted. */
+/** A first daemon that exits with an error this fast failed to start (config, port taken): not restarted. */
 const STARTUP_FAILURE_MS = 5_000;
 /** Quick crashes in a row after which the supervisor gives up (the log says why). */
 const MAX_CRASHES_IN_A_ROW = 10;
@@ -71,7 +71,8 @@ function onExit(code: number | null, signal: NodeJS.Signals | null): undefined {
     log("info", "daemon exited cleanly; not restarting it", { code });
     return finish(0);
   }
-  if (state.restarts === 0 && ranMs < STARTUP_FAILURE_MS) {
+  // Killed by a signal (OOM killer, V8's abort, kill -9) is a crash at any age.
+  if (signal === null && state.restarts === 0 && ranMs < STARTUP_FAILURE_MS) {
     log("error", "daemon failed at startup; not restarting it (see the lines above)", { code, signal });
     return finish(1);
   }
