@@ -8,7 +8,13 @@ import { createGatewayClient } from "../client/gateway-client.js";
 import { embeddedDbPath } from "../config/data-path.js";
 import { loadEnv } from "../config/env.js";
 import { CortexError, ErrorCode } from "../core/errors.js";
-import { runningDaemonPid, spawnDaemon, tailFile } from "../daemon/supervisor/daemon-process.js";
+import {
+  abandonStart,
+  restartingDaemonPid,
+  runningDaemonPid,
+  spawnDaemon,
+  tailFile,
+} from "../daemon/supervisor/daemon-process.js";
 import { ensureHome, resolveHome } from "../daemon/supervisor/home.js";
 import { ensureServer } from "../daemon/supervisor/managed-servers.js";
 import { isAlive, readStackFile, type StackFile, writeStackFile } from "../daemon/supervisor/stack-file.js";
@@ -54,7 +60,7 @@ export default class Up extends BaseCommand {
     };
     const ok = ansis.green("✓");
 
-    const existing = runningDaemonPid(home);
+    const existing = runningDaemonPid(home) ?? (await restartingDaemonPid(home));
     if (existing !== undefined) {
       const components = await waitForStack(env.CORTEX_GATEWAY_ADDR, {
         timeoutMs: flags.timeout * 1000,
@@ -138,6 +144,7 @@ export default class Up extends BaseCommand {
         components,
       };
     } catch (err) {
+      await abandonStart(home);
       const tail = tailFile(home.daemonLog, 15);
       throw new CortexError(
         ErrorCode.StackUnreachable,

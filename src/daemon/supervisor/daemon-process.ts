@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import { openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { CortexError, ErrorCode } from "../../core/errors.js";
+import { RESTART_MAX_MS } from "./backoff.js";
 import type { CortexHome } from "./home.js";
 import { isAlive, readPid } from "./stack-file.js";
 import { type SupervisorConfig, supervisorPidPath } from "./supervisor-state.js";
@@ -78,6 +79,30 @@ function cannotStart(home: CortexHome, why: string): CortexError {
 export function runningSupervisorPid(home: CortexHome): number | undefined {
   const pid = readPid(supervisorPidPath(home.root));
   return pid !== undefined && isAlive(pid) ? pid : undefined;
+}
+
+/**
+ * The daemon a running supervisor is about to restart (it is in its backoff), once it has;
+ * undefined when no supervisor runs. `cortex up` must not start a second stack beside it.
+ */
+export async function restartingDaemonPid(home: CortexHome): Promise<number | undefined> {
+  const deadline = Date.now() + RESTART_MAX_MS + SUPERVISOR_START_MS;
+  while (Date.now() < deadline) {
+    const supervisor = runningSupervisorPid(home);
+    if (supervisor === undefined) return undefined;
+    const pid = runningDaemonPid(home);
+    if (pid !== undefined) return pid;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return undefined;
+}
+
+/** A start that failed: the supervisor must not keep restarting a daemon that cannot start. */
+export async function abandonStart(home: CortexHome): Promise<void> {
+  const supervisor = runningSupervisorPid(home);
+  if (supervisor !== undefined) await stopProcess(supervisor, 5_000);
+  const pid = runningDaemonPid(home);
+  if (pid !== undefined) await stopProcess(pid, 5_000);
 }
 
 /** Waits up to `timeoutMs` for pid to exit, without signalling it. */
