@@ -87,10 +87,10 @@ export async function submitAndWait(
         done = { job: info, result: parseResult(ev.resultJson), resultJson: ev.resultJson };
     }
     ended = true;
-    if (done !== undefined) return done;
+    if (done !== undefined) return await withResult(client, done);
   } catch (err) {
     ended = true;
-    if (done !== undefined) return done;
+    if (done !== undefined) return await withResult(client, done);
     if (submitted === undefined && (isUnimplemented(err) || isRetryableSubmitError(err))) {
       // An older gateway, or no answer yet: the three calls (SubmitJob retries with the same ids).
       const sub = await client.submitJob(req);
@@ -120,6 +120,13 @@ export async function submitAndWait(
     });
   // The stream broke off after the submit (gateway restart, proxy): follow the job the old way.
   return waitForJob(client, submitted.jobId, waitOpts());
+}
+
+/** A result too large to ride on the terminal event is read with GetJob. */
+async function withResult(client: GatewayClient, done: WaitForJobResult): Promise<WaitForJobResult> {
+  if (done.resultJson !== "" || done.job.state !== JobState.Succeeded) return done;
+  const res = await client.getJob(done.job.jobId, { includeResult: true });
+  return { job: done.job, result: parseResult(res.resultJson), resultJson: res.resultJson };
 }
 
 function applyEvent(info: JobInfo, ev: JobEvent): void {

@@ -2,7 +2,13 @@ import { Flags } from "@oclif/core";
 import ansis from "ansis";
 import { BaseCommand } from "../cli/base-command.js";
 import { loadEnv } from "../config/env.js";
-import { removePidFile, runningDaemonPid, stopProcess } from "../daemon/supervisor/daemon-process.js";
+import {
+  removePidFile,
+  runningDaemonPid,
+  runningSupervisorPid,
+  stopProcess,
+  waitForExit,
+} from "../daemon/supervisor/daemon-process.js";
 import { resolveHome } from "../daemon/supervisor/home.js";
 import { readStackFile, removeStackFile } from "../daemon/supervisor/stack-file.js";
 
@@ -28,11 +34,17 @@ export default class Down extends BaseCommand {
       if (!this.jsonEnabled()) this.logToStderr(line);
     };
     const ok = ansis.green("✓");
+    // The supervisor first, so it restarts nothing; it forwards SIGTERM to the daemon.
+    const supervisor = runningSupervisorPid(home);
+    if (supervisor !== undefined) process.kill(supervisor, "SIGTERM");
     const pid = runningDaemonPid(home);
     let daemon: DownResult["daemon"] = "not-running";
     if (pid !== undefined) {
       say(`… draining daemon (pid ${pid})`);
-      const outcome = await stopProcess(pid, flags.timeout * 1000);
+      const outcome =
+        supervisor !== undefined && (await waitForExit(pid, flags.timeout * 1000))
+          ? "exited"
+          : await stopProcess(pid, flags.timeout * 1000);
       daemon = outcome === "killed" ? "killed" : "stopped";
       say(
         outcome === "killed"
@@ -42,6 +54,7 @@ export default class Down extends BaseCommand {
     } else {
       say(`${ok} daemon is not running`);
     }
+    if (supervisor !== undefined) await stopProcess(supervisor, 5_000);
     removePidFile(home);
     const stack = readStackFile(home.stackFile);
     const servers: DownResult["servers"] = [];

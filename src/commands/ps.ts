@@ -3,7 +3,11 @@ import { BaseCommand } from "../cli/base-command.js";
 import { gatewayFromEnv } from "../cli/gateway.js";
 import { formatAge } from "../cli/job-text.js";
 import { renderTable } from "../cli/table.js";
+import { loadEnv } from "../config/env.js";
 import { redactUrl } from "../core/redact-url.js";
+import { resolveHome } from "../daemon/supervisor/home.js";
+import { isAlive } from "../daemon/supervisor/stack-file.js";
+import { readSupervisorState } from "../daemon/supervisor/supervisor-state.js";
 
 export interface PsResult {
   pid: number;
@@ -14,6 +18,12 @@ export interface PsResult {
   nats: { url: string; connected: boolean };
   redis: { url: string; connected: boolean };
   components: { name: string; state: string; address: string; pid: number; uptimeMs: number }[];
+  /** What `cortex up`'s supervisor saw (absent for a daemon started otherwise). */
+  supervisor?: {
+    pid: number;
+    restarts: number;
+    lastExit?: { code: number | null; signal: string | null; atMs: number };
+  };
   pools: { pool: string; liveWorkers: number; activeJobs: number; capacity: number; topics: string[] }[];
   workers: {
     workerId: string;
@@ -64,6 +74,15 @@ export default class Ps extends BaseCommand {
           lastSeenMs: w.lastSeenMs,
         })),
       };
+      const sup = readSupervisorState(
+        resolveHome({ ...process.env, CORTEX_HOME: loadEnv(process.env).CORTEX_HOME }).root,
+      );
+      if (sup !== undefined && isAlive(sup.pid))
+        result.supervisor = {
+          pid: sup.pid,
+          restarts: sup.restarts,
+          ...(sup.lastExit ? { lastExit: sup.lastExit } : {}),
+        };
       if (!this.jsonEnabled()) this.print(result);
       return result;
     } finally {
@@ -73,7 +92,7 @@ export default class Ps extends BaseCommand {
 
   private print(r: PsResult): void {
     const conn = (ok: boolean) => (ok ? ansis.green("connected") : ansis.red("disconnected"));
-    this.log(`cortex ${r.version}  daemon pid ${r.pid}`);
+    this.log(`cortex ${r.version}  daemon pid ${r.pid}${restartsText(r.supervisor)}`);
     if (r.backend === "embedded") {
       const store = r.redis.connected ? ansis.green("open") : ansis.red("unavailable");
       this.log(`backend embedded    bus in-process    store ${r.data_path} ${store}\n`);
@@ -109,4 +128,15 @@ export default class Ps extends BaseCommand {
       ),
     );
   }
+}
+
+/** "  restarts 2 (last: SIGKILL 3m ago)", or nothing before the first restart. */
+function restartsText(sup: PsResult["supervisor"]): string {
+  if (sup === undefined || sup.restarts === 0) return "";
+  const last = sup.lastExit;
+  const why =
+    last === undefined
+      ? ""
+      : ` (last: ${last.signal ?? `exit ${last.code}`} ${formatAge(Date.now() - last.atMs)} ago)`;
+  return `  ${ansis.yellow(`restarts ${sup.restarts}`)}${why}`;
 }

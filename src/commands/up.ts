@@ -9,7 +9,13 @@ import { embeddedDbPath } from "../config/data-path.js";
 import { loadEnv } from "../config/env.js";
 import { CortexError, ErrorCode } from "../core/errors.js";
 import { redactUrl } from "../core/redact-url.js";
-import { runningDaemonPid, spawnDaemon, tailFile } from "../daemon/supervisor/daemon-process.js";
+import {
+  abandonStart,
+  restartingDaemonPid,
+  runningDaemonPid,
+  spawnDaemon,
+  tailFile,
+} from "../daemon/supervisor/daemon-process.js";
 import { ensureHome, resolveHome } from "../daemon/supervisor/home.js";
 import { ensureServer } from "../daemon/supervisor/managed-servers.js";
 import { isAlive, readStackFile, type StackFile, writeStackFile } from "../daemon/supervisor/stack-file.js";
@@ -55,7 +61,7 @@ export default class Up extends BaseCommand {
     };
     const ok = ansis.green("✓");
 
-    const existing = runningDaemonPid(home);
+    const existing = runningDaemonPid(home) ?? (await restartingDaemonPid(home));
     if (existing !== undefined) {
       const components = await waitForStack(env.CORTEX_GATEWAY_ADDR, {
         timeoutMs: flags.timeout * 1000,
@@ -117,7 +123,7 @@ export default class Up extends BaseCommand {
       writeStackFile(home.stackFile, stack);
     }
 
-    const pid = spawnDaemon({
+    const pid = await spawnDaemon({
       runScript: join(this.config.root, "bin", "run.cjs"),
       home,
       env: { ...process.env, CORTEX_HOME: home.root, CORTEX_BACKEND: backend },
@@ -151,6 +157,7 @@ export default class Up extends BaseCommand {
         components,
       };
     } catch (err) {
+      await abandonStart(home);
       const tail = tailFile(home.daemonLog, 15);
       throw new CortexError(
         ErrorCode.StackUnreachable,

@@ -46,6 +46,8 @@ export const ErrorCode = {
   PatchConflict: "PATCH_CONFLICT",
   /** A stream already follows as many jobs as the gateway allows; wait for some to end. */
   TooManyInFlight: "TOO_MANY_IN_FLIGHT",
+  /** A stream's client read too slowly: the gateway closed it rather than buffer more. */
+  StreamBehind: "STREAM_BEHIND",
   Internal: "INTERNAL",
 } as const;
 

@@ -22,6 +22,7 @@ import {
   type JobEvent,
   SubmitJobRequest,
 } from "../../src/gen/cortex/v1/api.js";
+import { INLINE_RESULT_MAX_BYTES } from "../../src/jobs/event-feed.js";
 import { JobLifecycle } from "../../src/jobs/index.js";
 import { createRedisStore, type RedisJobStore } from "../../src/store/redis-store.js";
 import { freePort } from "../support/free-port.js";
@@ -46,12 +47,18 @@ function grpcClient(apiKey = ADMIN, address = `127.0.0.1:${gateway.ports().grpc}
   return c;
 }
 
-/** Plays scheduler and worker for one job: SCHEDULED, RUNNING (progress), SUCCEEDED with a result. */
+/**
+ * Plays scheduler and worker for one job: SCHEDULED, RUNNING (progress), SUCCEEDED with a
+ * result, inline on the terminal event when small, as the jobs layer's feed publishes it.
+ */
 async function runJob(jobId: string, result: unknown): Promise<void> {
+  const resultJson = JSON.stringify(result);
+  const inline = resultJson.length <= INLINE_RESULT_MAX_BYTES ? { resultJson } : {};
   const step = async (to: JobState, extra: Record<string, unknown> = {}) => {
     const out = await store.transition({ jobId, to, ...extra });
     if (!out.ok) throw new Error(`transition to ${to} refused`);
-    await bus.publishRaw(Subjects.jobEvent, Buffer.from(JSON.stringify(out.event)));
+    const ev = to === JobState.Succeeded ? { ...out.event, ...inline } : out.event;
+    await bus.publishRaw(Subjects.jobEvent, Buffer.from(JSON.stringify(ev)));
   };
   await step(JobState.Scheduled);
   await step(JobState.Running, { incrementAttempts: true, workerId: "w-1" });
@@ -110,6 +117,25 @@ describe("SubmitAndWatch", () => {
     expect(JSON.parse(events.at(-1)?.resultJson ?? "")).toEqual({ echo: "ping" });
     expect(events.slice(0, -1).every((e) => e.resultJson === "")).toBe(true);
     expect(gateway.stats().watchers).toBe(0);
+  });
+
+  it("leaves a result past INLINE_RESULT_MAX_BYTES off the terminal event; submitAndWait reads it with GetJob", async () => {
+    const client = grpcClient();
+    const big = { blob: "x".repeat(INLINE_RESULT_MAX_BYTES + 1) };
+    let terminal: JobEvent | undefined;
+    const done = await submitAndWait(
+      client,
+      { topic: "job.echo" },
+      {
+        timeoutMs: 10_000,
+        onSubmitted: (sub) => void runJob(sub.jobId, big),
+        onState: (state, ev) => {
+          if (state === "SUCCEEDED") terminal = ev;
+        },
+      },
+    );
+    expect(terminal?.resultJson).toBe("");
+    expect(done.result).toEqual(big);
   });
 
   it("with terminal_only sends just submitted and the terminal event with the result", async () => {

@@ -49,11 +49,14 @@ reconciler:
 
 /** A daemon `down` could not stop (or a test that never reached it) must not outlive the test. */
 function killLeftoverDaemon(env: NodeJS.ProcessEnv): void {
-  try {
-    const pid = Number(readFileSync(join(String(env.CORTEX_HOME), "daemon.pid"), "utf8").trim());
-    if (pid > 0) process.kill(pid, "SIGKILL");
-  } catch {
-    // no pid file or already gone
+  // The supervisor first, or it would start another daemon.
+  for (const file of ["supervisor.pid", "daemon.pid"]) {
+    try {
+      const pid = Number(readFileSync(join(String(env.CORTEX_HOME), file), "utf8").trim());
+      if (pid > 0) process.kill(pid, "SIGKILL");
+    } catch {
+      // no pid file or already gone
+    }
   }
 }
 

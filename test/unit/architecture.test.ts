@@ -36,6 +36,8 @@ const ENTRY_POINT_IMPORTS: readonly { from: string; to: RegExp }[] = [
   { from: "src/commands/up.ts", to: /^src\/daemon\/supervisor\// },
   { from: "src/commands/down.ts", to: /^src\/daemon\/supervisor\// },
   { from: "src/commands/logs.ts", to: /^src\/daemon\/supervisor\// },
+  // `cortex ps` reads the supervisor's restart record beside the gateway's answer.
+  { from: "src/commands/ps.ts", to: /^src\/daemon\/supervisor\// },
   { from: "src/commands/watch.ts", to: /^src\/tui\/run-watch\.tsx$/ },
 ];
 

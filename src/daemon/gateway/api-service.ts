@@ -30,6 +30,7 @@ import type { EventHub } from "./event-watch.js";
 import { grpcStatusFor, toServiceError } from "./grpc-errors.js";
 import { probeDeps } from "./http/probes.js";
 import { cancelJob, getJob, getJobStatus, listJobs, type QueryDeps } from "./job-queries.js";
+import { BudgetedWriter, ByteBudget, STREAM_HARD_BYTES, streamBehind } from "./stream-budget.js";
 import { submitAndWatch } from "./submit-and-watch.js";
 import { SubmitAndWatchMany } from "./submit-and-watch-many.js";
 import { type SubmitLimits, submitJob } from "./submit-job.js";
@@ -133,11 +134,17 @@ function serveStream(
   call: StreamCall,
   start: (principal: Principal, transport: WatchTransport) => WatchSession,
 ): void {
-  let session: WatchSession;
+  let session: WatchSession | undefined;
+  const budget = new ByteBudget(STREAM_HARD_BYTES, (held) => {
+    session?.close();
+    ctx.metrics?.observeGrpc(method, codeOf(streamBehind(held)));
+    call.emit("error", toServiceError(streamBehind(held)));
+  });
+  const writer = new BudgetedWriter(call, budget);
   try {
     session = start(authenticate(ctx, call), {
-      write: (ev) => call.write(ev),
-      onDrain: (listener) => call.once("drain", listener),
+      write: (ev) => writer.write(ev),
+      onDrain: (listener) => writer.onDrain(listener),
       ready: () => {
         ctx.metrics?.observeGrpc(method, status.OK);
         call.sendMetadata(new Metadata());
@@ -156,7 +163,7 @@ function serveStream(
     return;
   }
   const cleanup = () => {
-    session.close();
+    session?.close();
     ctx.streams.delete(call);
   };
   ctx.streams.add(call);
@@ -197,10 +204,18 @@ function submitAndWatchManyCall(ctx: ApiContext): handleBidiStreamingCall<Submit
     }
     ctx.metrics?.observeGrpc(method, status.OK);
     call.sendMetadata(new Metadata());
-    const many = new SubmitAndWatchMany(watchDeps(ctx), principal, {
-      write: (ev) => call.write(ev),
-      onDrain: (listener) => call.on("drain", listener),
+    // Everything the stream holds (unsent, and queued in its watchers) counts in one budget.
+    const budget = new ByteBudget(STREAM_HARD_BYTES, (held) => many.cutOff(streamBehind(held)));
+    const writer = new BudgetedWriter(call, budget);
+    const many: SubmitAndWatchMany = new SubmitAndWatchMany({ ...watchDeps(ctx), budget }, principal, {
+      write: (ev) => writer.write(ev),
+      onDrain: (listener) => writer.onDrain(listener),
       end: () => call.end(),
+      fail: (err) => {
+        ctx.logger.warn({ code: codeOf(err) }, "SubmitAndWatchMany: cut off a client that does not read");
+        call.emit("error", toServiceError(err));
+      },
+      pauseInput: (paused) => (paused ? call.pause() : call.resume()),
     });
     const cleanup = () => {
       many.close();

@@ -1,7 +1,7 @@
 /**
  * WatchEvents: one bus subscription on `sys.job.event` fans out to every watching client.
- * Each client has a bounded queue; a client too slow to keep up loses events (never the
- * gateway's memory) and is told how many with one "dropped" event.
+ * Each client has a queue bounded in count and in bytes; a client too slow to keep up loses
+ * events (never the gateway's memory) and is told how many with one "dropped" event.
  */
 
 import { EventKind } from "../../core/event-kinds.js";
@@ -9,6 +9,7 @@ import { matchesSubject } from "../../core/topic-match.js";
 import type { JobEvent, WatchEventsRequest } from "../../gen/cortex/v1/api.js";
 import type { JobEventRecord } from "../../store/job-store.js";
 import { toJobEvent } from "./job-info.js";
+import { type ByteBudget, eventBytes, WATCHER_QUEUE_BYTES } from "./stream-budget.js";
 
 export const DEFAULT_WATCH_BUFFER = 1_000;
 export const MAX_BACKFILL = 1_000;
@@ -44,6 +45,13 @@ export function filterFromRequest(req: WatchEventsRequest): EventFilter {
   };
 }
 
+export interface WatcherLimits {
+  /** Bytes the queue may hold before events are dropped (default WATCHER_QUEUE_BYTES). */
+  maxQueuedBytes?: number;
+  /** The stream's shared budget, told of every queued byte (SubmitAndWatchMany). */
+  budget?: ByteBudget;
+}
+
 /** Where a watcher writes: a gRPC server stream in production. */
 export interface EventSink {
   /** false = the sink is full; wait for onDrain before writing more. */
@@ -70,8 +78,11 @@ export class EventWatcher {
   private readonly backfilled = new Set<number>();
   /** The "dropped" event currently at the queue's tail, still counting. */
   private marker: JobEvent | undefined;
+  /** Markers are not counted in queueBytes. */
+  private readonly markers = new WeakSet<JobEvent>();
   private paused = false;
   private closed = false;
+  private queueBytes = 0;
 
   constructor(
     readonly filter: EventFilter,
@@ -82,6 +93,7 @@ export class EventWatcher {
     private readonly onDropped?: () => void,
     /** Pass on results published inline on terminal events (SubmitAndWatch). */
     private readonly withResults = false,
+    private readonly limits: WatcherLimits = {},
   ) {}
 
   offer(ev: JobEventRecord): void {
@@ -115,6 +127,8 @@ export class EventWatcher {
   close(): void {
     this.closed = true;
     this.queue.length = 0;
+    this.limits.budget?.release(this.queueBytes);
+    this.queueBytes = 0;
     this.held = undefined;
   }
 
@@ -123,17 +137,23 @@ export class EventWatcher {
   }
 
   private enqueue(ev: JobEventRecord): void {
-    if (this.queue.length >= this.maxQueued) {
+    const maxBytes = this.limits.maxQueuedBytes ?? WATCHER_QUEUE_BYTES;
+    if (this.queue.length >= this.maxQueued || this.queueBytes >= maxBytes) {
       this.onDropped?.();
       const tail = this.queue[this.queue.length - 1];
       if (tail !== undefined && tail === this.marker) {
         tail.dropped += 1;
       } else {
         this.marker = droppedEvent(1, this.now());
+        this.markers.add(this.marker);
         this.queue.push(this.marker);
       }
     } else {
-      this.queue.push(toJobEvent(ev, this.withResults));
+      const out = toJobEvent(ev, this.withResults);
+      const n = eventBytes(out);
+      this.queueBytes += n;
+      this.limits.budget?.add(n);
+      this.queue.push(out);
     }
     this.flush();
   }
@@ -142,6 +162,11 @@ export class EventWatcher {
     while (!this.paused && !this.closed) {
       const next = this.queue.shift();
       if (next === undefined) return;
+      if (!this.markers.has(next)) {
+        const n = eventBytes(next);
+        this.queueBytes -= n;
+        this.limits.budget?.release(n);
+      }
       if (!this.sink.write(next)) {
         this.paused = true;
         this.sink.onDrain(() => {

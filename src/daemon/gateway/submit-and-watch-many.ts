@@ -10,23 +10,35 @@ import type { JobEvent, SubmitJobRequest } from "../../gen/cortex/v1/api.js";
 import type { Principal } from "./auth.js";
 import { invalidArgument } from "./grpc-errors.js";
 import { toJobEvent } from "./job-info.js";
+import { ADMIT_BUDGET_BYTES } from "./stream-budget.js";
 import { type SubmitAndWatchDeps, submitAndWatch } from "./submit-and-watch.js";
 import type { WatchSession } from "./watch-session.js";
 
-/**
- * Jobs one stream may follow at once. The stream does not stop reading while its client is
- * slow to read, so this bounds what one client can hold in the gateway.
- */
+/** Jobs one stream may follow at once; with the byte budgets, bounds what one client holds. */
 export const MAX_JOBS_PER_STREAM = 10_000;
 
 /** The shared stream, whatever carries it. */
 export interface ManySink {
   /** false = the client is behind; wait for a drain before writing more. */
   write(ev: JobEvent): boolean;
-  /** Called at every drain of the stream. */
+  /** Called once, at the next drain of the stream. */
   onDrain(listener: () => void): void;
   /** Every job has ended and the client sent its last request. */
   end(): void;
+  /** The stream is cut off (STREAM_BEHIND): end it with this error. */
+  fail?(err: unknown): void;
+  /**
+   * true = stop reading requests (HTTP/2 flow control then slows the client's writes);
+   * false = read again.
+   */
+  pauseInput?(paused: boolean): void;
+}
+
+/** What a request costs to hold until its job is enqueued. */
+function requestBytes(req: SubmitJobRequest): number {
+  let n = req.prompt.length + req.contextJson.length;
+  for (const [k, v] of Object.entries(req.envVars)) n += k.length + v.length;
+  return n;
 }
 
 export interface ManyDeps extends SubmitAndWatchDeps {
@@ -38,18 +50,19 @@ export class SubmitAndWatchMany {
   private readonly drainListeners: (() => void)[] = [];
   private inputDone = false;
   private closed = false;
+  /** Request bytes of jobs not yet enqueued. */
+  private admitting = 0;
+  private outputBlocked = false;
+  private waitingForDrain = false;
+  private inputPaused = false;
 
   constructor(
     private readonly deps: ManyDeps,
     private readonly principal: Principal,
     private readonly sink: ManySink,
     private readonly maxJobs = MAX_JOBS_PER_STREAM,
-  ) {
-    sink.onDrain(() => {
-      // Watchers paused on a full stream all resume at its drain.
-      for (const listener of this.drainListeners.splice(0)) listener();
-    });
-  }
+    private readonly admitBudget = ADMIT_BUDGET_BYTES,
+  ) {}
 
   /** Number of jobs being followed. */
   active(): number {
@@ -77,15 +90,23 @@ export class SubmitAndWatchMany {
       this.reject(jobId, invalidArgument("job_id", `${jobId} is already being followed on this stream`));
       return;
     }
+    let cost = requestBytes(req);
+    const admitted = () => {
+      this.admitting -= cost;
+      cost = 0;
+      this.updateInput();
+    };
     const done = () => {
+      admitted();
       this.sessions.delete(jobId);
       this.endIfDone();
     };
+    this.admitting += cost;
     try {
       const session = submitAndWatch(this.deps, req, this.principal, {
-        write: (ev) => this.sink.write(ev),
-        onDrain: (listener) => this.drainListeners.push(listener),
-        ready: () => undefined,
+        write: (ev) => this.write(ev),
+        onDrain: (listener) => this.waitForDrain(listener),
+        ready: admitted,
         end: done,
         fail: (err) => {
           this.reject(jobId, err);
@@ -94,8 +115,17 @@ export class SubmitAndWatchMany {
       });
       this.sessions.set(jobId, session);
     } catch (err) {
+      admitted();
       this.reject(jobId, err);
     }
+    this.updateInput();
+  }
+
+  /** Ends the stream with err (its client is too far behind); every watch stops. */
+  cutOff(err: unknown): void {
+    if (this.closed) return;
+    this.close();
+    this.sink.fail?.(err);
   }
 
   /** The client sent its last request: the stream ends once every job has. */
@@ -110,6 +140,42 @@ export class SubmitAndWatchMany {
     for (const session of this.sessions.values()) session.close();
     this.sessions.clear();
     this.drainListeners.length = 0;
+  }
+
+  private write(ev: JobEvent): boolean {
+    const ok = this.sink.write(ev);
+    if (!ok) {
+      this.outputBlocked = true;
+      this.armDrain();
+      this.updateInput();
+    }
+    return ok;
+  }
+
+  private waitForDrain(listener: () => void): void {
+    this.drainListeners.push(listener);
+    this.armDrain();
+  }
+
+  private armDrain(): void {
+    if (this.waitingForDrain || this.closed) return;
+    this.waitingForDrain = true;
+    this.sink.onDrain(() => {
+      this.waitingForDrain = false;
+      this.outputBlocked = false;
+      // Watchers paused on a full stream all resume at its drain.
+      for (const l of this.drainListeners.splice(0)) l();
+      this.updateInput();
+    });
+  }
+
+  /** Reads requests only while the client reads its events and admissions keep up. */
+  private updateInput(): void {
+    if (this.closed) return;
+    const pause = this.outputBlocked || this.admitting > this.admitBudget;
+    if (pause === this.inputPaused) return;
+    this.inputPaused = pause;
+    this.sink.pauseInput?.(pause);
   }
 
   private endIfDone(): void {

@@ -1,16 +1,18 @@
 /**
  * SubmitAndWatch: submit one job and follow it to its end in a single call. The watcher
  * is registered before the job is published, so no event of it can be missed and no
- * history has to be read; the terminal event carries the result document, read once.
+ * history has to be read; the terminal event carries the result document when it is small
+ * (larger ones are read with GetJob, so a stream never holds them).
  */
 import type { Logger } from "pino";
 import { EventKind } from "../../core/event-kinds.js";
 import { isJobState, isTerminal } from "../../core/states.js";
 import type { JobEvent, SubmitJobRequest } from "../../gen/cortex/v1/api.js";
-import type { JobStore } from "../../store/job-store.js";
+import type { JobStore, NewJob } from "../../store/job-store.js";
 import type { Principal } from "./auth.js";
 import type { EventHub } from "./event-watch.js";
 import { toJobEvent } from "./job-info.js";
+import type { ByteBudget } from "./stream-budget.js";
 import { enqueuePrepared, prepareSubmit, type SubmitDeps } from "./submit-job.js";
 import { startWatch, type WatchSession, type WatchTransport } from "./watch-session.js";
 
@@ -20,6 +22,7 @@ export interface SubmitAndWatchDeps extends SubmitDeps {
   logger: Logger;
   watchBufferSize: number;
   onDropped?: () => void;
+  budget?: ByteBudget;
 }
 
 /**
@@ -32,20 +35,20 @@ export function submitAndWatch(
   principal: Principal,
   transport: WatchTransport,
 ): WatchSession {
-  const job = prepareSubmit(deps, req, principal);
-  let createdAt = 0;
+  // Only what the watch needs is kept: the request and the prepared job carry the prompt and
+  // context (up to the size limit), which must not live as long as the job runs.
+  let prepared: NewJob | undefined = prepareSubmit(deps, req, principal);
+  const { jobId, topic, tenant } = prepared;
   // a resubmit is answered with the existing job's trace id
-  let traceId = job.traceId;
-  // Writes after the terminal event wait for its result read, so order is kept and the
-  // stream ends only once the result is out.
-  let tail: Promise<void> = Promise.resolve();
-  const failed = (err: unknown) => transport.fail(err);
+  let traceId = prepared.traceId;
+  const terminalOnly = req.terminalOnly;
+  let createdAt = 0;
   return startWatch(
     deps,
     {
       topics: [],
       states: [],
-      jobId: job.jobId,
+      jobId,
       traceId: "",
       // The job was created under the caller's (scoped) tenant: the id alone selects it.
       tenant: "",
@@ -54,40 +57,22 @@ export function submitAndWatch(
     },
     principal,
     {
-      write: (ev) => {
-        if (!(isJobState(ev.to) && isTerminal(ev.to))) return req.terminalOnly ? true : transport.write(ev);
-        // Small results come with the terminal event; larger ones are read from the store.
-        const resultJson =
-          ev.resultJson !== ""
-            ? Promise.resolve(ev.resultJson)
-            : deps.store
-                .getResult(job.jobId)
-                .then((result) => (result === undefined ? "" : JSON.stringify(result)));
-        // Read ahead of earlier writes: its failure is handled where the tail reaches it.
-        resultJson.catch(() => undefined);
-        tail = tail
-          .then(() => resultJson)
-          .then((json) => {
-            transport.write({ ...ev, resultJson: json });
-          });
-        tail.catch(failed);
-        return true;
-      },
+      // Results come inline on the terminal event only when the feed put them there (small,
+      // INLINE_RESULT_MAX_BYTES); a larger one is never read here: the client asks GetJob.
+      write: (ev) => (terminalOnly && !(isJobState(ev.to) && isTerminal(ev.to)) ? true : transport.write(ev)),
       onDrain: (listener) => transport.onDrain(listener),
       ready: () => {
         transport.ready();
-        transport.write(submittedEvent(job.jobId, traceId, job.topic, job.tenant, createdAt));
+        transport.write(submittedEvent(jobId, traceId, topic, tenant, createdAt));
       },
-      end: () => {
-        tail.then(
-          () => transport.end(),
-          () => undefined,
-        );
-      },
-      fail: failed,
+      end: () => transport.end(),
+      fail: (err) => transport.fail(err),
     },
     {
       begin: async () => {
+        const job = prepared;
+        prepared = undefined;
+        if (job === undefined) return false;
         const record = await enqueuePrepared(deps, job);
         createdAt = record.createdAt;
         traceId = record.traceId;

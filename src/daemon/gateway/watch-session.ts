@@ -19,6 +19,7 @@ import {
 } from "./event-watch.js";
 import { invalidArgument } from "./grpc-errors.js";
 import { loadJob } from "./job-queries.js";
+import type { ByteBudget } from "./stream-budget.js";
 
 export interface WatchDeps {
   store: JobStore;
@@ -27,6 +28,8 @@ export interface WatchDeps {
   watchBufferSize: number;
   /** Told of each event a slow client loses. */
   onDropped?: () => void;
+  /** The stream's byte budget when several watches share it (SubmitAndWatchMany). */
+  budget?: ByteBudget;
 }
 
 /** How a session reaches its client. */
@@ -110,6 +113,7 @@ export function startWatch(
     Date.now,
     deps.onDropped,
     opts.withResults ?? false,
+    { budget: deps.budget },
   );
   const remove = deps.hub.add(watcher);
   const close = () => {
