@@ -15,7 +15,8 @@ const GRPC_STATUS: Readonly<Record<ErrorCode, status>> = {
   STORE_LOCKED: status.FAILED_PRECONDITION,
   BUS_UNAVAILABLE: status.UNAVAILABLE,
   BUS_TIMEOUT: status.UNAVAILABLE,
-  DECODE_FAILED: status.INTERNAL,
+  // A stored record that cannot be read is corrupt data, not a gateway bug.
+  DECODE_FAILED: status.DATA_LOSS,
   INVALID_TRANSITION: status.FAILED_PRECONDITION,
   JOB_NOT_FOUND: status.NOT_FOUND,
   JOB_EXISTS: status.ALREADY_EXISTS,

@@ -3,6 +3,7 @@
  * only through guarded transitions, so a scan racing the consumers changes nothing twice.
  */
 import { timeoutFor } from "../../config/index.js";
+import { ErrorCode, isCortexError } from "../../core/errors.js";
 import { JobState } from "../../core/states.js";
 import { Subjects } from "../../core/subjects.js";
 import {
@@ -59,7 +60,19 @@ export class Reconciler {
       [JobState.Dispatched, this.dispatched],
       [JobState.Running, this.runningJob],
     ] as const) {
-      const jobs = await listJobsInState(this.deps.store, state);
+      // Stores skip records they cannot decode; should a listing still fail, the other states go on.
+      let jobs: JobRecord[];
+      try {
+        jobs = await listJobsInState(this.deps.store, state);
+      } catch (err) {
+        // Unreachable store: the other states would fail too; the scan is retried next interval.
+        if (isCortexError(err, ErrorCode.StoreUnavailable)) throw err;
+        this.deps.logger.warn(
+          { err, state },
+          "reconciler could not list jobs in a state; the other states go on",
+        );
+        continue;
+      }
       for (const job of jobs) {
         if (this.stopped) return;
         try {
