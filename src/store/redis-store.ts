@@ -394,15 +394,16 @@ export class RedisJobStore implements JobStore {
     const entries = await this.call(() =>
       this.redis.xrevrange(this.keys.eventStream(), "+", "-", "COUNT", Math.floor(count)),
     );
-    const lines: string[] = [];
+    const events: JobEventRecord[] = [];
     for (let i = entries.length - 1; i >= 0; i--) {
-      const fields = entries[i]?.[1] ?? [];
+      const [entryId, fields = []] = entries[i] ?? [];
       const at = fields.indexOf("event");
       const json = at >= 0 ? fields[at + 1] : undefined;
-      if (json !== undefined) lines.push(json);
+      // The stream mixes jobs: a bad entry is named by its stream id, its job id being unreadable.
+      const event = json === undefined ? undefined : this.failures.event(`event stream ${entryId}`, json);
+      if (event) events.push(event);
     }
-    // The stream mixes jobs; a bad entry's job id is unknown without decoding it.
-    return this.failures.events("(event stream)", lines);
+    return events;
   }
 
   async appendEvent(event: Omit<JobEventRecord, "seq" | "at"> & { at?: number }): Promise<JobEventRecord> {

@@ -190,7 +190,7 @@ export class SqliteJobStore implements JobStore {
     if (!(n > 0)) return [];
     return this.read(() => {
       const newest = this.stmts.maxSeq.get()?.seq ?? 0;
-      return this.toEvents("(event stream)", this.stmts.recent.all(newest - this.streamMax, n).reverse());
+      return this.toEvents(undefined, this.stmts.recent.all(newest - this.streamMax, n).reverse());
     });
   }
 
@@ -220,11 +220,14 @@ export class SqliteJobStore implements JobStore {
     return total;
   }
 
-  /** Rows that decode, with their seq; the others are skipped and counted. */
-  private toEvents(jobId: string, rows: readonly { seq: number; body: string }[]): JobEventRecord[] {
+  /** Rows that decode, with their seq; the others are skipped and counted (stream rows named by seq). */
+  private toEvents(
+    jobId: string | undefined,
+    rows: readonly { seq: number; body: string }[],
+  ): JobEventRecord[] {
     const out: JobEventRecord[] = [];
     for (const row of rows) {
-      const event = this.failures.event(jobId, row.body);
+      const event = this.failures.event(jobId ?? `event seq ${row.seq}`, row.body);
       if (event) out.push({ ...event, seq: row.seq });
     }
     return out;
