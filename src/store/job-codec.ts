@@ -6,6 +6,7 @@ import { CortexError, ErrorCode } from "../core/errors.js";
 import { PRIORITY_NAMES } from "../core/priority.js";
 import { isJobState, isTerminal, type JobState } from "../core/states.js";
 import type { JobEventRecord, JobPriorityName, JobRecord, NewJob } from "./job-store.js";
+import { corruptField, envVarsField, finiteField, int32Field } from "./record-fields.js";
 
 /** The meta field stamped when a job enters `state` ("" = none). */
 export function timestampField(state: JobState): string {
@@ -55,31 +56,16 @@ export function pairsToRecord(flat: readonly unknown[]): Record<string, string> 
   return out;
 }
 
-const optNum = (v: string | undefined): number | undefined => (v === undefined ? undefined : Number(v));
-
-function corrupt(jobId: string | undefined, field: string, value: unknown): CortexError {
-  return new CortexError(ErrorCode.DecodeFailed, `job record ${jobId ?? "?"} has an invalid ${field}`, {
-    hint: "The job's meta hash was changed outside cortex; inspect it with `redis-cli hgetall job:meta:<id>`.",
-    details: { jobId, field, value },
-  });
-}
-
-/** undefined for an empty hash (the job does not exist or expired). */
+/** undefined for an empty hash (the job does not exist or expired); DECODE_FAILED for a corrupt one. */
 export function decodeJob(h: Record<string, string>): JobRecord | undefined {
   const jobId = h.job_id;
   if (jobId === undefined) return undefined;
   const state = h.state ?? "";
-  if (!isJobState(state)) throw corrupt(jobId, "state", state);
+  if (!isJobState(state)) throw corruptField(jobId, "state", state);
   const priority = h.priority ?? "";
-  if (!(PRIORITY_NAMES as readonly string[]).includes(priority)) throw corrupt(jobId, "priority", priority);
-  let envVars: Record<string, string> | undefined;
-  if (h.env_vars !== undefined) {
-    try {
-      envVars = JSON.parse(h.env_vars) as Record<string, string>;
-    } catch {
-      throw corrupt(jobId, "env_vars", h.env_vars);
-    }
-  }
+  if (!(PRIORITY_NAMES as readonly string[]).includes(priority))
+    throw corruptField(jobId, "priority", priority);
+  const time = (field: string) => finiteField(jobId, field, h[field]);
   const rec: JobRecord = {
     jobId,
     traceId: h.trace_id ?? "",
@@ -87,26 +73,26 @@ export function decodeJob(h: Record<string, string>): JobRecord | undefined {
     tenant: h.tenant ?? "",
     priority: priority as JobPriorityName,
     state,
-    attempts: Number(h.attempts ?? "0"),
+    attempts: int32Field(jobId, "attempts", h.attempts) ?? 0,
     contextPtr: h.context_ptr ?? "",
-    createdAt: Number(h.created_at ?? "0"),
-    updatedAt: Number(h.updated_at ?? "0"),
+    createdAt: time("created_at") ?? 0,
+    updatedAt: time("updated_at") ?? 0,
   };
   // Only set optional keys that are present, so records compare equal with toEqual.
   const optional: Partial<JobRecord> = {
     adapterId: h.adapter_id,
     parentJobId: h.parent_job_id,
     workflowId: h.workflow_id,
-    stepIndex: optNum(h.step_index),
-    envVars,
+    stepIndex: int32Field(jobId, "step_index", h.step_index),
+    envVars: envVarsField(jobId, h.env_vars),
     workerId: h.worker_id,
     reason: h.reason,
     resultPtr: h.result_ptr,
-    scheduledAt: optNum(h.scheduled_at),
-    dispatchedAt: optNum(h.dispatched_at),
-    startedAt: optNum(h.started_at),
-    finishedAt: optNum(h.finished_at),
-    lateResults: optNum(h.late_results),
+    scheduledAt: time("scheduled_at"),
+    dispatchedAt: time("dispatched_at"),
+    startedAt: time("started_at"),
+    finishedAt: time("finished_at"),
+    lateResults: int32Field(jobId, "late_results", h.late_results),
   };
   for (const [k, v] of Object.entries(optional)) {
     if (v !== undefined) (rec as unknown as Record<string, unknown>)[k] = v;
@@ -115,14 +101,29 @@ export function decodeJob(h: Record<string, string>): JobRecord | undefined {
 }
 
 export function decodeEvent(json: string): JobEventRecord {
+  let parsed: unknown;
   try {
-    return JSON.parse(json) as JobEventRecord;
+    parsed = JSON.parse(json);
   } catch (cause) {
-    throw new CortexError(ErrorCode.DecodeFailed, "a stored job event is not valid JSON", {
-      hint: "An event list or the event stream was written outside cortex.",
-      cause,
-    });
+    throw badEvent(cause);
   }
+  // Only the shape every reader relies on; the hot path (each transition) stays a plain parse.
+  if (
+    typeof parsed !== "object" ||
+    parsed === null ||
+    typeof (parsed as { jobId?: unknown }).jobId !== "string"
+  ) {
+    throw badEvent(undefined);
+  }
+  return parsed as JobEventRecord;
+}
+
+function badEvent(cause: unknown): CortexError {
+  return new CortexError(ErrorCode.DecodeFailed, "a stored job event is not a JSON event object", {
+    hint: "An event list or the event stream was written outside cortex; readers skip the entry.",
+    details: { field: "event" },
+    ...(cause === undefined ? {} : { cause }),
+  });
 }
 
 /**

@@ -194,6 +194,12 @@ export interface JobPage {
   nextCursor?: string;
 }
 
+/** What a store counts about itself (metrics, tests). */
+export interface StoreStats {
+  /** Records (jobs, events) left out of reads because they cannot be decoded. */
+  decodeFailures: number;
+}
+
 export interface JobStore {
   /** Writes ctx:<id>, the job record (PENDING), indexes, trace and first event atomically. */
   createJob(job: NewJob): Promise<JobRecord>;
@@ -206,7 +212,9 @@ export interface JobStore {
   admitJob(req: AdmitRequest): Promise<AdmitOutcome>;
   /** An attempt's end in one atomic step: res:<id>, the guarded moves and their events. */
   finishAttempt(req: FinishRequest): Promise<FinishOutcome>;
+  /** Throws DECODE_FAILED (job id, field, hint) for a record that cannot be decoded. */
   getJob(jobId: string): Promise<JobRecord | undefined>;
+  /** undefined for missing ids and for records that cannot be decoded (those are counted). */
   getJobs(jobIds: readonly string[]): Promise<(JobRecord | undefined)[]>;
   getContext(jobId: string): Promise<Record<string, unknown> | undefined>;
   /** Guarded atomic transition; under concurrency exactly one caller wins. */
@@ -214,8 +222,9 @@ export interface JobStore {
   /** First result per job and attempt wins; results for terminal jobs are recorded as late. */
   putResult(write: ResultWrite): Promise<ResultOutcome>;
   getResult(jobId: string): Promise<unknown | undefined>;
+  /** Records that cannot be decoded are skipped and counted, never fail the page. */
   listJobs(query: ListJobsQuery): Promise<JobPage>;
-  /** The job's event history, oldest first. */
+  /** The job's event history, oldest first; entries that cannot be decoded are skipped and counted. */
   events(jobId: string): Promise<JobEventRecord[]>;
   /** Last `count` events across all jobs (capped stream), oldest first. */
   recentEvents(count: number): Promise<JobEventRecord[]>;
@@ -225,6 +234,8 @@ export interface JobStore {
   traceJobs(traceId: string): Promise<string[]>;
   /** Throws STORE_UNAVAILABLE when the store does not answer. */
   ping(): Promise<void>;
+  /** Optional so test doubles need not count. */
+  stats?(): StoreStats;
   close(): Promise<void>;
 }
 

@@ -16,6 +16,7 @@ import {
   REASON_REQUIRED,
   TERMINAL_STATES,
 } from "../core/states.js";
+import { DecodeFailures } from "./decode-failures.js";
 import {
   decodeEvent,
   decodeJob,
@@ -40,6 +41,7 @@ import type {
   NewJob,
   ResultOutcome,
   ResultWrite,
+  StoreStats,
   TransitionOutcome,
   TransitionRequest,
 } from "./job-store.js";
@@ -103,6 +105,7 @@ export class RedisJobStore implements JobStore {
   private readonly retention: number;
   private readonly streamMax: number;
   private readonly url: string;
+  private readonly failures: DecodeFailures;
   private closed = false;
 
   constructor(
@@ -113,6 +116,11 @@ export class RedisJobStore implements JobStore {
     this.retention = opts.retentionSeconds ?? DEFAULT_RETENTION_SECONDS;
     this.streamMax = opts.eventStreamMax ?? DEFAULT_EVENT_STREAM_MAX;
     this.url = opts.url;
+    this.failures = new DecodeFailures(opts.logger);
+  }
+
+  stats(): StoreStats {
+    return { decodeFailures: this.failures.total };
   }
 
   /** Runs one Redis call, turning its failure into a typed CortexError. */
@@ -264,7 +272,9 @@ export class RedisJobStore implements JobStore {
       if (failed) throw failed[0];
       return res;
     });
-    return replies.map(([, h]) => decodeJob(h as Record<string, string>));
+    return replies.map(([, h], i) =>
+      this.failures.job(jobIds[i] ?? "", () => decodeJob(h as Record<string, string>)),
+    );
   }
 
   async getContext(jobId: string): Promise<Record<string, unknown> | undefined> {
@@ -381,13 +391,18 @@ export class RedisJobStore implements JobStore {
         Math.min(10_000, Math.max(1_000, limit * 10)),
       ),
     );
-    const jobs = metas.map((m) => decodeJob(pairsToRecord(m))).filter((j): j is JobRecord => j !== undefined);
+    const jobs: JobRecord[] = [];
+    for (const m of metas) {
+      const h = pairsToRecord(m);
+      const job = this.failures.job(h.job_id ?? "", () => decodeJob(h));
+      if (job) jobs.push(job);
+    }
     return score === "" ? { jobs } : { jobs, nextCursor: encodeCursor(score, member) };
   }
 
   async events(jobId: string): Promise<JobEventRecord[]> {
     const list = await this.call(() => this.redis.lrange(this.keys.events(jobId), 0, -1));
-    return list.map(decodeEvent);
+    return this.failures.events(jobId, list);
   }
 
   async recentEvents(count: number): Promise<JobEventRecord[]> {
@@ -397,10 +412,12 @@ export class RedisJobStore implements JobStore {
     );
     const events: JobEventRecord[] = [];
     for (let i = entries.length - 1; i >= 0; i--) {
-      const fields = entries[i]?.[1] ?? [];
+      const [entryId, fields = []] = entries[i] ?? [];
       const at = fields.indexOf("event");
       const json = at >= 0 ? fields[at + 1] : undefined;
-      if (json !== undefined) events.push(decodeEvent(json));
+      // The stream mixes jobs: a bad entry is named by its stream id, its job id being unreadable.
+      const event = json === undefined ? undefined : this.failures.event(`event stream ${entryId}`, json);
+      if (event) events.push(event);
     }
     return events;
   }

@@ -7,7 +7,8 @@ import { resolve } from "node:path";
 import type Database from "better-sqlite3";
 import { CortexError, ErrorCode } from "../core/errors.js";
 import type { JobState } from "../core/states.js";
-import { decodeEvent, parseJson, toJson } from "./job-codec.js";
+import { DecodeFailures } from "./decode-failures.js";
+import { parseJson, toJson } from "./job-codec.js";
 import type {
   AdmitOutcome,
   AdmitRequest,
@@ -22,6 +23,7 @@ import type {
   NewJob,
   ResultOutcome,
   ResultWrite,
+  StoreStats,
   TransitionOutcome,
   TransitionRequest,
 } from "./job-store.js";
@@ -78,6 +80,7 @@ export class SqliteJobStore implements JobStore {
   private readonly streamMax: number;
   private readonly sweeper: NodeJS.Timeout;
   private readonly logger: StoreLogger | undefined;
+  private readonly failures: DecodeFailures;
   private closed = false;
 
   constructor(
@@ -90,7 +93,8 @@ export class SqliteJobStore implements JobStore {
     this.streamMax = opts.eventStreamMax ?? DEFAULT_EVENT_STREAM_MAX;
     this.stmts = prepareStatements(db);
     this.batcher = new WriteBatcher(db, (err) => toSqliteStoreError(this.path, err));
-    this.lister = new JobLister(db);
+    this.failures = new DecodeFailures(opts.logger);
+    this.lister = new JobLister(db, this.failures);
     this.writes = new JobWrites(this.stmts, this.retentionMs, this.streamMax);
     const every = opts.sweepIntervalMs ?? Math.min(60_000, this.retentionMs);
     this.sweeper = setInterval(() => {
@@ -99,6 +103,10 @@ export class SqliteJobStore implements JobStore {
       });
     }, every);
     this.sweeper.unref();
+  }
+
+  stats(): StoreStats {
+    return { decodeFailures: this.failures.total };
   }
 
   private write<T>(run: () => T): Promise<T> {
@@ -144,7 +152,7 @@ export class SqliteJobStore implements JobStore {
     return this.read(() =>
       jobIds.map((id) => {
         const row = this.stmts.getJob.get(id);
-        return row && rowToJob(row);
+        return row && this.failures.job(id, () => rowToJob(row));
       }),
     );
   }
@@ -174,7 +182,7 @@ export class SqliteJobStore implements JobStore {
   }
 
   async events(jobId: string): Promise<JobEventRecord[]> {
-    return this.read(() => this.stmts.history.all(jobId).map(toEvent));
+    return this.read(() => this.toEvents(jobId, this.stmts.history.all(jobId)));
   }
 
   async recentEvents(count: number): Promise<JobEventRecord[]> {
@@ -182,10 +190,7 @@ export class SqliteJobStore implements JobStore {
     if (!(n > 0)) return [];
     return this.read(() => {
       const newest = this.stmts.maxSeq.get()?.seq ?? 0;
-      return this.stmts.recent
-        .all(newest - this.streamMax, n)
-        .reverse()
-        .map(toEvent);
+      return this.toEvents(undefined, this.stmts.recent.all(newest - this.streamMax, n).reverse());
     });
   }
 
@@ -215,6 +220,19 @@ export class SqliteJobStore implements JobStore {
     return total;
   }
 
+  /** Rows that decode, with their seq; the others are skipped and counted (stream rows named by seq). */
+  private toEvents(
+    jobId: string | undefined,
+    rows: readonly { seq: number; body: string }[],
+  ): JobEventRecord[] {
+    const out: JobEventRecord[] = [];
+    for (const row of rows) {
+      const event = this.failures.event(jobId ?? `event seq ${row.seq}`, row.body);
+      if (event) out.push({ ...event, seq: row.seq });
+    }
+    return out;
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -222,10 +240,6 @@ export class SqliteJobStore implements JobStore {
     await this.batcher.drained();
     this.db.close();
   }
-}
-
-function toEvent(row: { seq: number; body: string }): JobEventRecord {
-  return { ...decodeEvent(row.body), seq: row.seq };
 }
 
 function jobExists(jobId: string): CortexError {

@@ -3,6 +3,7 @@
  * is a small fake of the SafetyChecker interface (the gRPC kernel has its own tests); the
  * test plays the worker itself: it consumes job.echo and publishes JobResults.
  */
+import { Redis } from "ioredis";
 import { connect, type NatsConnection } from "nats";
 import { pino } from "pino";
 import { Registry } from "prom-client";
@@ -20,7 +21,7 @@ import { startMetricsServer } from "../../src/daemon/metrics-server.js";
 import { type SafetyChecker, Scheduler } from "../../src/daemon/scheduler/index.js";
 import { JobPriority, type JobRequest, JobStatus } from "../../src/gen/cortex/v1/bus.js";
 import type { JobEventRecord, JobStore } from "../../src/store/job-store.js";
-import { createRedisStore } from "../../src/store/redis-store.js";
+import { createRedisStore, type RedisJobStore } from "../../src/store/redis-store.js";
 import { type NatsHandle, startNats } from "../support/nats-server.js";
 import { type RedisHandle, startRedis, uniquePrefix } from "../support/redis-server.js";
 
@@ -397,6 +398,37 @@ describe("scheduler", () => {
     const timedOut = await s.watch.until(jobId, JobState.Timeout);
     expect(timedOut.from).toBe(JobState.Scheduled);
     expect(timedOut.reason).toBe(`no live worker in pool ${POOL} within 1s`);
+  });
+
+  it("repairs stuck PENDING jobs past corrupt records in job:index:PENDING (skipped and counted)", async () => {
+    const s = await stack({ dispatchTimeoutSeconds: 1 });
+    const raw = new Redis(redis.url);
+    cleanups.push(() => raw.quit());
+    const keys = (s.store as RedisJobStore).keys;
+    // Written, but the submit was never published (the gateway died in between): only the reconciler moves them.
+    const lost = async (): Promise<string> => {
+      const jobId = newJobId();
+      await s.store.createJob({
+        jobId,
+        traceId: newTraceId(),
+        topic: TOPIC,
+        tenant: "acme",
+        priority: "BATCH",
+        context: {},
+      });
+      return jobId;
+    };
+    const stuck = [await lost(), await lost()];
+    const badPriority = await lost();
+    const badStep = await lost();
+    await raw.hset(keys.meta(badPriority), "priority", "URGENT");
+    await raw.hset(keys.meta(badStep), "step_index", "2147483648");
+    await new Promise((r) => setTimeout(r, 1_100));
+    const before = s.store.stats?.().decodeFailures ?? 0;
+    await s.scheduler.reconcileNow();
+    for (const jobId of stuck) await s.watch.until(jobId, JobState.Scheduled);
+    expect(s.store.stats?.().decodeFailures).toBeGreaterThanOrEqual(before + 2);
+    expect(await raw.hget(keys.meta(badPriority), "state")).toBe("PENDING");
   });
 
   it("redispatches a DISPATCHED job no worker started, then times it out when retries are spent", async () => {

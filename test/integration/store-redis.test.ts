@@ -19,9 +19,19 @@ runStoreContract("redis", async () => {
   const prefix = uniquePrefix();
   const store = await createRedisStore({ url: server.url, prefix, retentionSeconds: 3_600 });
   const redis = new Redis(server.url);
+  const keys = keyNames(prefix);
   return {
     store,
-    inspect: { redis, keys: keyNames(prefix) },
+    inspect: { redis, keys },
+    corrupt: {
+      async setField(jobId, field, value) {
+        await redis.hset(keys.meta(jobId), field, String(value));
+      },
+      async addRawEvent(jobId, body) {
+        await redis.rpush(keys.events(jobId), body);
+        await redis.xadd(keys.eventStream(), "*", "event", body);
+      },
+    },
     async cleanup() {
       await store.close();
       await redis.quit();

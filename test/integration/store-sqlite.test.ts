@@ -2,14 +2,29 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type Database from "better-sqlite3";
 import { createSqliteStore } from "../../src/store/sqlite-store.js";
 import { runStoreContract } from "../support/store-contract.js";
 
 runStoreContract("sqlite", async () => {
   const dir = mkdtempSync(join(tmpdir(), "cortex-sqlite-"));
-  const store = await createSqliteStore({ path: join(dir, "data", "cortex.db"), retentionSeconds: 3_600 });
+  const path = join(dir, "data", "cortex.db");
+  const store = await createSqliteStore({ path, retentionSeconds: 3_600 });
+  // The store holds its file exclusively (no second connection, not even sqlite3), so raw
+  // writes past the codec go through its own handle.
+  const raw = (store as unknown as { db: Database.Database }).db;
+  const COLUMNS = new Set((raw.pragma("table_info(jobs)") as { name: string }[]).map((c) => c.name));
   return {
     store,
+    corrupt: {
+      async setField(jobId, field, value) {
+        if (!COLUMNS.has(field)) throw new Error(`no jobs column ${field}`);
+        raw.prepare(`UPDATE jobs SET ${field} = ? WHERE job_id = ?`).run(value, jobId);
+      },
+      async addRawEvent(jobId, body) {
+        raw.prepare("INSERT INTO events (history_of, body) VALUES (?, ?)").run(jobId, body);
+      },
+    },
     async cleanup() {
       await store.close();
       rmSync(dir, { recursive: true, force: true });

@@ -11,6 +11,7 @@ import { type KeyNames, redisPointer } from "../../src/core/keys.js";
 import { ALL_STATES, canTransition, isTerminal, type JobState, TRANSITIONS } from "../../src/core/states.js";
 import type { JobRecord, JobStore, NewJob, TransitionRequest } from "../../src/store/job-store.js";
 import { describeAdmitAndFinish } from "./store-contract-admit-finish.js";
+import { describePoisonReads, type StoreCorruptor } from "./store-contract-poison.js";
 
 export interface RedisInspect {
   /** A plain client on the same Redis, to read keys as redis-cli would. */
@@ -22,6 +23,8 @@ export interface StoreUnderTest {
   store: JobStore;
   cleanup(): Promise<void>;
   inspect?: RedisInspect;
+  /** Raw writes past the adapter, for the corrupt-record tests. */
+  corrupt?: StoreCorruptor;
 }
 
 /** A transition step with a reason, so states that need one get one. */
@@ -394,6 +397,14 @@ export function runStoreContract(name: string, factory: () => Promise<StoreUnder
     });
 
     describeAdmitAndFinish({ store: () => store, walkTo, inspectOrSkip });
+    describePoisonReads({
+      store: () => store,
+      corruptorOrSkip: (ctx: TestContext): StoreCorruptor => {
+        const corrupt = sut?.corrupt;
+        if (!corrupt) ctx.skip("adapter has no raw-write hook");
+        return corrupt;
+      },
+    });
 
     describe("results", () => {
       it("keeps the first result per attempt, stores a new attempt's, and records late ones", async () => {

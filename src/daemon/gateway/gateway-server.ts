@@ -196,6 +196,7 @@ export class GatewayServer implements Component {
               counts.set(heartbeat.pool, (counts.get(heartbeat.pool) ?? 0) + 1);
             return counts;
           },
+          storeDecodeFailures: () => opts.store.stats?.().decodeFailures ?? 0,
         })
       : undefined;
   }

@@ -18,7 +18,8 @@ const GRPC_STATUS: Readonly<Record<ErrorCode, status>> = {
   BUS_TIMEOUT: status.UNAVAILABLE,
   BUS_AUTH_FAILED: status.FAILED_PRECONDITION,
   STORE_AUTH_FAILED: status.FAILED_PRECONDITION,
-  DECODE_FAILED: status.INTERNAL,
+  // A stored record that cannot be read is corrupt data, not a gateway bug.
+  DECODE_FAILED: status.DATA_LOSS,
   INVALID_TRANSITION: status.FAILED_PRECONDITION,
   JOB_NOT_FOUND: status.NOT_FOUND,
   JOB_EXISTS: status.ALREADY_EXISTS,

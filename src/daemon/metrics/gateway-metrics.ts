@@ -17,6 +17,8 @@ export interface GatewayGauges {
   watchers(): Readonly<Record<WatchTransportName, number>>;
   /** Live workers per pool, from the gateway's heartbeat registry. */
   liveWorkersByPool(): ReadonlyMap<string, number>;
+  /** Records the store skipped because they cannot be decoded (JobStore.stats); 0 when it does not count. */
+  storeDecodeFailures(): number;
 }
 
 export class GatewayMetrics {
@@ -78,6 +80,18 @@ export class GatewayMetrics {
       collect() {
         this.reset();
         for (const [pool, n] of gauges.liveWorkersByPool()) this.set({ pool }, n);
+      },
+    });
+    // The store counts; the counter catches up with it at each scrape.
+    let seen = 0;
+    new Counter({
+      name: "cortex_store_decode_failures_total",
+      help: "Job records and events the store skipped because they cannot be decoded (see the daemon log for ids)",
+      registers,
+      collect() {
+        const total = gauges.storeDecodeFailures();
+        if (total > seen) this.inc(total - seen);
+        seen = Math.max(seen, total);
       },
     });
   }

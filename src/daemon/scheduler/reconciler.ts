@@ -3,6 +3,7 @@
  * only through guarded transitions, so a scan racing the consumers changes nothing twice.
  */
 import { timeoutFor } from "../../config/index.js";
+import { isCortexError } from "../../core/errors.js";
 import { isOutage } from "../../core/outage.js";
 import { JobState } from "../../core/states.js";
 import { Subjects } from "../../core/subjects.js";
@@ -65,10 +66,20 @@ export class Reconciler {
       [JobState.Dispatched, this.dispatched],
       [JobState.Running, this.runningJob],
     ] as const) {
-      const jobs = await listJobsInState(this.deps.store, state).catch((err: unknown) => {
+      // Stores skip records they cannot decode; should a listing still fail, the other states go on.
+      let jobs: JobRecord[];
+      try {
+        jobs = await listJobsInState(this.deps.store, state);
+      } catch (err) {
         this.noteOutage(err);
-        throw err;
-      });
+        // Unreachable store: the other states would fail too; the scan is retried next interval.
+        if (isOutage(err)) throw err;
+        this.deps.logger.warn(
+          { code: isCortexError(err) ? err.code : undefined, error: (err as Error).message, state },
+          "reconciler could not list jobs in a state; the other states go on",
+        );
+        continue;
+      }
       for (const job of jobs) {
         if (this.stopped) return;
         try {

@@ -1,10 +1,12 @@
 /**
  * Newest-first pages of jobs, all or of one state. The cursor is the last (time, id) a page
  * returned, so jobs added or removed between pages never shift what is left. Ties are
- * ordered by id, bytewise, as the Redis sorted sets order them.
+ * ordered by id, bytewise, as the Redis sorted sets order them. The cursor comes from the
+ * rows read, so a skipped corrupt row does not end the listing early.
  */
 import type Database from "better-sqlite3";
-import type { JobPage, ListJobsQuery } from "../job-store.js";
+import type { DecodeFailures } from "../decode-failures.js";
+import type { JobPage, JobRecord, ListJobsQuery } from "../job-store.js";
 import { decodeCursor, encodeCursor } from "../list-cursor.js";
 import type { JobRow } from "./job-row.js";
 import { rowToJob } from "./job-row.js";
@@ -24,7 +26,10 @@ interface ListParams {
 export class JobLister {
   private readonly statements = new Map<string, Database.Statement<[ListParams], JobRow>>();
 
-  constructor(private readonly db: Database.Database) {}
+  constructor(
+    private readonly db: Database.Database,
+    private readonly failures: DecodeFailures,
+  ) {}
 
   list(query: ListJobsQuery): JobPage {
     const limit = Math.min(Math.max(Math.floor(query.limit ?? DEFAULT_LIMIT), 1), MAX_LIMIT);
@@ -40,7 +45,11 @@ export class JobLister {
     });
     const more = rows.length > limit;
     const page = more ? rows.slice(0, limit) : rows;
-    const jobs = page.map(rowToJob);
+    const jobs: JobRecord[] = [];
+    for (const row of page) {
+      const job = this.failures.job(row.job_id, () => rowToJob(row));
+      if (job) jobs.push(job);
+    }
     const last = page.at(-1);
     if (!more || !last) return { jobs };
     const score = byState ? last.updated_at : last.created_at;
