@@ -5,7 +5,6 @@
  */
 import type { Redis } from "ioredis";
 import { CortexError, ErrorCode } from "../core/errors.js";
-import { jobFingerprint, NOT_QUEUED } from "../core/job-fingerprint.js";
 import { type KeyNames, keyNames, redisPointer } from "../core/keys.js";
 import {
   ALL_STATES,
@@ -20,7 +19,6 @@ import { DecodeFailures } from "./decode-failures.js";
 import {
   decodeEvent,
   decodeJob,
-  encodeNewJob,
   jsonTail,
   pairsToRecord,
   parseJson,
@@ -46,8 +44,8 @@ import type {
   TransitionRequest,
 } from "./job-store.js";
 import { decodeCursor, encodeCursor } from "./list-cursor.js";
-import { checkSteps, stepArgs } from "./move-steps.js";
 import { type ConnectionOptions, connectRedis, type StoreLogger, toStoreError } from "./redis-connection.js";
+import { admitArgs, admitOutcome, finishArgs, finishOutcome, type MoveContext } from "./redis-move-calls.js";
 import { ADMIT_JOB, FINISH_ATTEMPT } from "./redis-move-scripts.js";
 import { APPEND_EVENT, LIST_JOBS, PUT_RESULT, TRANSITION } from "./redis-scripts.js";
 
@@ -75,8 +73,6 @@ interface ScriptCommands {
   cortexAdmitJob(...args: Arg[]): Promise<[string, unknown?, unknown?, unknown?]>;
   cortexFinishAttempt(...args: Arg[]): Promise<[string, unknown?, unknown?, unknown?]>;
 }
-
-const DEFAULT_FINISH_FROM = ",SCHEDULED,DISPATCHED,RUNNING,";
 
 const TERMINAL_LIST = `,${[...TERMINAL_STATES].join(",")},`;
 
@@ -106,6 +102,7 @@ export class RedisJobStore implements JobStore {
   private readonly streamMax: number;
   private readonly url: string;
   private readonly failures: DecodeFailures;
+  private readonly moveContext: MoveContext;
   private closed = false;
 
   constructor(
@@ -117,6 +114,7 @@ export class RedisJobStore implements JobStore {
     this.streamMax = opts.eventStreamMax ?? DEFAULT_EVENT_STREAM_MAX;
     this.url = opts.url;
     this.failures = new DecodeFailures(opts.logger);
+    this.moveContext = { keys: this.keys, retention: this.retention, streamMax: this.streamMax };
   }
 
   stats(): StoreStats {
@@ -144,117 +142,17 @@ export class RedisJobStore implements JobStore {
   }
 
   async admitJob(req: AdmitRequest): Promise<AdmitOutcome> {
-    const { job, steps } = req;
-    if (!job.jobId || !job.traceId) throw invalid("admitJob needs a jobId and a traceId");
-    checkSteps(job.jobId, steps);
-    const k = this.keys;
-    const now = Date.now();
-    const ctxJson = req.contextStored ? "" : toJson(job.context, "context");
-    const fingerprint = jobFingerprint(job);
-    const fields = [...encodeNewJob(job, now, redisPointer(k.ctx(job.jobId))), "fingerprint", fingerprint];
-    const pending = {
-      at: now,
-      kind: "state",
-      jobId: job.jobId,
-      traceId: job.traceId,
-      topic: job.topic,
-      tenant: job.tenant,
-      to: "PENDING",
-      attempt: 0,
-    };
-    const [status, a, b, c] = await this.call(() =>
-      this.redis.cortexAdmitJob(
-        k.meta(job.jobId),
-        k.ctx(job.jobId),
-        k.recent(),
-        k.trace(job.traceId),
-        k.events(job.jobId),
-        k.eventStream(),
-        k.eventSeq(),
-        job.jobId,
-        now,
-        ctxJson,
-        req.contextStored ? 1 : 0,
-        this.streamMax,
-        jsonTail(pending),
-        this.retention,
-        k.index(""),
-        TERMINAL_LIST,
-        fingerprint,
-        job.tenant,
-        job.traceId,
-        NOT_QUEUED,
-        ...stepArgs(steps),
-        ...fields,
-      ),
-    );
-    if (status === "exists") {
-      const current = String(a);
-      if (!isJobState(current)) throw invalid(`job ${job.jobId} is in an unknown state "${current}"`);
-      const meta = pairsToRecord(c as unknown[]);
-      const existing = decodeJob(meta) as JobRecord;
-      return {
-        ok: false,
-        code: "exists",
-        current,
-        attempts: Number(b),
-        job: existing,
-        ...(meta.fingerprint === undefined ? {} : { fingerprint: meta.fingerprint }),
-      };
-    }
-    if (status !== "ok") throw invalid(`job ${job.jobId}: admission steps not allowed from ${String(a)}`);
-    return {
-      ok: true,
-      job: decodeJob(pairsToRecord(b as unknown[])) as JobRecord,
-      events: (a as string[]).map(decodeEvent),
-    };
+    const args = admitArgs(this.moveContext, req);
+    return admitOutcome(req.job.jobId, await this.call(() => this.redis.cortexAdmitJob(...args)));
   }
 
   async finishAttempt(req: FinishRequest): Promise<FinishOutcome> {
-    const { jobId, attempt, workerId, steps } = req;
-    checkSteps(jobId, steps);
-    const k = this.keys;
-    const hasResult = req.result !== undefined;
-    const resultJson = hasResult ? toJson(req.result, "result") : "";
-    const resultPtr = redisPointer(k.res(jobId));
-    const lateHead = `${JSON.stringify({ attempt, workerId, at: Date.now() }).slice(0, -1)},"result":`;
-    const [status, a, b, c] = await this.call(() =>
-      this.redis.cortexFinishAttempt(
-        k.meta(jobId),
-        k.events(jobId),
-        k.eventStream(),
-        k.eventSeq(),
-        k.ctx(jobId),
-        k.res(jobId),
-        k.late(jobId),
-        jobId,
-        Date.now(),
-        req.from ? `,${req.from.join(",")},` : DEFAULT_FINISH_FROM,
-        attempt,
-        workerId,
-        hasResult ? 1 : 0,
-        resultJson,
-        resultPtr,
-        this.retention,
-        this.streamMax,
-        k.trace(""),
-        k.index(""),
-        TERMINAL_LIST,
-        lateHead,
-        ...stepArgs(steps),
-      ),
+    const call = finishArgs(this.moveContext, req);
+    return finishOutcome(
+      req.jobId,
+      call,
+      await this.call(() => this.redis.cortexFinishAttempt(...call.args)),
     );
-    if (status === "not_found") return { ok: false, code: "not_found" };
-    if (status === "not_allowed") {
-      const current = String(a);
-      if (!isJobState(current)) throw invalid(`job ${jobId} is in an unknown state "${current}"`);
-      return { ok: false, code: "not_allowed", current, attempts: Number(b), late: Number(c) === 1 };
-    }
-    const events = (a as string[]).map(decodeEvent);
-    const first = events[0];
-    if (!first) throw invalid(`the store returned no event for job ${jobId}`);
-    const job = decodeJob(pairsToRecord(b as unknown[])) as JobRecord;
-    return { ok: true, job, from: first.from as JobState, events, ...(hasResult ? { resultPtr } : {}) };
   }
 
   async getJob(jobId: string): Promise<JobRecord | undefined> {
