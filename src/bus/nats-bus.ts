@@ -46,6 +46,8 @@ export interface NatsBusOptions extends NatsSecurityOptions {
   requestTimeoutMs?: number;
   /** Pause between reconnect attempts. Default 1000. */
   reconnectWaitMs?: number;
+  /** num_replicas of the streams provision() creates (1..5). Default 1. */
+  streamReplicas?: number;
   /** How long one pull request waits on the server for a message (>= 1000). Default 10000. */
   pullExpiresMs?: number;
 }
@@ -85,6 +87,7 @@ export class NatsBus implements Bus {
   private readonly requestTimeoutMs: number;
   private readonly host: WorkConsumerHost;
   private readonly acks: PubAckInbox;
+  private readonly streamReplicas: number | undefined;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -94,6 +97,7 @@ export class NatsBus implements Bus {
     this.url = redactUrl(opts.url);
     this.logger = opts.logger ?? silentLogger;
     this.requestTimeoutMs = opts.requestTimeoutMs ?? 5_000;
+    this.streamReplicas = opts.streamReplicas;
     this.js = nc.jetstream({ timeout: this.requestTimeoutMs });
     this.acks = new PubAckInbox(nc, this.url, this.requestTimeoutMs);
     this.tracker = new NatsStatusTracker(this.url, this.logger);
@@ -130,7 +134,7 @@ export class NatsBus implements Bus {
 
   async provision(): Promise<void> {
     try {
-      await ensureStreams(await this.manager());
+      await ensureStreams(await this.manager(), this.streamReplicas);
     } catch (err) {
       throw toBusError(this.url, "stream provisioning", err);
     }
@@ -275,7 +279,7 @@ export class NatsBus implements Bus {
       await ensureConsumer(jsm, opts);
     } catch (err) {
       if (jsErrCode(err) !== JsErrCode.StreamNotFound || !(opts.stream in streamSubjects)) throw err;
-      await ensureStream(jsm, opts.stream);
+      await ensureStream(jsm, opts.stream, this.streamReplicas);
       await ensureConsumer(jsm, opts);
     }
     return this.js.consumers.get(opts.stream, opts.consumer);

@@ -16,6 +16,10 @@ export const JsErrCode = {
   /** 2.9: consumer name already in use with another config. */
   ConsumerNameExists: 10013,
   JetStreamNotEnabled: 10076,
+  /** num_replicas > 1 on a server that is not in a cluster. */
+  ReplicasNotSupported: 10074,
+  /** Not enough cluster peers up for the replicas asked for. */
+  InsufficientResources: 10023,
   JetStreamNotEnabledForAccount: 10039,
   /** The consumer's filter is not within the stream's subjects. */
   ConsumerFilterNotSubset: 10093,

@@ -28,25 +28,40 @@ export const streamSubjects: Readonly<Record<string, readonly string[]>> = {
   [Streams.jobs]: [Subjects.jobTopicsAll],
 };
 
-function streamConfig(name: string, subjects: readonly string[]): Partial<StreamConfig> & { name: string } {
+/** 1 on one server; 3 (or 5) on a cluster so a stream outlives the loss of a node. */
+export const DEFAULT_STREAM_REPLICAS = 1;
+
+function streamConfig(
+  name: string,
+  subjects: readonly string[],
+  replicas: number,
+): Partial<StreamConfig> & { name: string } {
   return {
     name,
     subjects: [...subjects],
     retention: RetentionPolicy.Workqueue,
     storage: StorageType.File,
     duplicate_window: nanos(DUPLICATE_WINDOW_MS),
-    num_replicas: 1,
+    num_replicas: replicas,
   };
 }
 
-export async function ensureStream(jsm: JetStreamManager, name: string): Promise<void> {
+/**
+ * Creates the stream or updates it to cortex's config. A changed replica count goes through
+ * the update too: a cluster scales an existing stream up or down in place.
+ */
+export async function ensureStream(
+  jsm: JetStreamManager,
+  name: string,
+  replicas = DEFAULT_STREAM_REPLICAS,
+): Promise<void> {
   const subjects = streamSubjects[name];
   if (!subjects) {
     throw new CortexError(ErrorCode.InvalidArgument, `unknown stream ${name}`, {
       hint: `Use one of ${Object.keys(streamSubjects).join(", ")}.`,
     });
   }
-  const cfg = streamConfig(name, subjects);
+  const cfg = streamConfig(name, subjects, replicas);
   try {
     // Adding with an identical config is a no-op on the server, so concurrent adds succeed.
     await jsm.streams.add(cfg);
@@ -58,12 +73,12 @@ export async function ensureStream(jsm: JetStreamManager, name: string): Promise
     const race =
       code === JsErrCode.StreamNameInUse ||
       (code === JsErrCode.StreamSubjectOverlap && (await streamExists(jsm, name)));
-    if (!race) throw streamError(name, err);
+    if (!race) throw streamError(name, err, replicas);
   }
   try {
     await jsm.streams.update(name, cfg);
   } catch (err) {
-    throw streamError(name, err);
+    throw streamError(name, err, replicas);
   }
 }
 
@@ -76,14 +91,24 @@ async function streamExists(jsm: JetStreamManager, name: string): Promise<boolea
   }
 }
 
-export async function ensureStreams(jsm: JetStreamManager): Promise<void> {
-  for (const name of Object.keys(streamSubjects)) await ensureStream(jsm, name);
+export async function ensureStreams(jsm: JetStreamManager, replicas = DEFAULT_STREAM_REPLICAS): Promise<void> {
+  for (const name of Object.keys(streamSubjects)) await ensureStream(jsm, name, replicas);
 }
 
-function streamError(name: string, cause: unknown): unknown {
+function streamError(name: string, cause: unknown, replicas: number): unknown {
   const code = jsErrCode(cause);
   // Only API refusals are config conflicts; connection problems are mapped by the caller.
   if (code === undefined || code === JsErrCode.JetStreamNotEnabled) return cause;
+  if (code === JsErrCode.ReplicasNotSupported || code === JsErrCode.InsufficientResources) {
+    return new CortexError(
+      ErrorCode.ConfigInvalid,
+      `cannot create JetStream stream ${name} with ${replicas} replicas`,
+      {
+        hint: `CORTEX_STREAM_REPLICAS=${replicas} needs a JetStream cluster of at least ${replicas} nodes up; use 1 on a single nats-server.`,
+        cause,
+      },
+    );
+  }
   return new CortexError(ErrorCode.ConfigInvalid, `cannot create or update JetStream stream ${name}`, {
     hint: `An existing stream conflicts with cortex's (work-queue, file storage). Remove it with \`nats stream rm ${name}\` if it holds nothing you need.`,
     cause,

@@ -28,6 +28,15 @@ const count = (fallback: number) =>
     .pipe(positiveInt())
     .default(fallback);
 
+const REPLICAS_ERROR = "expected 1..5 (a stream's replicas; more than 1 needs a JetStream cluster)";
+
+const replicas = (fallback: number) =>
+  z
+    .string()
+    .regex(/^[1-5]$/, { error: REPLICAS_ERROR })
+    .transform(Number)
+    .default(fallback);
+
 const url = (protocols: RegExp, example: string, fallback: string) =>
   z.url({ protocol: protocols, error: `expected a URL like ${example}` }).default(fallback);
 
@@ -93,6 +102,8 @@ const envSchema = z.object({
   NATS_TLS_CA: nonEmptyString().optional(),
   NATS_TLS_CERT: nonEmptyString().optional(),
   NATS_TLS_KEY: nonEmptyString().optional(),
+  /** num_replicas of cortex's JetStream streams: 3 on a 3-node cluster, 1 on one server. */
+  CORTEX_STREAM_REPLICAS: replicas(1),
   OLLAMA_URL: url(/^https?$/, "http://127.0.0.1:11434", "http://127.0.0.1:11434"),
   OLLAMA_MODEL: nonEmptyString().default("llama3"),
   // Optional: unset means the LLM client's own default (120 s of silence from Ollama).

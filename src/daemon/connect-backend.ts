@@ -48,6 +48,7 @@ export async function connectBackend(env: CortexEnv, root: Logger): Promise<Back
     url: env.NATS_URL,
     ...natsSecurity(env),
     name: `cortex-${process.pid}`,
+    streamReplicas: env.CORTEX_STREAM_REPLICAS,
     logger: root.child({ component: "bus" }),
   });
   try {

@@ -93,10 +93,29 @@ async function startNatsOnFreePorts(
   jetstream: boolean,
   opts: StartNatsOptions,
 ): Promise<NatsHandle> {
+  const ports = { port: await freePort(), monitorPort: await freePort() };
+  return launchNatsProcess(bin, { ...ports, jetstream, extraArgs: authArgs(opts) }, opts);
+}
+
+/** Where one nats-server process listens and what else it is told (cluster flags for nats-cluster.ts). */
+export interface NatsProcessSpec {
+  port: number;
+  monitorPort: number;
+  jetstream: boolean;
+  extraArgs: readonly string[];
+  /** Replaces the /healthz + TCP wait; a cluster node is healthy only once there is a meta leader. */
+  waitReady?: (monitorPort: number, signal: AbortSignal) => Promise<void>;
+}
+
+/** One nats-server from `bin` with its own store dir (removed by stop()). */
+export async function launchNatsProcess(
+  bin: string,
+  spec: NatsProcessSpec,
+  opts: StartNatsOptions = {},
+): Promise<NatsHandle> {
   const storeDir = makeServerDir("cortex-nats-");
-  const port = await freePort();
-  const monitorPort = await freePort();
-  const args = ["-a", "127.0.0.1", "-p", String(port), "-m", String(monitorPort), ...authArgs(opts)];
+  const { port, monitorPort, jetstream } = spec;
+  const args = ["-a", "127.0.0.1", "-p", String(port), "-m", String(monitorPort), ...spec.extraArgs];
   if (jetstream) args.push("-js", "-sd", storeDir);
   const server = serverProcess({
     name: "nats-server",
@@ -104,7 +123,8 @@ async function startNatsOnFreePorts(
     args,
     port,
     waitReady: async (signal) => {
-      await waitReady(monitorPort, jetstream, signal);
+      if (spec.waitReady) await spec.waitReady(monitorPort, signal);
+      else await waitReady(monitorPort, jetstream, signal);
       await waitTcp(port);
     },
   });
