@@ -91,7 +91,10 @@ async function streamExists(jsm: JetStreamManager, name: string): Promise<boolea
   }
 }
 
-export async function ensureStreams(jsm: JetStreamManager, replicas = DEFAULT_STREAM_REPLICAS): Promise<void> {
+export async function ensureStreams(
+  jsm: JetStreamManager,
+  replicas = DEFAULT_STREAM_REPLICAS,
+): Promise<void> {
   for (const name of Object.keys(streamSubjects)) await ensureStream(jsm, name, replicas);
 }
 

@@ -112,8 +112,16 @@ describe("loadEnv", () => {
     ["CORTEX_HTTP_PORT", "70000", "expected an integer port 0..65535, got 70000"],
     ["CORTEX_SAFETY_PORT", "-1", 'expected an integer port 0..65535, got "-1"'],
     ["CORTEX_RETENTION_SECONDS", "0", "expected a positive integer, got 0"],
-    ["CORTEX_STREAM_REPLICAS", "6", 'expected 1..5 (a stream\'s replicas; more than 1 needs a JetStream cluster), got "6"'],
-    ["CORTEX_STREAM_REPLICAS", "0", 'expected 1..5 (a stream\'s replicas; more than 1 needs a JetStream cluster), got "0"'],
+    [
+      "CORTEX_STREAM_REPLICAS",
+      "6",
+      'expected 1..5 (a stream\'s replicas; more than 1 needs a JetStream cluster), got "6"',
+    ],
+    [
+      "CORTEX_STREAM_REPLICAS",
+      "0",
+      'expected 1..5 (a stream\'s replicas; more than 1 needs a JetStream cluster), got "0"',
+    ],
     ["CORTEX_MAX_CONTEXT_BYTES", "1MB", 'expected a positive integer, got "1MB"'],
     [
       "CORTEX_LOG_LEVEL",
