@@ -1,0 +1,186 @@
+/**
+ * A node of a 3-node JetStream cluster dies under load without losing a job: a real
+ * gateway, scheduler and echo worker on one NatsBus connected to all three nodes, R3
+ * streams, and a kill -9 of the meta leader halfway through the submits.
+ */
+import { setTimeout as sleep } from "node:timers/promises";
+import { connect, type NatsConnection } from "nats";
+import { pino } from "pino";
+import { Registry } from "prom-client";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { connectNatsBus, type NatsBus } from "../../src/bus/nats-bus.js";
+import { createGatewayClient, type GatewayClient } from "../../src/client/gateway-client.js";
+import type { PoolsConfig, TimeoutsConfig } from "../../src/config/index.js";
+import { Streams } from "../../src/core/subjects.js";
+import { GatewayServer } from "../../src/daemon/gateway/gateway-server.js";
+import { Scheduler } from "../../src/daemon/scheduler/index.js";
+import type { JobStore } from "../../src/store/job-store.js";
+import { createRedisStore } from "../../src/store/redis-store.js";
+import { echoHandler } from "../../src/workers/echo.js";
+import type { JobHandler } from "../../src/workers/handler.js";
+import { WorkerRuntime } from "../../src/workers/runtime.js";
+import { countOutcomes, pollUntilTerminal } from "../support/load.js";
+import { type NatsClusterHandle, startNatsCluster } from "../support/nats-cluster.js";
+import { type RedisHandle, startRedis, uniquePrefix } from "../support/redis-server.js";
+
+const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
+const TOPIC = "job.echo";
+const JOBS = 600;
+const IN_FLIGHT = 16;
+const KILL_AT = 250;
+const BOUND_MS = 60_000;
+
+const pools: PoolsConfig = { topics: { [TOPIC]: "echo" } };
+const timeouts: TimeoutsConfig = {
+  workflows: {},
+  topics: { [TOPIC]: { timeout_seconds: 10, max_retries: 2 } },
+  reconciler: { dispatch_timeout_seconds: 20, running_timeout_seconds: 30, scan_interval_seconds: 1 },
+};
+const allowAll = { check: async () => ({ decision: "ALLOW" as const, reason: "" }) };
+
+let cluster: NatsClusterHandle;
+let redis: RedisHandle;
+let nc: NatsConnection;
+const stops: (() => Promise<unknown>)[] = [];
+/** Handler runs that returned a result, per job: more than one is a job run twice. */
+const runs = new Map<string, number>();
+
+const countingEcho: JobHandler = async (job, signal) => {
+  const result = await echoHandler(job, signal);
+  runs.set(job.jobId, (runs.get(job.jobId) ?? 0) + 1);
+  return result;
+};
+
+async function bus(name: string, streamReplicas: number): Promise<NatsBus> {
+  const b = await connectNatsBus({ url: cluster.url, name, logger, streamReplicas, reconnectWaitMs: 250 });
+  stops.push(() => b.close());
+  return b;
+}
+
+async function replicasOf(stream: string): Promise<number> {
+  const jsm = await nc.jetstreamManager();
+  return (await jsm.streams.info(stream)).config.num_replicas;
+}
+
+async function startStack(): Promise<GatewayClient> {
+  const b = await bus("cluster-test", 3);
+  await b.provision();
+  const store: JobStore = await createRedisStore({ url: redis.url, prefix: uniquePrefix() });
+  stops.push(() => store.close());
+  const scheduler = new Scheduler({
+    bus: b,
+    store,
+    safety: allowAll,
+    pools,
+    timeouts,
+    metrics: new Registry(),
+    logger,
+    registryWarmupMs: 0,
+  });
+  await scheduler.start();
+  stops.push(() => scheduler.stop());
+  const gateway = new GatewayServer({
+    bus: b,
+    store,
+    logger,
+    config: { grpcHost: "127.0.0.1", grpcPort: 0, httpPort: 0, poolTopics: pools.topics },
+  });
+  await gateway.start();
+  stops.push(() => gateway.stop());
+  const worker = new WorkerRuntime({
+    bus: b,
+    store,
+    timeouts,
+    kind: "echo",
+    pool: "echo",
+    topics: [TOPIC],
+    handler: countingEcho,
+    concurrency: 16,
+    heartbeatIntervalMs: 1_000,
+    logger,
+  });
+  await worker.start();
+  stops.push(() => worker.drain(1_000));
+  const client = createGatewayClient({ address: `127.0.0.1:${gateway.ports().grpc}`, timeoutMs: 5_000 });
+  stops.push(async () => client.close());
+  return client;
+}
+
+beforeAll(async () => {
+  [cluster, redis] = await Promise.all([startNatsCluster(3), startRedis()]);
+  nc = await connect({ servers: cluster.nodes.map((n) => n.plainUrl) });
+}, 60_000);
+
+afterAll(async () => {
+  for (const stop of stops.reverse()) await stop().catch(() => undefined);
+  await nc?.close();
+  await Promise.allSettled([cluster?.stop(), redis?.stop()]);
+});
+
+describe("a 3-node JetStream cluster", () => {
+  it("provisions R1 streams and scales them to R3 in place", async () => {
+    const r1 = await bus("cluster-test-r1", 1);
+    await r1.provision();
+    expect(await replicasOf(Streams.submit)).toBe(1);
+    const r3 = await bus("cluster-test-r3", 3);
+    await r3.provision();
+    for (const s of [Streams.submit, Streams.result, Streams.jobs]) expect(await replicasOf(s)).toBe(3);
+  });
+
+  it(`${JOBS} echo jobs, the meta leader killed -9 halfway: none lost, none run twice`, async () => {
+    const client = await startStack();
+    const accepted: string[] = [];
+    let refused = 0;
+    let next = 0;
+    let killedAt = 0;
+    let recoveredAt = 0;
+    let victim = "";
+    const submitter = async () => {
+      while (next < JOBS) {
+        const n = next++;
+        if (n === KILL_AT) {
+          victim = await cluster.metaLeader();
+          const node = cluster.nodes.find((x) => x.name === victim) ?? cluster.nodes[0];
+          killedAt = Date.now();
+          await node?.kill9();
+        }
+        const sentAt = Date.now();
+        try {
+          const { jobId } = await client.submitJob({ topic: TOPIC, contextJson: JSON.stringify({ n }) });
+          accepted.push(jobId);
+          if (killedAt > 0 && sentAt > killedAt && recoveredAt === 0) recoveredAt = Date.now();
+        } catch {
+          // Not accepted: the client was told so, which is allowed during the failover.
+          refused++;
+          await sleep(100);
+        }
+      }
+    };
+    const started = Date.now();
+    await Promise.all(Array.from({ length: IN_FLIGHT }, submitter));
+    const stuck = await pollUntilTerminal(client, accepted, BOUND_MS);
+    const out = await countOutcomes(client, accepted);
+    const twice = [...runs.values()].filter((c) => c > 1).length;
+    const line = {
+      accepted: out.accepted,
+      refused,
+      lost: out.lost,
+      runTwice: twice,
+      duplicatedEvents: out.duplicated,
+      notSucceeded: out.notSucceeded,
+      stuck: stuck.length,
+      killed: victim,
+      recoverMs: recoveredAt - killedAt,
+      totalMs: Date.now() - started,
+    };
+    console.log(`cluster kill -9: ${JSON.stringify(line)}`);
+    expect(out.accepted).toBeGreaterThanOrEqual(JOBS * 0.9);
+    expect({ lost: out.lost, twice, duplicated: out.duplicated, stuck: stuck.length }).toEqual({
+      lost: 0,
+      twice: 0,
+      duplicated: 0,
+      stuck: 0,
+    });
+    expect(out.notSucceeded).toBe(0);
+  }, 150_000);
+});
