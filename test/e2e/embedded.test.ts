@@ -95,7 +95,11 @@ describe("embedded backend", () => {
     const again = await stack.cli(["up", "--json"]);
     expect(again.code, again.stderr).toBe(0);
     const stuck = await pollUntilTerminal(client, accepted, 40_000);
-    const { requeued: _inFlightAtKill, ...counts } = await countOutcomes(client, accepted);
+    const {
+      requeued: _inFlightAtKill,
+      readmitted: _retried,
+      ...counts
+    } = await countOutcomes(client, accepted);
     expect({ ...counts, stuck: stuck.length }).toEqual({
       accepted: accepted.length,
       lost: 0,

@@ -91,10 +91,19 @@ export interface Outcomes {
   notSucceeded: number;
   /** In flight at the kill and put back in the queue by the restarted daemon (not a fault). */
   requeued: number;
+  /** Refused at submit (FAILED, not queued), then admitted again by the client's retry of the same id. */
+  readmitted: number;
 }
 
 export async function countOutcomes(client: GatewayClient, ids: string[]): Promise<Outcomes> {
-  const out: Outcomes = { accepted: ids.length, lost: 0, duplicated: 0, notSucceeded: 0, requeued: 0 };
+  const out: Outcomes = {
+    accepted: ids.length,
+    lost: 0,
+    duplicated: 0,
+    notSucceeded: 0,
+    requeued: 0,
+    readmitted: 0,
+  };
   for (const id of ids) {
     const r = await client.getJob(id, { includeEvents: true }).catch((err: unknown) => {
       if (isCortexError(err, "JOB_NOT_FOUND")) return undefined;
@@ -105,11 +114,17 @@ export async function countOutcomes(client: GatewayClient, ids: string[]): Promi
       continue;
     }
     const states = r.events.filter((e) => e.kind === "state");
-    const terminal = states.filter((e) => isFinal(e.to));
+    // A client retry of a submit the bus refused admits the same id again (from "" once
+    // more): only the last admission's life counts, and what came before must be FAILED.
+    const lastAdmission = states.findLastIndex((e) => e.from === "");
+    const before = states.slice(0, Math.max(0, lastAdmission)).filter((e) => isFinal(e.to));
+    const terminal = states.slice(Math.max(0, lastAdmission)).filter((e) => isFinal(e.to));
+    if (before.length > 0) out.readmitted++;
     // A job in flight at the kill is requeued (jobs/recovery.ts) and may run again as a new attempt.
     const requeued = states.some((e) => e.reason.startsWith("requeued"));
     if (requeued) out.requeued++;
-    if (terminal.length > 1 || (r.job.attempts > 1 && !requeued)) out.duplicated++;
+    const earlierRan = before.some((e) => e.to !== "FAILED");
+    if (terminal.length > 1 || earlierRan || (r.job.attempts > 1 && !requeued)) out.duplicated++;
     if (isFinal(r.job.state) && r.job.state !== "SUCCEEDED") out.notSucceeded++;
   }
   return out;
