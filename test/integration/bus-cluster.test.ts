@@ -200,7 +200,8 @@ async function loadWithKill(
     refused,
     lost: out.lost,
     runTwice: twice,
-    duplicatedEvents: out.duplicated,
+    // Dispatched again by the reconciler (attempts > 1) yet run once: costs time, not a job.
+    redispatched: out.duplicated,
     readmitted: out.readmitted,
     notSucceeded: out.notSucceeded,
     stuck: stuck.length,
@@ -209,14 +210,14 @@ async function loadWithKill(
   };
   console.log(`cluster kill -9: ${JSON.stringify(line)}`);
   if (process.env.CLUSTER_DEBUG) await printOdd(client, accepted);
-  expect(out.accepted).toBeGreaterThanOrEqual(JOBS * 0.9);
-  expect({ lost: out.lost, twice, duplicated: out.duplicated, stuck: stuck.length }).toEqual({
+  expect(out.accepted).toBe(JOBS);
+  // Echo jobs do not fail: a FAILED one was accepted and then never ran, i.e. lost.
+  expect({ lost: out.lost, twice, notSucceeded: out.notSucceeded, stuck: stuck.length }).toEqual({
     lost: 0,
     twice: 0,
-    duplicated: 0,
+    notSucceeded: 0,
     stuck: 0,
   });
-  expect(out.notSucceeded).toBe(0);
 }
 
 async function printOdd(client: GatewayClient, ids: string[]): Promise<void> {
