@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectNatsBus, type NatsBus } from "../../src/bus/nats-bus.js";
 import { createGatewayClient, type GatewayClient } from "../../src/client/gateway-client.js";
 import type { PoolsConfig, TimeoutsConfig } from "../../src/config/index.js";
+import { ErrorCode } from "../../src/core/errors.js";
 import { Streams } from "../../src/core/subjects.js";
 import { GatewayServer } from "../../src/daemon/gateway/gateway-server.js";
 import { Scheduler } from "../../src/daemon/scheduler/index.js";
@@ -21,6 +22,7 @@ import type { JobHandler } from "../../src/workers/handler.js";
 import { WorkerRuntime } from "../../src/workers/runtime.js";
 import { countOutcomes, pollUntilTerminal } from "../support/load.js";
 import { type NatsClusterHandle, startNatsCluster } from "../support/nats-cluster.js";
+import { startNats } from "../support/nats-server.js";
 import { type RedisHandle, startRedis, uniquePrefix } from "../support/redis-server.js";
 
 const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
@@ -248,6 +250,19 @@ describe("a 3-node JetStream cluster", () => {
     const r3 = await bus("cluster-test-r3", 3);
     await r3.provision();
     for (const s of [Streams.submit, Streams.result, Streams.jobs]) expect(await replicasOf(s)).toBe(3);
+  });
+
+  it("refuses replicas > 1 on a single nats-server with CONFIG_INVALID and a hint", async () => {
+    const single = await startNats();
+    stops.push(() => single.stop());
+    const b = await connectNatsBus({ url: single.url, name: "single-r3", logger, streamReplicas: 3 });
+    stops.push(() => b.close());
+    const err = await b.provision().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toMatchObject({ code: ErrorCode.ConfigInvalid });
+    expect((err as { hint?: string }).hint).toContain("CORTEX_STREAM_REPLICAS=3");
   });
 
   it(`${JOBS} echo jobs, the meta leader killed -9 halfway: none lost, none run twice`, async () => {
