@@ -4,7 +4,7 @@
  * streams, and a kill -9 of the meta leader halfway through the submits.
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import { connect, type NatsConnection } from "nats";
+import { AckPolicy, connect, type NatsConnection } from "nats";
 import { pino } from "pino";
 import { Registry } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -247,9 +247,21 @@ describe("a 3-node JetStream cluster", () => {
     const r1 = await bus("cluster-test-r1", 1);
     await r1.provision();
     expect(await replicasOf(Streams.submit)).toBe(1);
+    const jsm = await nc.jetstreamManager();
+    await jsm.consumers.add(Streams.submit, { durable_name: "r1-probe", ack_policy: AckPolicy.Explicit });
     const r3 = await bus("cluster-test-r3", 3);
     await r3.provision();
     for (const s of [Streams.submit, Streams.result, Streams.jobs]) expect(await replicasOf(s)).toBe(3);
+    // A consumer made on the R1 stream follows it to three replicas (it inherits the count).
+    await expect
+      .poll(
+        async () => (await jsm.consumers.info(Streams.submit, "r1-probe")).cluster?.replicas?.length ?? 0,
+        {
+          timeout: 10_000,
+        },
+      )
+      .toBe(2);
+    await jsm.consumers.delete(Streams.submit, "r1-probe");
   });
 
   it("refuses replicas > 1 on a single nats-server with CONFIG_INVALID and a hint", async () => {
