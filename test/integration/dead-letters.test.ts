@@ -183,6 +183,20 @@ describe("dead letters", () => {
     expect(again.code).toBe(ErrorCode.DeadLetterNotFound);
   });
 
+  it("answers alike over HTTP (snake_case, as the gRPC JSON names)", async () => {
+    const base = `http://127.0.0.1:${gateway.ports().http}/api/v1/dead-letters`;
+    const list = await fetch(`${base}?limit=10`, { headers: { "x-api-key": ACME } });
+    expect(list.status).toBe(200);
+    const body = (await list.json()) as { letters: Record<string, unknown>[] };
+    expect(body.letters[0]).toMatchObject({ job_id: "../../x", code: "INVALID_ARGUMENT", packet_kept: true });
+    const id = String(body.letters[0]?.id);
+    const retry = await fetch(`${base}/${id}/retry`, { method: "POST", headers: { "x-api-key": ACME } });
+    expect(retry.status).toBe(400);
+    expect(await retry.json()).toMatchObject({ error: { code: "INVALID_ARGUMENT" } });
+    const hidden = await fetch(base, { headers: { "x-api-key": GLOBEX } });
+    expect(((await hidden.json()) as { letters: unknown[] }).letters).toEqual([]);
+  });
+
   it("refuses an id that is not one with INVALID_ARGUMENT", async () => {
     const err = await failure(client(ADMIN).retryDeadLetter("../../x"));
     expect(err.code).toBe(ErrorCode.InvalidArgument);
