@@ -5,7 +5,7 @@
  */
 import { decodePacket, encodePacket } from "../bus/codec.js";
 import { clip } from "../core/clip.js";
-import { type DeadLetter, newDeadLetterId } from "../core/dead-letter.js";
+import { type DeadLetter, deadLetterNotFound, newDeadLetterId } from "../core/dead-letter.js";
 import { CortexError, ErrorCode } from "../core/errors.js";
 import { Subjects } from "../core/subjects.js";
 import type { BusPacket } from "../gen/cortex/v1/bus.js";
@@ -43,6 +43,8 @@ export interface RetryOptions {
   maxContextBytes: number;
   /** A worker of the topic's pool is live. */
   live(topic: string): boolean;
+  /** The caller acts for this tenant only: the original must name it (the letter's copy is clipped). */
+  tenant?: string;
 }
 
 export class DeadLetters {
@@ -65,6 +67,7 @@ export class DeadLetters {
     const packet = originalPacket(letter);
     const req = packet.payload?.$case === "jobRequest" ? packet.payload.jobRequest : undefined;
     if (req === undefined) throw notResubmittable(letter.id, "its packet holds no job request");
+    if (opts.tenant !== undefined && busTenant(req) !== opts.tenant) throw deadLetterNotFound(letter.id);
     const problem = busSubmitProblem(packet.traceId, req, opts.maxContextBytes);
     if (problem !== undefined) throw problem;
     const given = busContext(req.contextJson);

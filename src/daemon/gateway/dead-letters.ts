@@ -44,6 +44,7 @@ export async function retryDeadLetter(
   const { job } = await deps.jobs.deadLetters.retry(letter, {
     maxContextBytes: deps.limits.maxContextBytes,
     live: (topic) => deps.liveTopic(topic),
+    ...(principal.tenant === undefined ? {} : { tenant: principal.tenant }),
   });
   deps.logger.info({ id: letter.id, jobId: job.jobId }, "dead letter re-submitted");
   return { jobId: job.jobId, traceId: job.traceId };
