@@ -47,9 +47,13 @@ export const DEAD_LETTER_DEFAULT_MAX = 1_000;
 
 const ID_RE = /^dl-[0-9a-z]{9}-[0-9a-f]{8}$/;
 
-/** `dl-<ms, base36, 9 digits>-<8 hex>`: lexical order is time order, and it is safe in keys. */
-export function newDeadLetterId(atMs: number): string {
-  return `dl-${Math.max(0, Math.floor(atMs)).toString(36).padStart(9, "0")}-${randomBytes(4).toString("hex")}`;
+/**
+ * `dl-<ms, base36, 9 digits>-<8 hex>`: lexical order is time order, and it is safe in keys.
+ * `tag` (8 hex) makes the id repeatable; random otherwise.
+ */
+export function newDeadLetterId(atMs: number, tag?: string): string {
+  const suffix = tag !== undefined && /^[0-9a-f]{8}$/.test(tag) ? tag : randomBytes(4).toString("hex");
+  return `dl-${Math.max(0, Math.floor(atMs)).toString(36).padStart(9, "0")}-${suffix}`;
 }
 
 export function isDeadLetterId(id: string): boolean {

@@ -3,7 +3,8 @@
  * store (so `cortex dlq list` can show them on either backend) and published on sys.job.dlq;
  * a retry re-validates the original request and admits it like any submit.
  */
-import { decodePacket, encodePacket } from "../bus/codec.js";
+import { createHash } from "node:crypto";
+import { decodePacket, encodePacket, timestampToMs } from "../bus/codec.js";
 import { clip } from "../core/clip.js";
 import { type DeadLetter, deadLetterNotFound, newDeadLetterId } from "../core/dead-letter.js";
 import { CortexError, ErrorCode } from "../core/errors.js";
@@ -16,12 +17,26 @@ import type { JobsDeps } from "./deps.js";
 /** Larger originals are described, not copied: core NATS refuses payloads over ~1 MB. */
 const MAX_COPIED_PACKET_BYTES = 256 * 1024;
 
+/** Sender clocks this far off are not trusted for a letter's id. */
+const MAX_SENDER_SKEW_MS = 24 * 3600 * 1000;
+
+/**
+ * The same submit delivered again (its term was lost) gets the same id, so it overwrites its
+ * letter instead of adding one: the id is the packet's own time and a hash of its bytes.
+ */
+function letterId(packet: BusPacket, bytes: Uint8Array, at: number): string {
+  const sent = timestampToMs(packet.createdAt);
+  const trusted = sent !== undefined && sent <= at && at - sent <= MAX_SENDER_SKEW_MS;
+  const tag = createHash("sha256").update(bytes).digest("hex").slice(0, 8);
+  return trusted ? newDeadLetterId(sent, tag) : newDeadLetterId(at);
+}
+
 export function deadLetter(packet: BusPacket, subject: string, problem: CortexError, at: number): DeadLetter {
   const req = packet.payload?.$case === "jobRequest" ? packet.payload.jobRequest : undefined;
   const bytes = encodePacket(packet);
   const field = problem.details?.field;
   return {
-    id: newDeadLetterId(at),
+    id: letterId(packet, bytes, at),
     kind: "submit_rejected",
     code: problem.code,
     field: typeof field === "string" ? field : "",

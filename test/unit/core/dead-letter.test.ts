@@ -11,7 +11,7 @@ import { ErrorCode, isCortexError } from "../../../src/core/errors.js";
 
 describe("dead-letter ids", () => {
   it("sort by time as text, and are recognised", () => {
-    const ids = [1, 2_000, 1_700_000_000_000, 4_000_000_000_000].map(newDeadLetterId);
+    const ids = [1, 2_000, 1_700_000_000_000, 4_000_000_000_000].map((t) => newDeadLetterId(t));
     expect([...ids].sort()).toEqual(ids);
     for (const id of ids) expect(isDeadLetterId(id)).toBe(true);
     for (const bad of ["", "dl-", "(dl-000000001-00000000", "dl-000000001-0000000g", "x".repeat(30)])
