@@ -17,6 +17,7 @@ import {
   CortexApiClient,
   GetJobRequest,
   type JobEvent,
+  ListDeadLettersRequest,
   ListJobsRequest,
   SubmitJobRequest,
   WatchEventsRequest,
@@ -30,6 +31,7 @@ export type {
   EventStream,
   GatewayClient,
   GetJobOptions,
+  ListDeadLettersInput,
   ListJobsInput,
   SubmitJobInput,
   SubmitMany,
@@ -99,6 +101,9 @@ export function createGatewayClient(opts: GatewayClientOptions = {}): GatewayCli
       unary((md, o, cb) => raw.cancelJob(CancelJobRequest.fromPartial({ jobId, reason }), md, o, cb)),
     listWorkers: (pool = "") => unary((md, o, cb) => raw.listWorkers({ pool }, md, o, cb)),
     getStatus: () => unary((md, o, cb) => raw.getStatus({}, md, o, cb)),
+    listDeadLetters: (query = {}) =>
+      unary((md, o, cb) => raw.listDeadLetters(ListDeadLettersRequest.fromPartial(query), md, o, cb)),
+    retryDeadLetter: (id) => unary((md, o, cb) => raw.retryDeadLetter({ id }, md, o, cb)),
     watchEvents: (req = {}, w = {}) =>
       eventStream(raw.watchEvents(WatchEventsRequest.fromPartial(req), metadata()), address, w.signal),
     submitAndWatch: (req, w = {}) =>

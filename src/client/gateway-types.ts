@@ -9,9 +9,12 @@ import type {
   GetJobStatusResponse,
   GetStatusResponse,
   JobEvent,
+  ListDeadLettersRequest,
+  ListDeadLettersResponse,
   ListJobsRequest,
   ListJobsResponse,
   ListWorkersResponse,
+  RetryDeadLetterResponse,
   SubmitJobRequest,
   SubmitJobResponse,
   WatchEventsRequest,
@@ -20,6 +23,7 @@ import type {
 export type SubmitJobInput = Partial<SubmitJobRequest> & { topic: string };
 export type ListJobsInput = Partial<ListJobsRequest>;
 export type WatchEventsInput = Partial<WatchEventsRequest>;
+export type ListDeadLettersInput = Partial<ListDeadLettersRequest>;
 
 export interface GetJobOptions {
   includeResult?: boolean;
@@ -47,6 +51,10 @@ export interface GatewayClient {
   cancelJob(jobId: string, reason?: string): Promise<CancelJobResponse>;
   listWorkers(pool?: string): Promise<ListWorkersResponse>;
   getStatus(): Promise<GetStatusResponse>;
+  /** Submits the scheduler could never admit, newest first. */
+  listDeadLetters(query?: ListDeadLettersInput): Promise<ListDeadLettersResponse>;
+  /** Re-submits a dead letter's original request; INVALID_ARGUMENT when it is still invalid. */
+  retryDeadLetter(id: string): Promise<RetryDeadLetterResponse>;
   watchEvents(req?: WatchEventsInput, opts?: WatchOptions): EventStream;
   /** Submit and follow in one call (see submitAndWait); UNIMPLEMENTED on older gateways. */
   submitAndWatch(req: SubmitJobInput, opts?: WatchOptions): EventStream;

@@ -22,6 +22,8 @@ export const ErrorCode = {
   InvalidTransition: "INVALID_TRANSITION",
   JobNotFound: "JOB_NOT_FOUND",
   JobExists: "JOB_EXISTS",
+  /** No dead letter has that id (retried already, or past its retention). */
+  DeadLetterNotFound: "DEAD_LETTER_NOT_FOUND",
   InvalidArgument: "INVALID_ARGUMENT",
   StackUnreachable: "STACK_UNREACHABLE",
   SafetyUnavailable: "SAFETY_UNAVAILABLE",

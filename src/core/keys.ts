@@ -12,6 +12,9 @@ export interface KeyNames {
   late(jobId: string): string;
   eventStream(): string;
   eventSeq(): string;
+  /** sorted set of dead-letter ids (all score 0: lexical = time order) */
+  deadLetters(): string;
+  deadLetter(id: string): string;
   prefix: string;
 }
 
@@ -30,6 +33,8 @@ export function keyNames(prefix = ""): KeyNames {
     late: (id) => `${p}job:late:${id}`,
     eventStream: () => `${p}events`,
     eventSeq: () => `${p}events:seq`,
+    deadLetters: () => `${p}dlq`,
+    deadLetter: (id) => `${p}dlq:${id}`,
   };
 }
 

@@ -1,5 +1,7 @@
 export { type Admitted, noPoolReason, SAFETY_UNAVAILABLE_REASON } from "./admission.js";
 export type { AttemptEnd, Begin, EndState } from "./attempts.js";
+export { busSubmitProblem } from "./bus-submit.js";
+export { deadLetter, type RetryOptions } from "./dead-letters.js";
 export type { JobsDeps, JobsObserver, PolicyGate } from "./deps.js";
 export { INLINE_RESULT_MAX_BYTES } from "./event-feed.js";
 export { INLINE_CONTEXT_MAX_BYTES, jobRequestPacket, submitMsgId } from "./job-request.js";

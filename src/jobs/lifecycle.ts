@@ -7,6 +7,7 @@
 import { Admission } from "./admission.js";
 import { Attempts } from "./attempts.js";
 import { type StopState, stopJob } from "./cancel.js";
+import { DeadLetters } from "./dead-letters.js";
 import type { JobsDeps, JobsObserver, PolicyGate } from "./deps.js";
 import { Dispatch } from "./dispatch.js";
 import { EventFeed } from "./event-feed.js";
@@ -21,6 +22,7 @@ export class JobLifecycle {
   readonly admission: Admission;
   readonly attempts: Attempts;
   readonly v1Results: V1Results;
+  readonly deadLetters: DeadLetters;
 
   readonly deps: JobsDeps;
   private readonly observers: JobsObserver[] = [];
@@ -36,6 +38,7 @@ export class JobLifecycle {
     this.admission = new Admission(deps, policy, this.moves, this.dispatch, this.feed);
     this.attempts = new Attempts(deps, this.moves, this.dispatch, this.feed);
     this.v1Results = new V1Results(deps, this.moves, this.dispatch);
+    this.deadLetters = new DeadLetters(deps, this.admission);
   }
 
   /** Adds a metrics observer (a scheduler sharing this process's lifecycle). */

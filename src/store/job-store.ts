@@ -3,6 +3,7 @@
  * DESIGN.md so users can read it with redis-cli; a second adapter (embedded) comes later
  * and must pass the same contract suite.
  */
+import type { DeadLetter, DeadLetterPage, DeadLetterQuery } from "../core/dead-letter.js";
 import type { JobEventRecord } from "../core/job-event.js";
 import type { JobState } from "../core/states.js";
 
@@ -232,6 +233,13 @@ export interface JobStore {
   appendEvent(event: Omit<JobEventRecord, "seq" | "at"> & { at?: number }): Promise<JobEventRecord>;
   /** Job ids of a trace, in submit order. */
   traceJobs(traceId: string): Promise<string[]>;
+  /** Keeps a dead letter for the retention period; beyond the cap the oldest are dropped. */
+  putDeadLetter(letter: DeadLetter): Promise<void>;
+  /** Newest first; bodies that cannot be decoded are skipped. Bad cursor: INVALID_ARGUMENT. */
+  listDeadLetters(query: DeadLetterQuery): Promise<DeadLetterPage>;
+  getDeadLetter(id: string): Promise<DeadLetter | undefined>;
+  /** true when it existed. */
+  deleteDeadLetter(id: string): Promise<boolean>;
   /** Throws STORE_UNAVAILABLE when the store does not answer. */
   ping(): Promise<void>;
   /** Optional so test doubles need not count. */
@@ -246,4 +254,6 @@ export interface JobStoreOptions {
   retentionSeconds?: number;
   /** Events kept in the capped global stream. Default 10,000. */
   eventStreamMax?: number;
+  /** Dead letters kept (newest); default 1,000. They expire after retentionSeconds too. */
+  deadLetterMax?: number;
 }

@@ -4,6 +4,12 @@
  * batch reads are pipelines.
  */
 import type { Redis } from "ioredis";
+import {
+  DEAD_LETTER_DEFAULT_MAX,
+  type DeadLetter,
+  type DeadLetterPage,
+  type DeadLetterQuery,
+} from "../core/dead-letter.js";
 import { CortexError, ErrorCode } from "../core/errors.js";
 import { type KeyNames, keyNames, redisPointer } from "../core/keys.js";
 import {
@@ -45,6 +51,7 @@ import type {
 } from "./job-store.js";
 import { decodeCursor, encodeCursor } from "./list-cursor.js";
 import { type ConnectionOptions, connectRedis, type StoreLogger, toStoreError } from "./redis-connection.js";
+import { type DeadLetterCommands, PUT_DEAD_LETTER, RedisDeadLetters } from "./redis-dead-letters.js";
 import { admitArgs, admitOutcome, finishArgs, finishOutcome, type MoveContext } from "./redis-move-calls.js";
 import { ADMIT_JOB, FINISH_ATTEMPT } from "./redis-move-scripts.js";
 import { APPEND_EVENT, LIST_JOBS, PUT_RESULT, TRANSITION } from "./redis-scripts.js";
@@ -65,7 +72,7 @@ const MAX_LIMIT = 1_000;
 type Arg = string | number;
 
 /** The scripts, as ioredis registers them with defineCommand. */
-interface ScriptCommands {
+interface ScriptCommands extends DeadLetterCommands {
   cortexTransition(...args: Arg[]): Promise<[string, unknown?, unknown?, unknown?, unknown?]>;
   cortexPutResult(...args: Arg[]): Promise<"late" | "duplicate" | "stored">;
   cortexAppendEvent(...args: Arg[]): Promise<number>;
@@ -80,6 +87,7 @@ export async function createRedisStore(opts: RedisStoreOptions): Promise<RedisJo
   for (const [name, value] of [
     ["retentionSeconds", opts.retentionSeconds],
     ["eventStreamMax", opts.eventStreamMax],
+    ["deadLetterMax", opts.deadLetterMax],
   ] as const) {
     if (value !== undefined && !(Number.isInteger(value) && value > 0)) {
       throw invalid(`store option ${name} must be a positive integer, got ${value}`);
@@ -93,6 +101,7 @@ export async function createRedisStore(opts: RedisStoreOptions): Promise<RedisJo
   scripted.defineCommand("cortexListJobs", LIST_JOBS);
   scripted.defineCommand("cortexAdmitJob", ADMIT_JOB);
   scripted.defineCommand("cortexFinishAttempt", FINISH_ATTEMPT);
+  scripted.defineCommand("cortexPutDeadLetter", PUT_DEAD_LETTER);
   return new RedisJobStore(scripted, opts);
 }
 
@@ -103,6 +112,7 @@ export class RedisJobStore implements JobStore {
   private readonly url: string;
   private readonly failures: DecodeFailures;
   private readonly moveContext: MoveContext;
+  private readonly deadLetters: RedisDeadLetters;
   private closed = false;
 
   constructor(
@@ -115,6 +125,13 @@ export class RedisJobStore implements JobStore {
     this.url = opts.url;
     this.failures = new DecodeFailures(opts.logger);
     this.moveContext = { keys: this.keys, retention: this.retention, streamMax: this.streamMax };
+    this.deadLetters = new RedisDeadLetters(
+      redis,
+      this.keys,
+      this.retention,
+      opts.deadLetterMax ?? DEAD_LETTER_DEFAULT_MAX,
+      (fn) => this.call(fn),
+    );
   }
 
   stats(): StoreStats {
@@ -339,6 +356,22 @@ export class RedisJobStore implements JobStore {
 
   async traceJobs(traceId: string): Promise<string[]> {
     return this.call(() => this.redis.lrange(this.keys.trace(traceId), 0, -1));
+  }
+
+  putDeadLetter(letter: DeadLetter): Promise<void> {
+    return this.deadLetters.put(letter);
+  }
+
+  listDeadLetters(query: DeadLetterQuery): Promise<DeadLetterPage> {
+    return this.deadLetters.list(query);
+  }
+
+  getDeadLetter(id: string): Promise<DeadLetter | undefined> {
+    return this.deadLetters.get(id);
+  }
+
+  deleteDeadLetter(id: string): Promise<boolean> {
+    return this.deadLetters.delete(id);
   }
 
   async ping(): Promise<void> {

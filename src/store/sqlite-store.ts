@@ -5,6 +5,13 @@
  */
 import { resolve } from "node:path";
 import type Database from "better-sqlite3";
+import {
+  checkDeadLetterQuery,
+  DEAD_LETTER_DEFAULT_MAX,
+  type DeadLetter,
+  type DeadLetterPage,
+  type DeadLetterQuery,
+} from "../core/dead-letter.js";
 import { CortexError, ErrorCode } from "../core/errors.js";
 import type { JobState } from "../core/states.js";
 import { DecodeFailures } from "./decode-failures.js";
@@ -28,6 +35,7 @@ import type {
   TransitionRequest,
 } from "./job-store.js";
 import type { StoreLogger } from "./redis-connection.js";
+import { SqliteDeadLetters } from "./sqlite/dead-letters.js";
 import { storeClosed, toSqliteStoreError } from "./sqlite/errors.js";
 import { rowToJob } from "./sqlite/job-row.js";
 import { JobWrites } from "./sqlite/job-writes.js";
@@ -58,6 +66,7 @@ export function createSqliteStore(opts: SqliteStoreOptions): Promise<SqliteJobSt
     ["retentionSeconds", opts.retentionSeconds],
     ["eventStreamMax", opts.eventStreamMax],
     ["sweepIntervalMs", opts.sweepIntervalMs],
+    ["deadLetterMax", opts.deadLetterMax],
   ] as const) {
     if (value !== undefined && !(Number.isInteger(value) && value > 0)) {
       return Promise.reject(invalid(`store option ${name} must be a positive integer, got ${value}`));
@@ -81,6 +90,7 @@ export class SqliteJobStore implements JobStore {
   private readonly sweeper: NodeJS.Timeout;
   private readonly logger: StoreLogger | undefined;
   private readonly failures: DecodeFailures;
+  private readonly deadLetters: SqliteDeadLetters;
   private closed = false;
 
   constructor(
@@ -96,6 +106,11 @@ export class SqliteJobStore implements JobStore {
     this.failures = new DecodeFailures(opts.logger);
     this.lister = new JobLister(db, this.failures);
     this.writes = new JobWrites(this.stmts, this.retentionMs, this.streamMax);
+    this.deadLetters = new SqliteDeadLetters(
+      db,
+      this.retentionMs,
+      opts.deadLetterMax ?? DEAD_LETTER_DEFAULT_MAX,
+    );
     const every = opts.sweepIntervalMs ?? Math.min(60_000, this.retentionMs);
     this.sweeper = setInterval(() => {
       this.sweep().catch((err: unknown) => {
@@ -204,6 +219,23 @@ export class SqliteJobStore implements JobStore {
     return this.read(() => this.stmts.trace.all(traceId).map((r) => r.job_id));
   }
 
+  async putDeadLetter(letter: DeadLetter): Promise<void> {
+    return this.write(() => this.deadLetters.put(letter));
+  }
+
+  async listDeadLetters(query: DeadLetterQuery): Promise<DeadLetterPage> {
+    checkDeadLetterQuery(query); // thrown as is, not as a store error
+    return this.read(() => this.deadLetters.list(query));
+  }
+
+  async getDeadLetter(id: string): Promise<DeadLetter | undefined> {
+    return this.read(() => this.deadLetters.get(id));
+  }
+
+  async deleteDeadLetter(id: string): Promise<boolean> {
+    return this.write(() => this.deadLetters.delete(id));
+  }
+
   async ping(): Promise<void> {
     await this.read(() => this.stmts.maxSeq.get());
   }
@@ -217,6 +249,7 @@ export class SqliteJobStore implements JobStore {
       if (removed < SWEEP_BATCH) break;
     }
     await this.write(() => pruneEventStream(this.stmts, this.streamMax));
+    await this.write(() => this.deadLetters.sweep(now));
     return total;
   }
 

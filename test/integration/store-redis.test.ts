@@ -5,6 +5,7 @@ import { keyNames } from "../../src/core/keys.js";
 import { createRedisStore } from "../../src/store/redis-store.js";
 import { type RedisHandle, startRedis, uniquePrefix } from "../support/redis-server.js";
 import { runStoreContract } from "../support/store-contract.js";
+import { DEAD_LETTER_TEST_MAX } from "../support/store-contract-dead-letters.js";
 
 let server: RedisHandle;
 
@@ -17,7 +18,12 @@ afterAll(async () => {
 
 runStoreContract("redis", async () => {
   const prefix = uniquePrefix();
-  const store = await createRedisStore({ url: server.url, prefix, retentionSeconds: 3_600 });
+  const store = await createRedisStore({
+    url: server.url,
+    prefix,
+    retentionSeconds: 3_600,
+    deadLetterMax: DEAD_LETTER_TEST_MAX,
+  });
   const redis = new Redis(server.url);
   const keys = keyNames(prefix);
   return {

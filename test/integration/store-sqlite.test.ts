@@ -5,11 +5,16 @@ import { join } from "node:path";
 import type Database from "better-sqlite3";
 import { createSqliteStore } from "../../src/store/sqlite-store.js";
 import { runStoreContract } from "../support/store-contract.js";
+import { DEAD_LETTER_TEST_MAX } from "../support/store-contract-dead-letters.js";
 
 runStoreContract("sqlite", async () => {
   const dir = mkdtempSync(join(tmpdir(), "cortex-sqlite-"));
   const path = join(dir, "data", "cortex.db");
-  const store = await createSqliteStore({ path, retentionSeconds: 3_600 });
+  const store = await createSqliteStore({
+    path,
+    retentionSeconds: 3_600,
+    deadLetterMax: DEAD_LETTER_TEST_MAX,
+  });
   // The store holds its file exclusively (no second connection, not even sqlite3), so raw
   // writes past the codec go through its own handle.
   const raw = (store as unknown as { db: Database.Database }).db;

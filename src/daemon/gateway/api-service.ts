@@ -26,6 +26,7 @@ import type {
 import type { ComponentInfo } from "../component.js";
 import type { GatewayMetrics } from "../metrics/gateway-metrics.js";
 import type { ApiKeys, Principal } from "./auth.js";
+import { listDeadLetters, retryDeadLetter } from "./dead-letters.js";
 import type { EventHub } from "./event-watch.js";
 import { grpcStatusFor, toServiceError } from "./grpc-errors.js";
 import { probeDeps } from "./http/probes.js";
@@ -240,6 +241,8 @@ export function createApiService(ctx: ApiContext): CortexApiServer {
     cancelJob: unary(ctx, "CancelJob", (req, who) => cancelJob(ctx, req, who)),
     listWorkers: unary(ctx, "ListWorkers", async (req) => listWorkers(ctx, req)),
     getStatus: unary(ctx, "GetStatus", () => getStatus(ctx)),
+    listDeadLetters: unary(ctx, "ListDeadLetters", (req, who) => listDeadLetters(ctx, req, who)),
+    retryDeadLetter: unary(ctx, "RetryDeadLetter", (req, who) => retryDeadLetter(ctx, req, who)),
     watchEvents: watchEvents(ctx),
     submitAndWatch: submitAndWatchCall(ctx),
     submitAndWatchMany: submitAndWatchManyCall(ctx),

@@ -15,7 +15,7 @@ import { TENANT_ENV_VAR } from "../../core/tenant.js";
 import type { JobRequest } from "../../gen/cortex/v1/bus.js";
 import { type JobLifecycle, SAFETY_UNAVAILABLE_REASON } from "../../jobs/index.js";
 import type { TransitionOutcome } from "../../store/job-store.js";
-import { busSubmitProblem, deadLetter, publishDeadLetter } from "./dead-letter.js";
+import { busSubmitProblem, recordDeadLetter } from "./dead-letter.js";
 import type { Dispatcher } from "./dispatcher.js";
 import type { SafetyHealth } from "./safety-health.js";
 import { ACK, retryLater, type Settle, settle } from "./settle.js";
@@ -59,8 +59,8 @@ export class SubmitHandler {
     const req = payload.jobRequest;
     const problem = busSubmitProblem(msg.packet.traceId, req, this.maxContextBytes);
     if (problem !== undefined) {
-      // Throws (-> retried) only when the bus is down: then the letter goes out on a later delivery.
-      await publishDeadLetter(this.deps.bus, deadLetter(msg.packet, msg.subject, problem, this.deps.clock()));
+      // Throws (-> retried) only when the store or bus is down: then it is recorded on a later delivery.
+      await recordDeadLetter(this.jobs, msg.packet, msg.subject, problem, this.deps.clock());
       this.deps.logger.warn(
         {
           jobId: clip(req.jobId),

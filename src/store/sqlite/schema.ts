@@ -2,7 +2,7 @@
  * The embedded store's tables. Job columns carry the `job:meta:<id>` field names, so a row
  * decodes with the same codec as the Redis hash. `user_version` records the schema version.
  */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 /** Columns added after version 1, with their types: a migration adds the missing ones. */
 export const ADDED_JOB_COLUMNS = [
@@ -80,4 +80,13 @@ CREATE TABLE IF NOT EXISTS events (
 );
 CREATE INDEX IF NOT EXISTS events_history ON events (history_of, seq) WHERE history_of IS NOT NULL;
 CREATE INDEX IF NOT EXISTS events_loose ON events (seq) WHERE history_of IS NULL;
+
+-- version 3: submits that could never be admitted, as published on sys.job.dlq
+CREATE TABLE IF NOT EXISTS dead_letters (
+  id         TEXT PRIMARY KEY,
+  tenant     TEXT NOT NULL,
+  body       TEXT NOT NULL,
+  expires_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS dead_letters_expiry ON dead_letters (expires_at);
 `;

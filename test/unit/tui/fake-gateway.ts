@@ -18,8 +18,10 @@ import type {
   GetStatusResponse,
   JobEvent,
   JobInfo,
+  ListDeadLettersResponse,
   ListJobsResponse,
   ListWorkersResponse,
+  RetryDeadLetterResponse,
 } from "../../../src/gen/cortex/v1/api.js";
 
 let nextSeq = 1;
@@ -201,6 +203,14 @@ export class FakeGateway implements GatewayClient {
   async cancelJob(jobId: string, reason = ""): Promise<CancelJobResponse> {
     this.cancels.push({ jobId, reason });
     return { jobId, state: "CANCELLED", cancelled: true };
+  }
+
+  async listDeadLetters(): Promise<ListDeadLettersResponse> {
+    return { letters: [], nextCursor: "" };
+  }
+
+  async retryDeadLetter(id: string): Promise<RetryDeadLetterResponse> {
+    throw new Error(`fake gateway: no dead letter ${id}`);
   }
 
   async getStatus(): Promise<GetStatusResponse> {

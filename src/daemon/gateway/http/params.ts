@@ -7,6 +7,7 @@ import { z } from "zod";
 import {
   CancelJobRequest,
   GetJobRequest,
+  type ListDeadLettersRequest,
   ListJobsRequest,
   SubmitJobRequest,
   WatchEventsRequest,
@@ -64,6 +65,13 @@ export function listJobsRequest(query: unknown): ListJobsRequest {
     limit: q.limit ?? 0,
     cursor: q.cursor ?? "",
   });
+}
+
+const deadLettersQuery = z.object({ limit: count("limit"), cursor: text });
+
+export function listDeadLettersRequest(query: unknown): ListDeadLettersRequest {
+  const q = parse(deadLettersQuery, query ?? {}, "query");
+  return { limit: q.limit ?? 0, cursor: q.cursor ?? "" };
 }
 
 const getJobQuery = z.object({ include_context: flag });

@@ -6,11 +6,19 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { WorkerRegistry } from "../../../core/worker-registry.js";
 import type { Principal } from "../auth.js";
+import { listDeadLetters, retryDeadLetter } from "../dead-letters.js";
 import { cancelJob, getJob, listJobs, type QueryDeps, traceJobs } from "../job-queries.js";
 import { type SubmitLimits, submitJob } from "../submit-job.js";
 import { listWorkers } from "../worker-queries.js";
 import { jobDetailJson, protoJson, workersJson } from "./json.js";
-import { cancelRequest, getJobRequest, listJobsRequest, submitRequest, workersPool } from "./params.js";
+import {
+  cancelRequest,
+  getJobRequest,
+  listDeadLettersRequest,
+  listJobsRequest,
+  submitRequest,
+  workersPool,
+} from "./params.js";
 import { readiness } from "./probes.js";
 
 export interface RouteDeps extends QueryDeps {
@@ -29,6 +37,8 @@ export const Routes = {
   workers: "/api/v1/workers",
   trace: "/api/v1/traces/:id",
   stream: "/api/v1/stream",
+  deadLetters: "/api/v1/dead-letters",
+  retryDeadLetter: "/api/v1/dead-letters/:id/retry",
 } as const;
 
 /** Routes a caller reaches without an API key: orchestrators' probes. */
@@ -69,5 +79,15 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
   app.get<IdParams>(Routes.trace, async (req) => {
     const jobs = await traceJobs(deps, req.params.id, deps.principalOf(req));
     return { trace_id: req.params.id, jobs: protoJson(jobs) };
+  });
+
+  app.get(Routes.deadLetters, async (req) => {
+    const res = await listDeadLetters(deps, listDeadLettersRequest(req.query), deps.principalOf(req));
+    return { letters: protoJson(res.letters), next_cursor: res.nextCursor };
+  });
+
+  app.post<IdParams>(Routes.retryDeadLetter, async (req) => {
+    const res = await retryDeadLetter(deps, { id: req.params.id }, deps.principalOf(req));
+    return { job_id: res.jobId, trace_id: res.traceId };
   });
 }

@@ -228,6 +228,46 @@ export interface JobEvent {
   hint: string;
 }
 
+export interface ListDeadLettersRequest {
+  /** 0 = 50; at most 1000. */
+  limit: number;
+  cursor: string;
+}
+
+export interface DeadLetterInfo {
+  id: string;
+  kind: string;
+  /** The error code, e.g. INVALID_ARGUMENT. */
+  code: string;
+  field: string;
+  reason: string;
+  hint: string;
+  subject: string;
+  atMs: number;
+  jobId: string;
+  topic: string;
+  traceId: string;
+  senderId: string;
+  tenant: string;
+  packetBytes: number;
+  /** The original packet was kept, so RetryDeadLetter can re-submit it. */
+  packetKept: boolean;
+}
+
+export interface ListDeadLettersResponse {
+  letters: DeadLetterInfo[];
+  nextCursor: string;
+}
+
+export interface RetryDeadLetterRequest {
+  id: string;
+}
+
+export interface RetryDeadLetterResponse {
+  jobId: string;
+  traceId: string;
+}
+
 function createBaseGetStatusRequest(): GetStatusRequest {
   return {};
 }
@@ -2542,6 +2582,501 @@ export const JobEvent: MessageFns<JobEvent> = {
   },
 };
 
+function createBaseListDeadLettersRequest(): ListDeadLettersRequest {
+  return { limit: 0, cursor: "" };
+}
+
+export const ListDeadLettersRequest: MessageFns<ListDeadLettersRequest> = {
+  encode(message: ListDeadLettersRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.limit !== 0) {
+      writer.uint32(8).int32(message.limit);
+    }
+    if (message.cursor !== "") {
+      writer.uint32(18).string(message.cursor);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListDeadLettersRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListDeadLettersRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.limit = reader.int32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.cursor = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<ListDeadLettersRequest>, I>>(base?: I): ListDeadLettersRequest {
+    return ListDeadLettersRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListDeadLettersRequest>, I>>(object: I): ListDeadLettersRequest {
+    const message = createBaseListDeadLettersRequest();
+    message.limit = object.limit ?? 0;
+    message.cursor = object.cursor ?? "";
+    return message;
+  },
+};
+
+function createBaseDeadLetterInfo(): DeadLetterInfo {
+  return {
+    id: "",
+    kind: "",
+    code: "",
+    field: "",
+    reason: "",
+    hint: "",
+    subject: "",
+    atMs: 0,
+    jobId: "",
+    topic: "",
+    traceId: "",
+    senderId: "",
+    tenant: "",
+    packetBytes: 0,
+    packetKept: false,
+  };
+}
+
+export const DeadLetterInfo: MessageFns<DeadLetterInfo> = {
+  encode(message: DeadLetterInfo, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.kind !== "") {
+      writer.uint32(18).string(message.kind);
+    }
+    if (message.code !== "") {
+      writer.uint32(26).string(message.code);
+    }
+    if (message.field !== "") {
+      writer.uint32(34).string(message.field);
+    }
+    if (message.reason !== "") {
+      writer.uint32(42).string(message.reason);
+    }
+    if (message.hint !== "") {
+      writer.uint32(50).string(message.hint);
+    }
+    if (message.subject !== "") {
+      writer.uint32(58).string(message.subject);
+    }
+    if (message.atMs !== 0) {
+      writer.uint32(64).int64(message.atMs);
+    }
+    if (message.jobId !== "") {
+      writer.uint32(74).string(message.jobId);
+    }
+    if (message.topic !== "") {
+      writer.uint32(82).string(message.topic);
+    }
+    if (message.traceId !== "") {
+      writer.uint32(90).string(message.traceId);
+    }
+    if (message.senderId !== "") {
+      writer.uint32(98).string(message.senderId);
+    }
+    if (message.tenant !== "") {
+      writer.uint32(106).string(message.tenant);
+    }
+    if (message.packetBytes !== 0) {
+      writer.uint32(112).int32(message.packetBytes);
+    }
+    if (message.packetKept !== false) {
+      writer.uint32(120).bool(message.packetKept);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeadLetterInfo {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeadLetterInfo();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.kind = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.code = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.field = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.hint = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.subject = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.atMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.jobId = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.topic = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.traceId = reader.string();
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.senderId = reader.string();
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.tenant = reader.string();
+            continue;
+          }
+          case 14: {
+            if (tag !== 112) {
+              break;
+            }
+
+            message.packetBytes = reader.int32();
+            continue;
+          }
+          case 15: {
+            if (tag !== 120) {
+              break;
+            }
+
+            message.packetKept = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<DeadLetterInfo>, I>>(base?: I): DeadLetterInfo {
+    return DeadLetterInfo.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DeadLetterInfo>, I>>(object: I): DeadLetterInfo {
+    const message = createBaseDeadLetterInfo();
+    message.id = object.id ?? "";
+    message.kind = object.kind ?? "";
+    message.code = object.code ?? "";
+    message.field = object.field ?? "";
+    message.reason = object.reason ?? "";
+    message.hint = object.hint ?? "";
+    message.subject = object.subject ?? "";
+    message.atMs = object.atMs ?? 0;
+    message.jobId = object.jobId ?? "";
+    message.topic = object.topic ?? "";
+    message.traceId = object.traceId ?? "";
+    message.senderId = object.senderId ?? "";
+    message.tenant = object.tenant ?? "";
+    message.packetBytes = object.packetBytes ?? 0;
+    message.packetKept = object.packetKept ?? false;
+    return message;
+  },
+};
+
+function createBaseListDeadLettersResponse(): ListDeadLettersResponse {
+  return { letters: [], nextCursor: "" };
+}
+
+export const ListDeadLettersResponse: MessageFns<ListDeadLettersResponse> = {
+  encode(message: ListDeadLettersResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.letters) {
+      DeadLetterInfo.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.nextCursor !== "") {
+      writer.uint32(18).string(message.nextCursor);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListDeadLettersResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListDeadLettersResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.letters.push(DeadLetterInfo.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nextCursor = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<ListDeadLettersResponse>, I>>(base?: I): ListDeadLettersResponse {
+    return ListDeadLettersResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListDeadLettersResponse>, I>>(object: I): ListDeadLettersResponse {
+    const message = createBaseListDeadLettersResponse();
+    message.letters = object.letters?.map((e) => DeadLetterInfo.fromPartial(e)) || [];
+    message.nextCursor = object.nextCursor ?? "";
+    return message;
+  },
+};
+
+function createBaseRetryDeadLetterRequest(): RetryDeadLetterRequest {
+  return { id: "" };
+}
+
+export const RetryDeadLetterRequest: MessageFns<RetryDeadLetterRequest> = {
+  encode(message: RetryDeadLetterRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RetryDeadLetterRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRetryDeadLetterRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<RetryDeadLetterRequest>, I>>(base?: I): RetryDeadLetterRequest {
+    return RetryDeadLetterRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RetryDeadLetterRequest>, I>>(object: I): RetryDeadLetterRequest {
+    const message = createBaseRetryDeadLetterRequest();
+    message.id = object.id ?? "";
+    return message;
+  },
+};
+
+function createBaseRetryDeadLetterResponse(): RetryDeadLetterResponse {
+  return { jobId: "", traceId: "" };
+}
+
+export const RetryDeadLetterResponse: MessageFns<RetryDeadLetterResponse> = {
+  encode(message: RetryDeadLetterResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.jobId !== "") {
+      writer.uint32(10).string(message.jobId);
+    }
+    if (message.traceId !== "") {
+      writer.uint32(18).string(message.traceId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RetryDeadLetterResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRetryDeadLetterResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.jobId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.traceId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<RetryDeadLetterResponse>, I>>(base?: I): RetryDeadLetterResponse {
+    return RetryDeadLetterResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RetryDeadLetterResponse>, I>>(object: I): RetryDeadLetterResponse {
+    const message = createBaseRetryDeadLetterResponse();
+    message.jobId = object.jobId ?? "";
+    message.traceId = object.traceId ?? "";
+    return message;
+  },
+};
+
 /** The gateway. Fields 1-19 follow the CortexOS v1 API; cortex additions are >= 20. */
 export type CortexApiService = typeof CortexApiService;
 export const CortexApiService = {
@@ -2649,6 +3184,36 @@ export const CortexApiService = {
     responseSerialize: (value: GetStatusResponse): Buffer => Buffer.from(GetStatusResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetStatusResponse => GetStatusResponse.decode(value),
   },
+  /**
+   * Submits on sys.job.submit that could never be admitted, newest first. A key bound to a
+   * tenant sees only the letters of that tenant.
+   */
+  listDeadLetters: {
+    path: "/cortex.v1.CortexApi/ListDeadLetters" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListDeadLettersRequest): Buffer =>
+      Buffer.from(ListDeadLettersRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListDeadLettersRequest => ListDeadLettersRequest.decode(value),
+    responseSerialize: (value: ListDeadLettersResponse): Buffer =>
+      Buffer.from(ListDeadLettersResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListDeadLettersResponse => ListDeadLettersResponse.decode(value),
+  },
+  /**
+   * Re-submits a dead letter's original request: INVALID_ARGUMENT (the reason) when it is
+   * still invalid; otherwise it is admitted like SubmitJob and the letter is deleted.
+   */
+  retryDeadLetter: {
+    path: "/cortex.v1.CortexApi/RetryDeadLetter" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RetryDeadLetterRequest): Buffer =>
+      Buffer.from(RetryDeadLetterRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RetryDeadLetterRequest => RetryDeadLetterRequest.decode(value),
+    responseSerialize: (value: RetryDeadLetterResponse): Buffer =>
+      Buffer.from(RetryDeadLetterResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RetryDeadLetterResponse => RetryDeadLetterResponse.decode(value),
+  },
 } as const;
 
 export interface CortexApiServer extends UntypedServiceImplementation {
@@ -2675,6 +3240,16 @@ export interface CortexApiServer extends UntypedServiceImplementation {
   submitAndWatchMany: handleBidiStreamingCall<SubmitJobRequest, JobEvent>;
   /** Components of the daemon process serving this gateway. */
   getStatus: handleUnaryCall<GetStatusRequest, GetStatusResponse>;
+  /**
+   * Submits on sys.job.submit that could never be admitted, newest first. A key bound to a
+   * tenant sees only the letters of that tenant.
+   */
+  listDeadLetters: handleUnaryCall<ListDeadLettersRequest, ListDeadLettersResponse>;
+  /**
+   * Re-submits a dead letter's original request: INVALID_ARGUMENT (the reason) when it is
+   * still invalid; otherwise it is admitted like SubmitJob and the letter is deleted.
+   */
+  retryDeadLetter: handleUnaryCall<RetryDeadLetterRequest, RetryDeadLetterResponse>;
 }
 
 export interface CortexApiClient extends Client {
@@ -2813,6 +3388,44 @@ export interface CortexApiClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetStatusResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Submits on sys.job.submit that could never be admitted, newest first. A key bound to a
+   * tenant sees only the letters of that tenant.
+   */
+  listDeadLetters(
+    request: ListDeadLettersRequest,
+    callback: (error: ServiceError | null, response: ListDeadLettersResponse) => void,
+  ): ClientUnaryCall;
+  listDeadLetters(
+    request: ListDeadLettersRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListDeadLettersResponse) => void,
+  ): ClientUnaryCall;
+  listDeadLetters(
+    request: ListDeadLettersRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListDeadLettersResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Re-submits a dead letter's original request: INVALID_ARGUMENT (the reason) when it is
+   * still invalid; otherwise it is admitted like SubmitJob and the letter is deleted.
+   */
+  retryDeadLetter(
+    request: RetryDeadLetterRequest,
+    callback: (error: ServiceError | null, response: RetryDeadLetterResponse) => void,
+  ): ClientUnaryCall;
+  retryDeadLetter(
+    request: RetryDeadLetterRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RetryDeadLetterResponse) => void,
+  ): ClientUnaryCall;
+  retryDeadLetter(
+    request: RetryDeadLetterRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RetryDeadLetterResponse) => void,
   ): ClientUnaryCall;
 }
 
