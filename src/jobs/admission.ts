@@ -46,6 +46,10 @@ interface Decision {
 }
 
 export class Admission {
+  private readonly inFlight = new Map<
+    string,
+    { admission: Promise<Admitted>; fingerprint: string; tenant: string }
+  >();
   constructor(
     private readonly deps: JobsDeps,
     private readonly policy: PolicyGate | undefined,
@@ -60,6 +64,25 @@ export class Admission {
    * with "throw".
    */
   async admit(job: NewJob, opts: AdmitOptions): Promise<Admitted> {
+    // A client that timed out retries with the same id while the first admission still waits
+    // for its publish: the retry gets that admission's own outcome (its failure included), so
+    // it is never told "accepted" for a job the first one then marks not queued.
+    const fingerprint = jobFingerprint(job);
+    const first = this.inFlight.get(job.jobId);
+    if (first !== undefined) {
+      if (first.tenant !== job.tenant || first.fingerprint !== fingerprint) throw jobExists(job.jobId);
+      return { job: (await first.admission).job, outcome: "existing" };
+    }
+    const admission = this.admitOnce(job, opts);
+    this.inFlight.set(job.jobId, { admission, fingerprint, tenant: job.tenant });
+    try {
+      return await admission;
+    } finally {
+      this.inFlight.delete(job.jobId);
+    }
+  }
+
+  private async admitOnce(job: NewJob, opts: AdmitOptions): Promise<Admitted> {
     if (this.policy === undefined) return this.defer(job, opts);
     let decision: Decision;
     try {

@@ -31,6 +31,7 @@ let client: GatewayClient;
 let submitConsumer: WorkConsumer;
 /** Publishes to refuse as if NATS were down, and admissions to delay past the client's deadline. */
 let failPublishes = 0;
+let slowFailPublishes = 0;
 let slowAdmits = 0;
 /** Submit packets taken from sys.job.submit, per job id. */
 const submits = new Map<string, number>();
@@ -60,6 +61,13 @@ beforeAll(async () => {
         if (failPublishes > 0) {
           failPublishes--;
           return Promise.reject(busUnavailable(nats.url, new Error("connection refused")));
+        }
+        if (slowFailPublishes > 0) {
+          slowFailPublishes--;
+          // A stream leader that died: no PubAck for longer than the client waits, then a failure.
+          return new Promise((_, reject) =>
+            setTimeout(() => reject(busUnavailable(nats.url, new Error("no PubAck"))), 600),
+          );
         }
         return bus.publishDurable(...args);
       },
@@ -188,6 +196,16 @@ describe("idempotent SubmitJob", () => {
     expect(await store.getJob(jobId)).toMatchObject({ state: JobState.Pending });
     await settle();
     expect(submits.get(jobId)).toBe(1);
+  });
+
+  it("a retry that arrives while the first admission still waits for its publish gets that admission's outcome", async () => {
+    slowFailPublishes = 1;
+    // The first call times out at 400 ms; its retry must not be told "accepted" for a job the
+    // first admission then marks not queued: it waits, fails with it, and the next retry runs.
+    const res = await client.submitJob({ topic: "job.echo", prompt: "leader died" });
+    await settle();
+    expect(await store.getJob(res.jobId)).toMatchObject({ state: JobState.Pending });
+    expect(submits.get(res.jobId)).toBe(1);
   });
 
   it("retries a submit the bus refused with the same id by itself", async () => {
