@@ -27,6 +27,7 @@ export {
 export {
   type JobTimeout,
   loadTimeoutsFile,
+  NO_RETRY_TIMEOUTS,
   type ReconcilerConfig,
   TIMEOUTS_ENV_VAR,
   type TimeoutsConfig,

@@ -126,3 +126,10 @@ export function workflowTimeouts(timeouts: TimeoutsConfig, name: string): Workfl
     maxRetries: entry.max_retries,
   };
 }
+
+/** For components run without a timeouts.yaml (tests, a gateway that only defers): no retries anywhere. */
+export const NO_RETRY_TIMEOUTS: TimeoutsConfig = {
+  workflows: {},
+  topics: {},
+  reconciler: { dispatch_timeout_seconds: 30, running_timeout_seconds: 300, scan_interval_seconds: 5 },
+};

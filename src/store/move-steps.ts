@@ -4,14 +4,17 @@ import { ALL_STATES, canTransition, isJobState, type JobState, REASON_REQUIRED }
 import { timestampField } from "./job-codec.js";
 import type { MoveStep } from "./job-store.js";
 
-/** ",A,B," lists of the states each target may be entered from, built once per target. */
-const enteredFrom = new Map<JobState, string>();
+/** ",A,B," lists of the states a move may start from, built once per (to, from) pair: every hot-path move needs one. */
+const allowedFromCache = new Map<string, string>();
 
-export function allowedFromList(to: JobState): string {
-  let list = enteredFrom.get(to);
+/** The states `to` may be entered from by the transition table, narrowed to `from` when given. */
+export function allowedFromList(to: JobState, from?: readonly JobState[]): string {
+  const key = from === undefined ? to : `${to}<${from.join(",")}`;
+  let list = allowedFromCache.get(key);
   if (list === undefined) {
-    list = `,${ALL_STATES.filter((s) => canTransition(s, to)).join(",")},`;
-    enteredFrom.set(to, list);
+    const states = ALL_STATES.filter((s) => canTransition(s, to) && (!from || from.includes(s)));
+    list = `,${states.join(",")},`;
+    allowedFromCache.set(key, list);
   }
   return list;
 }

@@ -13,7 +13,6 @@ import {
 import { CortexError, ErrorCode } from "../core/errors.js";
 import { type KeyNames, keyNames, redisPointer } from "../core/keys.js";
 import {
-  ALL_STATES,
   canTransition,
   isJobState,
   isTerminal,
@@ -50,6 +49,7 @@ import type {
   TransitionRequest,
 } from "./job-store.js";
 import { decodeCursor, encodeCursor } from "./list-cursor.js";
+import { allowedFromList } from "./move-steps.js";
 import { type ConnectionOptions, connectRedis, type StoreLogger, toStoreError } from "./redis-connection.js";
 import { type DeadLetterCommands, PUT_DEAD_LETTER, RedisDeadLetters } from "./redis-dead-letters.js";
 import { admitArgs, admitOutcome, finishArgs, finishOutcome, type MoveContext } from "./redis-move-calls.js";
@@ -391,20 +391,6 @@ export class RedisJobStore implements JobStore {
     }
     this.redis.disconnect();
   }
-}
-
-/** ",A,B," lists of the states a move may start from, built once per (to, from) pair: every transition on the hot path needs one. */
-const allowedFromCache = new Map<string, string>();
-
-function allowedFromList(to: JobState, from: readonly JobState[] | undefined): string {
-  const key = from === undefined ? to : `${to}<${from.join(",")}`;
-  let list = allowedFromCache.get(key);
-  if (list === undefined) {
-    const states = ALL_STATES.filter((s) => canTransition(s, to) && (!from || from.includes(s)));
-    list = `,${states.join(",")},`;
-    allowedFromCache.set(key, list);
-  }
-  return list;
 }
 
 function invalid(message: string): CortexError {

@@ -7,7 +7,7 @@
  */
 import { type Logger, pino } from "pino";
 import type { Bus, Subscription, WorkConsumer, WorkMessage } from "../bus/bus.js";
-import type { TimeoutsConfig } from "../config/index.js";
+import { NO_RETRY_TIMEOUTS } from "../config/index.js";
 import { CortexError, ErrorCode } from "../core/errors.js";
 import { Streams, Subjects, topicConsumerName } from "../core/subjects.js";
 import type { JobRequest } from "../gen/cortex/v1/bus.js";
@@ -35,13 +35,6 @@ export {
   topicSettingsFromTimeout,
   type WorkerRuntimeOptions,
 } from "./runtime-options.js";
-
-/** Without a timeouts.yaml, a runtime of its own retries nothing (max_retries 0 everywhere). */
-const NO_RETRIES: TimeoutsConfig = {
-  workflows: {},
-  topics: {},
-  reconciler: { dispatch_timeout_seconds: 30, running_timeout_seconds: 300, scan_interval_seconds: 5 },
-};
 
 /** Extra wait for handlers after a timed-out drain aborted them. */
 const DRAIN_ABORT_GRACE_MS = 5_000;
@@ -110,7 +103,7 @@ export class WorkerRuntime {
         store: opts.store,
         logger: this.log,
         pools: { topics: {} },
-        timeouts: opts.timeouts ?? NO_RETRIES,
+        timeouts: opts.timeouts ?? NO_RETRY_TIMEOUTS,
         senderId: this.workerId,
       });
     this.attempts = new AttemptRunner({

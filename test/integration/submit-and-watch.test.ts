@@ -9,6 +9,7 @@ import type { Bus } from "../../src/bus/bus.js";
 import { connectNatsBus } from "../../src/bus/nats-bus.js";
 import { createGatewayClient, type GatewayClient } from "../../src/client/gateway-client.js";
 import { submitAndWait } from "../../src/client/submit-and-wait.js";
+import { NO_RETRY_TIMEOUTS } from "../../src/config/index.js";
 import { ErrorCode } from "../../src/core/errors.js";
 import { parseEventPayload } from "../../src/core/job-event.js";
 import { JobState } from "../../src/core/states.js";
@@ -425,15 +426,7 @@ describe("SubmitAndWatchMany limits", () => {
             store,
             logger,
             pools: { topics: {} },
-            timeouts: {
-              workflows: {},
-              topics: {},
-              reconciler: {
-                dispatch_timeout_seconds: 30,
-                running_timeout_seconds: 300,
-                scan_interval_seconds: 5,
-              },
-            },
+            timeouts: NO_RETRY_TIMEOUTS,
             senderId: "test",
           }),
           liveTopic: () => false,

@@ -1,17 +1,9 @@
-/**
- * The gateway component: CortexApi over gRPC (with reflection), the HTTP API (REST,
- * WebSocket event stream, /health and /ready), a worker registry fed by `sys.heartbeat.>`
- * whose joins and leaves become events, and the event fan-out for every watcher.
- */
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { Server, ServerCredentials } from "@grpc/grpc-js";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import type { Bus, Subscription } from "../../bus/bus.js";
 import type { ApiKeyEntry } from "../../config/api-keys.js";
-import type { TimeoutsConfig } from "../../config/index.js";
-import { packageRoot } from "../../config/package-root.js";
+import { NO_RETRY_TIMEOUTS } from "../../config/index.js";
 import { CortexError, ErrorCode } from "../../core/errors.js";
 import { parseEventPayload } from "../../core/job-event.js";
 import { Subjects } from "../../core/subjects.js";
@@ -30,6 +22,7 @@ import { ApiKeys } from "./auth.js";
 import { DEFAULT_WATCH_BUFFER, EventHub } from "./event-watch.js";
 import { type HttpApi, startHttpApi } from "./http/server.js";
 import { progressToEvent } from "./job-info.js";
+import { hostPort, portInUse, readVersion } from "./listen.js";
 import { addReflection } from "./reflection.js";
 import { SENDER_ID } from "./submit-job.js";
 import { WorkerPresence } from "./worker-presence.js";
@@ -98,33 +91,6 @@ export interface GatewayPorts {
 
 const decoder = new TextDecoder();
 
-/** A gateway without its own lifecycle only defers admission: nothing it does reads these. */
-const DEFERRED_ADMISSION_TIMEOUTS: TimeoutsConfig = {
-  workflows: {},
-  topics: {},
-  reconciler: { dispatch_timeout_seconds: 30, running_timeout_seconds: 300, scan_interval_seconds: 5 },
-};
-
-function hostPort(host: string, port: number): string {
-  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
-}
-
-function readVersion(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(join(packageRoot(), "package.json"), "utf8")) as { version?: string };
-    return pkg.version ?? "0.0.0";
-  } catch {
-    return "0.0.0";
-  }
-}
-
-function portInUse(what: string, address: string, envVar: string, cause: unknown): CortexError {
-  return new CortexError(ErrorCode.Internal, `gateway cannot listen for ${what} on ${address}`, {
-    hint: `Another process may hold the port: stop it, or set ${envVar} to a free port.`,
-    cause,
-  });
-}
-
 export class GatewayServer implements Component {
   readonly name = "gateway";
   readonly registry: WorkerRegistry;
@@ -176,7 +142,8 @@ export class GatewayServer implements Component {
         store: opts.store,
         logger: opts.logger,
         pools: { topics: this.cfg.poolTopics },
-        timeouts: DEFERRED_ADMISSION_TIMEOUTS,
+        // Without its own lifecycle the gateway only defers admission: nothing reads these.
+        timeouts: NO_RETRY_TIMEOUTS,
         senderId: SENDER_ID,
       });
     this.presence = new WorkerPresence({
