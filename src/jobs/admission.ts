@@ -225,10 +225,11 @@ export class Admission {
 
 /**
  * The same submit again (same tenant, same fingerprint) is answered with the job it made.
- * Anything else under a taken id is JOB_EXISTS, with the same message whoever owns the job:
- * another tenant learns that the id is in use, never its state, trace or content. Ids are one
- * keyspace, so answering as for a free id would need ids namespaced by tenant; cortex-made
- * ids are random UUIDs, so only an id that was shown to the caller can be tested.
+ * Anything else under a taken id is JOB_EXISTS, with the same message whoever owns the job.
+ * Callers with a tenant-bound key never meet another tenant's job here: the gateway keeps
+ * their ids in their tenant's namespace (`<tenant>~<id>`, daemon/gateway/tenant-ids.ts).
+ * Admin keys and v1 bus senders share one global keyspace and may learn an id is in use,
+ * never the job's state, trace or content.
  */
 function existing(job: NewJob, taken: Extract<AdmitOutcome, { ok: false }>): Admitted {
   const same = taken.job.tenant === job.tenant && taken.fingerprint === jobFingerprint(job);

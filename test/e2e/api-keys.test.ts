@@ -57,7 +57,8 @@ describe("a stack with API keys", () => {
     const out = sub.json as { job_id: string; state: string };
     expect(out.state).toBe("SUCCEEDED");
     acmeJob = out.job_id;
-    const job = await run(ADMIN, ["job", acmeJob]);
+    // An unbound key sees the stored id, in the tenant's namespace.
+    const job = await run(ADMIN, ["job", `acme~${acmeJob}`]);
     expect(job.code).toBe(0);
     expect((job.json as { job: { tenant: string } }).job.tenant).toBe("acme");
   });

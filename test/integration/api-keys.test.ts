@@ -142,7 +142,8 @@ describe("a key bound to a tenant", () => {
   it("submits as its tenant and may not name another", async () => {
     const acme = grpcClient(ACME);
     const { jobId } = await acme.submitJob({ topic: "job.echo" });
-    expect((await store.getJob(jobId))?.tenant).toBe("acme");
+    // Stored in the tenant's namespace (tenant-ids.ts); the caller sees its own id.
+    expect((await store.getJob(`acme~${jobId}`))?.tenant).toBe("acme");
     const same = await post<{ job_id: string }>("/api/v1/jobs", { topic: "job.echo", tenant: "acme" }, ACME);
     expect(same.status).toBe(201);
 
@@ -168,7 +169,7 @@ describe("a key bound to a tenant", () => {
     expect((await rejection(globex.getJob(jobId))).code).toBe(ErrorCode.JobNotFound);
     expect((await rejection(globex.getJobStatus(jobId))).code).toBe(ErrorCode.JobNotFound);
     expect((await rejection(globex.cancelJob(jobId))).code).toBe(ErrorCode.JobNotFound);
-    expect((await store.getJob(jobId))?.state).toBe("PENDING");
+    expect((await store.getJob(`acme~${jobId}`))?.state).toBe("PENDING");
     expect((await get<ApiError>(`/api/v1/jobs/${jobId}`, GLOBEX)).status).toBe(404);
     expect((await post<ApiError>(`/api/v1/jobs/${jobId}/cancel`, {}, GLOBEX)).status).toBe(404);
     expect((await get<ApiError>(`/api/v1/traces/${traceId}`, GLOBEX)).status).toBe(404);
@@ -180,7 +181,7 @@ describe("a key bound to a tenant", () => {
 
     // Its own tenant's key and the admin key see it.
     expect((await get(`/api/v1/jobs/${jobId}`, ACME)).status).toBe(200);
-    expect((await grpcClient(ADMIN).getJob(jobId)).job?.tenant).toBe("acme");
+    expect((await grpcClient(ADMIN).getJob(`acme~${jobId}`)).job?.tenant).toBe("acme");
     const acmeList = await get<{ jobs: { job_id: string }[] }>("/api/v1/jobs?limit=1000", ACME);
     expect(acmeList.body.jobs.map((j) => j.job_id)).toContain(jobId);
   });

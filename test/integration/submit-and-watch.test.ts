@@ -272,11 +272,12 @@ describe("SubmitAndWatch", () => {
       { topic: "job.echo" },
       {
         timeoutMs: 10_000,
-        onSubmitted: (sub) => void runJob(sub.jobId, { ok: true }),
+        // Stored in the tenant's namespace (tenant-ids.ts); the caller sees its own id.
+        onSubmitted: (sub) => void runJob(`acme~${sub.jobId}`, { ok: true }),
       },
     );
     expect(done.job.tenant).toBe("acme");
-    expect((await store.getJob(done.job.jobId))?.tenant).toBe("acme");
+    expect((await store.getJob(`acme~${done.job.jobId}`))?.tenant).toBe("acme");
 
     const other = await rejection(submitAndWait(acme, { topic: "job.echo", tenant: "globex" }));
     expect(other.code).toBe(ErrorCode.PermissionDenied);
@@ -284,7 +285,7 @@ describe("SubmitAndWatch", () => {
       submitAndWait(acme, { topic: "job.echo", jobId: "env-globex-1", envVars: { tenant_id: "globex" } }),
     );
     expect(viaEnv.code).toBe(ErrorCode.PermissionDenied);
-    expect(await store.getJob("env-globex-1")).toBeUndefined();
+    expect(await store.getJob("acme~env-globex-1")).toBeUndefined();
     const missing = await rejection(submitAndWait(grpcClient(""), { topic: "job.echo" }));
     expect(missing.code).toBe(ErrorCode.Unauthenticated);
   });

@@ -15,6 +15,7 @@ import { canSee, OPEN_PRINCIPAL, type Principal } from "./auth.js";
 import { invalidArgument } from "./grpc-errors.js";
 import type { QueryDeps } from "./job-queries.js";
 import type { SubmitLimits } from "./submit-job.js";
+import { shownDeadLetter, shownId } from "./tenant-ids.js";
 
 export type DeadLetterDeps = QueryDeps & { limits: SubmitLimits };
 
@@ -28,7 +29,10 @@ export async function listDeadLetters(
     cursor: req.cursor,
     ...(principal.tenant === undefined ? {} : { tenant: principal.tenant }),
   });
-  return { letters: page.letters.map(deadLetterInfo), nextCursor: page.nextCursor ?? "" };
+  return {
+    letters: page.letters.map((l) => shownDeadLetter(principal, deadLetterInfo(l))),
+    nextCursor: page.nextCursor ?? "",
+  };
 }
 
 export async function retryDeadLetter(
@@ -47,7 +51,7 @@ export async function retryDeadLetter(
     ...(principal.tenant === undefined ? {} : { tenant: principal.tenant }),
   });
   deps.logger.info({ id: letter.id, jobId: job.jobId }, "dead letter re-submitted");
-  return { jobId: job.jobId, traceId: job.traceId };
+  return { jobId: shownId(principal, job.jobId), traceId: job.traceId };
 }
 
 export function deadLetterInfo(l: DeadLetter): DeadLetterInfo {

@@ -25,6 +25,7 @@ import type { JobRecord, JobStore, ListJobsQuery } from "../../store/job-store.j
 import { canSee, OPEN_PRINCIPAL, type Principal, scopedTenant } from "./auth.js";
 import { invalidArgument, jobNotFound } from "./grpc-errors.js";
 import { toJobEvent, toJobInfo } from "./job-info.js";
+import { internalJobId, shownId, shownJobEvent, shownJobInfo } from "./tenant-ids.js";
 
 export const MAX_LIST_LIMIT = 1_000;
 /** A cursor is a (score, job id) pair, well under this; longer ones are not ours. */
@@ -45,11 +46,14 @@ function requireJobId(jobId: string): void {
   if (jobId === "") throw invalidArgument("job_id", "must not be empty");
 }
 
-/** The job if it exists and the caller may see it; JOB_NOT_FOUND otherwise. */
+/**
+ * The job if it exists and the caller may see it; JOB_NOT_FOUND otherwise. `jobId` is the
+ * stored id (see internalJobId); the error names the id the caller gave.
+ */
 export async function loadJob(store: JobStore, jobId: string, principal: Principal): Promise<JobRecord> {
   requireJobId(jobId);
   const job = await store.getJob(jobId);
-  if (job === undefined || !canSee(principal, job.tenant)) throw jobNotFound(jobId);
+  if (job === undefined || !canSee(principal, job.tenant)) throw jobNotFound(shownId(principal, jobId));
   return job;
 }
 
@@ -59,8 +63,9 @@ export async function getJobStatus(
   req: GetJobStatusRequest,
   principal: Principal = OPEN_PRINCIPAL,
 ): Promise<GetJobStatusResponse> {
-  const job = await loadJob(deps.store, req.jobId, principal);
-  return { jobId: job.jobId, status: job.state, resultPtr: job.resultPtr ?? "" };
+  requireJobId(req.jobId);
+  const job = await loadJob(deps.store, internalJobId(principal, req.jobId), principal);
+  return { jobId: req.jobId, status: job.state, resultPtr: job.resultPtr ?? "" };
 }
 
 export async function getJob(
@@ -68,17 +73,18 @@ export async function getJob(
   req: GetJobRequest,
   principal: Principal = OPEN_PRINCIPAL,
 ): Promise<GetJobResponse> {
-  const job = await loadJob(deps.store, req.jobId, principal);
+  requireJobId(req.jobId);
+  const job = await loadJob(deps.store, internalJobId(principal, req.jobId), principal);
   const [result, context, events] = await Promise.all([
     req.includeResult ? deps.store.getResult(job.jobId) : undefined,
     req.includeContext ? deps.store.getContext(job.jobId) : undefined,
     req.includeEvents ? deps.store.events(job.jobId) : [],
   ]);
   return {
-    job: toJobInfo(job),
+    job: shownJobInfo(principal, toJobInfo(job)),
     resultJson: result === undefined ? "" : JSON.stringify(result),
     contextJson: context === undefined ? "" : JSON.stringify(context),
-    events: events.map((e) => toJobEvent(e)),
+    events: events.map((e) => shownJobEvent(principal, toJobEvent(e))),
   };
 }
 
@@ -113,7 +119,11 @@ export async function listJobs(
   }
   if (req.cursor !== "") query.cursor = req.cursor;
   const page = await deps.store.listJobs(query);
-  return { jobs: page.jobs.map(toJobInfo), nextCursor: page.nextCursor ?? "" };
+  // The cursor stays opaque: it may carry a stored id, but only of the caller's own tenant.
+  return {
+    jobs: page.jobs.map((job) => shownJobInfo(principal, toJobInfo(job))),
+    nextCursor: page.nextCursor ?? "",
+  };
 }
 
 /**
@@ -126,17 +136,18 @@ export async function cancelJob(
   principal: Principal = OPEN_PRINCIPAL,
 ): Promise<CancelJobResponse> {
   requireJobId(req.jobId);
+  const jobId = internalJobId(principal, req.jobId);
   // A job's tenant never changes, so checking it before the transition is not a race.
-  if (principal.tenant !== undefined) await loadJob(deps.store, req.jobId, principal);
+  if (principal.tenant !== undefined) await loadJob(deps.store, jobId, principal);
   const reason = req.reason || DEFAULT_CANCEL_REASON;
-  const outcome = await deps.jobs.stop(req.jobId, reason);
+  const outcome = await deps.jobs.stop(jobId, reason);
   if (!outcome.ok) {
     if (outcome.code === "not_found") throw jobNotFound(req.jobId);
     return { jobId: req.jobId, state: outcome.current, cancelled: false };
   }
   const { job } = outcome;
   deps.logger.info({ jobId: job.jobId, from: outcome.from, reason }, "job cancelled");
-  return { jobId: job.jobId, state: job.state, cancelled: true };
+  return { jobId: req.jobId, state: job.state, cancelled: true };
 }
 
 /** The jobs of a trace the caller may see, in submit order; JOB_NOT_FOUND when there are none. */
@@ -162,5 +173,5 @@ export async function traceJobs(
       details: { traceId },
     });
   }
-  return jobs.map(toJobInfo);
+  return jobs.map((job) => shownJobInfo(principal, toJobInfo(job)));
 }

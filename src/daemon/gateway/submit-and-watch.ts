@@ -14,6 +14,7 @@ import type { EventHub } from "./event-watch.js";
 import { toJobEvent } from "./job-info.js";
 import type { ByteBudget } from "./stream-budget.js";
 import { enqueuePrepared, prepareSubmit, type SubmitDeps } from "./submit-job.js";
+import { shownId } from "./tenant-ids.js";
 import { startWatch, type WatchSession, type WatchTransport } from "./watch-session.js";
 
 export interface SubmitAndWatchDeps extends SubmitDeps {
@@ -63,7 +64,7 @@ export function submitAndWatch(
       onDrain: (listener) => transport.onDrain(listener),
       ready: () => {
         transport.ready();
-        transport.write(submittedEvent(jobId, traceId, topic, tenant, createdAt));
+        transport.write(submittedEvent(shownId(principal, jobId), traceId, topic, tenant, createdAt));
       },
       end: () => transport.end(),
       fail: (err) => transport.fail(err),
@@ -73,7 +74,7 @@ export function submitAndWatch(
         const job = prepared;
         prepared = undefined;
         if (job === undefined) return false;
-        const record = await enqueuePrepared(deps, job);
+        const record = await enqueuePrepared(deps, job, principal);
         createdAt = record.createdAt;
         traceId = record.traceId;
         return isTerminal(record.state);

@@ -17,6 +17,7 @@ import type { JobLifecycle } from "../../jobs/index.js";
 import type { JobRecord, NewJob } from "../../store/job-store.js";
 import { OPEN_PRINCIPAL, type Principal, scopedTenant } from "./auth.js";
 import { invalidArgument } from "./grpc-errors.js";
+import { namespacedJob, shownError, shownId } from "./tenant-ids.js";
 
 export const SENDER_ID = "gateway";
 
@@ -120,21 +121,33 @@ export function scopeSubmit(req: SubmitJobRequest, principal: Principal): Submit
   return { ...req, tenant };
 }
 
-/** Scope to the caller and validate: the job, its id and trace id, before anything is written. */
+/**
+ * Scope to the caller and validate: the job, its id and trace id, before anything is written.
+ * The ids are checked as the caller gave them, then put in a bound caller's namespace.
+ */
 export function prepareSubmit(
   deps: SubmitDeps,
   req: SubmitJobRequest,
   principal: Principal = OPEN_PRINCIPAL,
 ): NewJob {
-  return validateSubmit(scopeSubmit(req, principal), deps.limits).job;
+  return namespacedJob(principal, validateSubmit(scopeSubmit(req, principal), deps.limits).job);
 }
 
 /** Admits a prepared job (see prepareSubmit): once this resolves it is never lost. */
-export async function enqueuePrepared(deps: SubmitDeps, job: NewJob): Promise<JobRecord> {
-  const { job: record } = await deps.jobs.admission.admit(job, {
-    live: deps.liveTopic(job.topic),
-    onSafetyDown: "defer",
-  });
+export async function enqueuePrepared(
+  deps: SubmitDeps,
+  job: NewJob,
+  principal: Principal = OPEN_PRINCIPAL,
+): Promise<JobRecord> {
+  let record: JobRecord;
+  try {
+    ({ job: record } = await deps.jobs.admission.admit(job, {
+      live: deps.liveTopic(job.topic),
+      onSafetyDown: "defer",
+    }));
+  } catch (err) {
+    throw shownError(principal, err);
+  }
   // Debug, not info: a line per job cost ~20 % of the daemon's CPU per job at the default level;
   // the job's own history (`cortex job <id>`) records its submit anyway.
   deps.logger.debug({ jobId: record.jobId, traceId: record.traceId, topic: record.topic }, "job submitted");
@@ -146,6 +159,6 @@ export async function submitJob(
   req: SubmitJobRequest,
   principal: Principal = OPEN_PRINCIPAL,
 ): Promise<SubmitJobResponse> {
-  const record = await enqueuePrepared(deps, prepareSubmit(deps, req, principal));
-  return { jobId: record.jobId, traceId: record.traceId };
+  const record = await enqueuePrepared(deps, prepareSubmit(deps, req, principal), principal);
+  return { jobId: shownId(principal, record.jobId), traceId: record.traceId };
 }

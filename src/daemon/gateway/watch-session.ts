@@ -20,6 +20,7 @@ import {
 import { invalidArgument } from "./grpc-errors.js";
 import { loadJob } from "./job-queries.js";
 import type { ByteBudget } from "./stream-budget.js";
+import { internalJobId, shownJobEvent } from "./tenant-ids.js";
 
 export interface WatchDeps {
   store: JobStore;
@@ -45,9 +46,12 @@ export interface WatchTransport {
   fail(err: unknown): void;
 }
 
-/** A bound key watches only its tenant; naming another tenant is PERMISSION_DENIED. */
+/**
+ * A bound key watches only its tenant (naming another is PERMISSION_DENIED), and names jobs
+ * by the ids it was shown.
+ */
 export function scopeWatch(req: WatchEventsRequest, principal: Principal): WatchEventsRequest {
-  return { ...req, tenant: scopedTenant(principal, req.tenant) };
+  return { ...req, tenant: scopedTenant(principal, req.tenant), jobId: internalJobId(principal, req.jobId) };
 }
 
 /** Request checks that need the store: a watched job must exist and be the caller's. */
@@ -101,7 +105,7 @@ export function startWatch(
     {
       write: (ev) => {
         if (ended) return true;
-        const ok = transport.write(ev);
+        const ok = transport.write(shownJobEvent(principal, ev));
         if (untilTerminal && isJobState(ev.to) && isTerminal(ev.to)) finish();
         // The terminal event may be among those a slow client lost.
         else if (untilTerminal && ev.kind === EventKind.Dropped) void endIfTerminal().catch(fail);
