@@ -98,16 +98,12 @@ describe("a client that does not read its stream", () => {
     expect(fastEvents.at(-1)).toMatchObject({ kind: "progress", jobId: "fast-1", text: "still here" });
 
     // The status trails the events already handed to HTTP/2: the client sees it once it reads.
-    let slowRead = 0;
-    slow.on("data", () => {
-      slowRead += 1;
-    });
+    // (grpc-js drops what is still unread in the call once the call fails, so no event count.)
+    slow.on("data", () => undefined);
     await until("the slow call's status", () => slowStatus !== undefined);
     expect(slowStatus?.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
     expect(slowStatus?.metadata.get(ERROR_CODE_TRAILER)).toEqual([ErrorCode.StreamBehind]);
     expect(slowStatus?.details).toMatch(/too slowly/);
-    expect(slowRead).toBeGreaterThan(0);
-    expect(slowRead).toBeLessThan(rounds * SLOW_JOBS);
 
     // Its job never ends (no worker here), so the stream would not either: the client leaves.
     fast.cancel();
