@@ -6,7 +6,7 @@ import { BaseCommand } from "../cli/base-command.js";
 import { waitForStack } from "../cli/wait-for-stack.js";
 import { createGatewayClient } from "../client/gateway-client.js";
 import { embeddedDbPath } from "../config/data-path.js";
-import { loadEnv } from "../config/env.js";
+import { loadEnv, redisTlsFiles } from "../config/env.js";
 import { CortexError, ErrorCode } from "../core/errors.js";
 import { redactUrl } from "../core/redact-url.js";
 import {
@@ -100,7 +100,10 @@ export default class Up extends BaseCommand {
           ["nats", env.NATS_URL],
           ["redis", env.REDIS_URL],
         ] as const)) {
-      const outcome = await ensureServer(kind, url, home, { natsCredsFile: env.NATS_CREDS !== undefined });
+      const outcome = await ensureServer(kind, url, home, {
+        natsCredsFile: env.NATS_CREDS !== undefined,
+        redisTls: redisTlsFiles(env),
+      });
       // Only the redacted URL is printed, returned (--json) and kept in the stack file.
       const shown = outcome.url;
       if (outcome.status === "started") {

@@ -102,6 +102,10 @@ const envSchema = z.object({
   NATS_TLS_CA: nonEmptyString().optional(),
   NATS_TLS_CERT: nonEmptyString().optional(),
   NATS_TLS_KEY: nonEmptyString().optional(),
+  /** The same for Redis; a rediss:// URL uses TLS with the system CAs when these are unset. */
+  REDIS_TLS_CA: nonEmptyString().optional(),
+  REDIS_TLS_CERT: nonEmptyString().optional(),
+  REDIS_TLS_KEY: nonEmptyString().optional(),
   /** num_replicas of cortex's JetStream streams: 3 on a 3-node cluster, 1 on one server. */
   CORTEX_STREAM_REPLICAS: replicas(1),
   OLLAMA_URL: url(/^https?$/, "http://127.0.0.1:11434", "http://127.0.0.1:11434"),
@@ -206,4 +210,17 @@ export function loadEnv(env: NodeJS.ProcessEnv = process.env): CortexEnv {
 function expandHome(path: string, home: string | undefined): string {
   if (path !== "~" && !path.startsWith("~/")) return path;
   return join(home || homedir(), path.slice(1));
+}
+
+/** REDIS_TLS_* as the store and the `up` probe take them (unset ones left out). */
+export function redisTlsFiles(env: CortexEnv): {
+  tlsCaFile?: string;
+  tlsCertFile?: string;
+  tlsKeyFile?: string;
+} {
+  const files: { tlsCaFile?: string; tlsCertFile?: string; tlsKeyFile?: string } = {};
+  if (env.REDIS_TLS_CA !== undefined) files.tlsCaFile = env.REDIS_TLS_CA;
+  if (env.REDIS_TLS_CERT !== undefined) files.tlsCertFile = env.REDIS_TLS_CERT;
+  if (env.REDIS_TLS_KEY !== undefined) files.tlsKeyFile = env.REDIS_TLS_KEY;
+  return files;
 }
