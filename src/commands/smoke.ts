@@ -142,7 +142,7 @@ export default class Smoke extends BaseCommand {
     const ok = checks.every((c) => c.outcome !== "fail");
     if (!this.jsonEnabled()) {
       const paint = (o: Outcome) =>
-        o === "pass" ? ansis.green("pass") : o === "skip" ? ansis.yellow("skipped") : ansis.red("FAIL");
+        o === "pass" ? ansis.green("pass") : o === "skip" ? ansis.yellow("skip") : ansis.red("FAIL");
       this.log(
         renderTable(
           ["flow", "topic", "result", "detail"],

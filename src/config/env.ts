@@ -133,6 +133,9 @@ const envSchema = z.object({
   CORTEX_RETENTION_SECONDS: count(604800),
   CORTEX_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   CORTEX_MAX_CONTEXT_BYTES: count(1048576),
+  // The daemon log `cortex up` writes rotates at this size, keeping this many files in all.
+  CORTEX_LOG_MAX_BYTES: count(10 * 1024 * 1024),
+  CORTEX_LOG_FILES: count(5),
   // V8 old-space cap of the daemon `cortex up` starts (MB): an explicit cap also makes V8 grow
   // the heap conservatively, which keeps the resident size near the live set.
   CORTEX_DAEMON_HEAP_MB: count(512),

@@ -300,8 +300,9 @@ describe("LLM workers through the CLI", () => {
     expect(r.stdout).not.toContain("\u001b[");
     expect(r.stdout).toContain("\\ No newline at end of file");
     expect(r.stderr).toContain("Drops the program name.");
-    // The model's JSON streamed live to stderr, even for a job this fast (the watch is open before the submit).
-    expect(r.stderr).toContain('{"revised_code":');
+    // The model's code streamed live to stderr as text, even for a job this fast (the watch is open before the submit).
+    expect(r.stderr).toContain("print(sys.argv[1:])");
+    expect(r.stderr).not.toContain('{"revised_code":');
     writeFileSync(join(repo, "tool.patch"), r.stdout);
     execFileSync("git", ["apply", "--check", "tool.patch"], { cwd: repo, stdio: "pipe" });
   });
