@@ -4,10 +4,11 @@
  * applies with `git apply --check`, `--apply` changes the file, a file edited while the
  * workflow ran is refused and left intact, and the steps show up live.
  */
-import { execFileSync } from "node:child_process";
+
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { execaSync } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { JobEvent } from "../../src/gen/cortex/v1/api.js";
 import { type CliResult, runCli } from "../support/cli.js";
@@ -99,7 +100,7 @@ describe("cortex submit code-review", () => {
     const up = await stack.cli(["up", "--json"]);
     expect(up.code, up.stderr).toBe(0);
     repo = mkdtempSync(join(tmpdir(), "cortex-review-repo-"));
-    execFileSync("git", ["init", "-q", repo]);
+    execaSync("git", ["init", "-q", repo]);
   });
 
   afterAll(async () => {
@@ -136,7 +137,7 @@ describe("cortex submit code-review", () => {
       ["explain", "job.chat.advanced", "SUCCEEDED"],
     ]);
     expect(readFileSync(join(repo, "fix.patch"), "utf8")).toBe(out.result?.patch.content);
-    execFileSync("git", ["apply", "--check", "fix.patch"], { cwd: repo });
+    execaSync("git", ["apply", "--check", "fix.patch"], { cwd: repo });
     // the file itself is untouched without --apply
     expect(readFileSync(join(repo, name), "utf8")).toBe(ORIGINAL);
   });

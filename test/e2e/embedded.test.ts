@@ -3,7 +3,7 @@
  * PATH, a kill -9 of the daemon under load, a corrupt database file, the commands that need
  * nats, and data that outlives `cortex down`.
  */
-import { execFileSync } from "node:child_process";
+
 import {
   existsSync,
   mkdirSync,
@@ -15,6 +15,7 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { execaSync } from "execa";
 import { afterEach, describe, expect, it } from "vitest";
 import { waitForJob } from "../../src/client/wait-for-job.js";
 import { countOutcomes, pollUntilTerminal, submitWhileCounting } from "../support/load.js";
@@ -31,7 +32,11 @@ function nodeOnlyPath(): string {
 
 const isFound = (bin: string, path: string): boolean => {
   try {
-    execFileSync("/bin/sh", ["-c", `command -v ${bin}`], { env: { PATH: path }, stdio: "ignore" });
+    execaSync("/bin/sh", ["-c", `command -v ${bin}`], {
+      env: { PATH: path },
+      extendEnv: false,
+      stdio: "ignore",
+    });
     return true;
   } catch {
     return false;

@@ -4,10 +4,11 @@
  * timeouts and cancels that close the HTTP request, patches that `git apply` accepts, and
  * `cortex smoke` skipping the LLM flows when Ollama is not there.
  */
-import { execFileSync } from "node:child_process";
+
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { execaSync } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { EventStream } from "../../src/client/gateway-client.js";
 import type { JobEvent } from "../../src/gen/cortex/v1/api.js";
@@ -126,7 +127,7 @@ describe("LLM workers through the CLI", () => {
     const up = await stack.cli(["up", "--json"]);
     expect(up.code, up.stderr).toBe(0);
     repo = mkdtempSync(join(tmpdir(), "cortex-e2e-repo-"));
-    execFileSync("git", ["init", "-q", repo]);
+    execaSync("git", ["init", "-q", repo]);
     writeFileSync(join(repo, "calc.py"), ORIGINAL_CALC);
     writeFileSync(join(repo, "tool.py"), ORIGINAL_TOOL);
   });
@@ -281,7 +282,7 @@ describe("LLM workers through the CLI", () => {
       patch: { type: "unified_diff" },
       model: "llama3",
     });
-    execFileSync("git", ["apply", "--check", "calc.patch"], { cwd: repo, stdio: "pipe" });
+    execaSync("git", ["apply", "--check", "calc.patch"], { cwd: repo });
   });
 
   it("submit code --wait prints the plain diff when piped, and it applies to a file without a final newline", async () => {
@@ -304,7 +305,7 @@ describe("LLM workers through the CLI", () => {
     expect(r.stderr).toContain("print(sys.argv[1:])");
     expect(r.stderr).not.toContain('{"revised_code":');
     writeFileSync(join(repo, "tool.patch"), r.stdout);
-    execFileSync("git", ["apply", "--check", "tool.patch"], { cwd: repo, stdio: "pipe" });
+    execaSync("git", ["apply", "--check", "tool.patch"], { cwd: repo });
   });
 
   it("an unusable answer (the code unchanged) FAILs with patch.type error", async () => {

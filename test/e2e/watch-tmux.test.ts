@@ -3,14 +3,12 @@
  * stack, and the test reads the screen with `capture-pane`. Also `cortex jobs` through the
  * built CLI. Run `npm run build` first (`npm test` does).
  */
-import { execFile } from "node:child_process";
-import { promisify } from "node:util";
+import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLI_BIN } from "../support/cli.js";
 import { findBinary } from "../support/find-binary.js";
 import { startTestStack, type TestStack } from "../support/stack.js";
 
-const run = promisify(execFile);
 const SESSION = "watch";
 const MARKER = "WATCH-EXIT=";
 /** The marker as printed after the command, not as typed in it (`$?`). */
@@ -27,7 +25,8 @@ describe("cortex watch in tmux", () => {
   let env: NodeJS.ProcessEnv;
 
   const tmux = async (...args: string[]): Promise<string> =>
-    (await run(tmuxBin, ["-L", socket, ...args], { env, encoding: "utf8" })).stdout;
+    (await execa(tmuxBin, ["-L", socket, ...args], { env, extendEnv: false, stripFinalNewline: false }))
+      .stdout;
 
   const screen = async (): Promise<string[]> => (await tmux("capture-pane", "-p", "-t", SESSION)).split("\n");
 

@@ -1,9 +1,10 @@
-import { spawn } from "node:child_process";
 import { accessSync, constants, openSync } from "node:fs";
 import { delimiter, join } from "node:path";
+import { execa } from "execa";
 import { busAuthFailed, CortexError, ErrorCode, storeAuthFailed, storeTlsFailed } from "../../core/errors.js";
 import { redactUrl } from "../../core/redact-url.js";
 import type { CortexHome } from "./home.js";
+import { logFileStdio } from "./log-file-stdio.js";
 import { type ProbeResult, type ProbeTlsFiles, probeNats, probeRedis } from "./protocol-probe.js";
 import { type HostPort, hostPortOf, waitReachable } from "./reachability.js";
 import type { ManagedServer } from "./stack-file.js";
@@ -110,7 +111,8 @@ export async function ensureServer(
     });
   }
   const out = openSync(spec.log(home), "a");
-  const child = spawn(bin, spec.args(hp, home), { detached: true, stdio: ["ignore", out, out] });
+  // reject: false: the server outlives `cortex up`; a failed start shows as "not reachable" below.
+  const child = execa(bin, spec.args(hp, home), { detached: true, ...logFileStdio(out), reject: false });
   child.unref();
   const pid = child.pid;
   if (pid === undefined || !(await waitReachable(hp, 10_000))) {
