@@ -44,6 +44,8 @@ export interface StartRedisOptions {
   password?: string;
   /** An ACL user with every permission; `url` then logs in as it. */
   aclUser?: { name: string; password: string };
+  /** `--appendonly yes` (fsync every second) in the server's dir, kept across restart(). */
+  appendonly?: boolean;
 }
 
 function authArgs(opts: StartRedisOptions): string[] {
@@ -83,7 +85,7 @@ async function startRedisProcess(bin: string, opts: StartRedisOptions): Promise<
     "--save",
     "",
     "--appendonly",
-    "no",
+    opts.appendonly ? "yes" : "no",
     "--dir",
     dir,
     ...authArgs(opts),
@@ -114,7 +116,14 @@ async function startRedisContainer(opts: StartRedisOptions): Promise<RedisHandle
   const { GenericContainer, Wait } = await import("testcontainers");
   const port = await freePort();
   const container = await new GenericContainer("redis:7-alpine")
-    .withCommand(["redis-server", "--save", "", "--appendonly", "no", ...authArgs(opts)])
+    .withCommand([
+      "redis-server",
+      "--save",
+      "",
+      "--appendonly",
+      opts.appendonly ? "yes" : "no",
+      ...authArgs(opts),
+    ])
     .withExposedPorts({ container: 6379, host: port })
     .withWaitStrategy(Wait.forLogMessage("Ready to accept connections"))
     .start();
