@@ -16,7 +16,14 @@ export interface FaultLoadOptions {
   faultAfter?: number;
   /** Injects the fault and resolves once it is over (process back, server up, SIGCONT sent). */
   fault: () => Promise<void>;
+  /** The fault's own submits, when it made any (a slow stream client's jobs); read after the load. */
+  faultSubmits?: () => Promise<FaultSubmits>;
   recoveryBoundMs: number;
+}
+
+export interface FaultSubmits {
+  accepted: string[];
+  rejected: number;
 }
 
 export async function loadWithFault(client: GatewayClient, opts: FaultLoadOptions): Promise<FaultTally> {
@@ -52,6 +59,9 @@ export async function loadWithFault(client: GatewayClient, opts: FaultLoadOption
   };
   await Promise.all(Array.from({ length: opts.inFlight ?? 16 }, submitter));
   if (faultError !== undefined) throw faultError;
+  const own = await opts.faultSubmits?.();
+  accepted.push(...(own?.accepted ?? []));
+  rejected += own?.rejected ?? 0;
   return tallyFault(client, {
     name: opts.name,
     accepted,

@@ -36,7 +36,7 @@ export interface FaultTally {
   runningAtFault: number;
   /** Not terminal within the recovery bound. */
   stuck: number;
-  /** From the fault's end to the first terminal event after it: work flows again. */
+  /** From the fault's end until the first job admitted after it is terminal: work flows again. */
   recoveredMs: number;
   /** From the fault's end to the last terminal event. */
   allDoneMs: number;
@@ -79,9 +79,12 @@ export async function tallyFault(client: GatewayClient, run: FaultRun): Promise<
     if (isFinal(job.state) && job.state !== "SUCCEEDED") lost++;
     const states = r?.events.filter((e) => e.kind === "state") ?? [];
     if (job.attempts > 1 || states.filter((e) => e.to === "RUNNING").length > 1) runTwice++;
+    // Work flows again once a job admitted after the fault ends: jobs already running at it
+    // may finish at once and would say nothing about recovery.
+    const admittedAfter = (states[0]?.atMs ?? 0) >= run.faultEndedAt;
     for (const e of states) {
       if (!isFinal(e.to) || e.atMs < run.faultEndedAt) continue;
-      firstAfter = Math.min(firstAfter, e.atMs);
+      if (admittedAfter) firstAfter = Math.min(firstAfter, e.atMs);
       last = Math.max(last, e.atMs);
     }
   }
