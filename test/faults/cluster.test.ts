@@ -16,6 +16,7 @@ import { createRedisStore } from "../../src/store/redis-store.js";
 import { echoHandler } from "../../src/workers/echo.js";
 import type { JobHandler } from "../../src/workers/handler.js";
 import { WorkerRuntime } from "../../src/workers/runtime.js";
+import { topicSettingsFromTimeout } from "../../src/workers/runtime-options.js";
 import { faultInvariants, loadWithFault } from "../support/fault-load.js";
 import { type NatsClusterHandle, startNatsCluster } from "../support/nats-cluster.js";
 import { type RedisHandle, startRedis, uniquePrefix } from "../support/redis-server.js";
@@ -84,6 +85,10 @@ async function startStack(): Promise<GatewayClient> {
     pool: "echo",
     topics: [TOPIC],
     handler: countingEcho,
+    // As the daemon's workers component does: an ack wait of the topic's timeout (10 s). With
+    // the runtime's default (30 s), a pull batch delivered to the killed node's connection
+    // waited past the reconciler's 20 s dispatch timeout and was dispatched again (attempt 2).
+    topicSettings: { [TOPIC]: topicSettingsFromTimeout({ timeoutSeconds: 10 }) },
     concurrency: 16,
     heartbeatIntervalMs: 1_000,
     logger,

@@ -57,6 +57,8 @@ describe("faults on the nats backend, 500 jobs each", () => {
     async () => {
       const t = await loadWithFault(client, {
         name: "kill -9 worker (nats)",
+        // Longer jobs, so the killed worker has some in hand.
+        context: { sleep_ms: 200 },
         recoveryBoundMs: RECOVERY_BOUND_MS,
         fault: async () => {
           const victim = workers.shift();
