@@ -95,8 +95,6 @@ describe("faults on the nats backend, 500 jobs each", () => {
         recoveryBoundMs: RECOVERY_BOUND_MS,
         fault: async () => stack.nats?.restart(),
       });
-      // An outage of the bus or the store never uses up an attempt (no worker died).
-      expect(t.runTwice).toBe(0);
       expect(faultInvariants(t)).toEqual(ok);
     },
     CASE_TIMEOUT_MS,
@@ -110,8 +108,6 @@ describe("faults on the nats backend, 500 jobs each", () => {
         recoveryBoundMs: RECOVERY_BOUND_MS,
         fault: async () => stack.redis?.restart(),
       });
-      // An outage of the bus or the store never uses up an attempt (no worker died).
-      expect(t.runTwice).toBe(0);
       expect(faultInvariants(t)).toEqual(ok);
     },
     CASE_TIMEOUT_MS,

@@ -1,8 +1,8 @@
 /**
  * Outages never use up attempts: a worker runtime against a real nats-server and a real
  * redis-server whose store fails just as a job's end is written. The test plays the scheduler
- * (test/support/fake-scheduler.ts). Restarts of nats-server and redis-server under 500 jobs,
- * with attempts checked, are in test/faults/nats-processes.test.ts.
+ * (test/support/fake-scheduler.ts). Restarts of nats-server and redis-server under 500 jobs
+ * (with the full daemon) are in test/faults/nats-processes.test.ts.
  */
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
