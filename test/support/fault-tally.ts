@@ -78,7 +78,14 @@ export async function tallyFault(client: GatewayClient, run: FaultRun): Promise<
     }
     if (isFinal(job.state) && job.state !== "SUCCEEDED") lost++;
     const states = r?.events.filter((e) => e.kind === "state") ?? [];
-    if (job.attempts > 1 || states.filter((e) => e.to === "RUNNING").length > 1) runTwice++;
+    if (job.attempts > 1 || states.filter((e) => e.to === "RUNNING").length > 1) {
+      runTwice++;
+      // FAULT_DEBUG=1 shows why: each state change with its time relative to the fault's end.
+      if (process.env.FAULT_DEBUG && runTwice <= 3) {
+        const timeline = states.map((e) => [e.to, e.attempt, e.atMs - run.faultEndedAt, e.reason]);
+        console.log(`run twice ${id}: ${JSON.stringify(timeline)}`);
+      }
+    }
     // Work flows again once a job admitted after the fault ends: jobs already running at it
     // may finish at once and would say nothing about recovery.
     const admittedAfter = (states[0]?.atMs ?? 0) >= run.faultEndedAt;
