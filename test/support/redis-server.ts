@@ -48,6 +48,8 @@ export interface StartRedisOptions {
   aclUser?: { name: string; password: string };
   /** TLS only (`--port 0`, `rediss://` URLs); clients need no certificate. Not with Docker. */
   tls?: { caFile: string; certFile: string; keyFile: string };
+  /** `--appendonly yes` (fsync every second) in the server's dir, kept across restart(). */
+  appendonly?: boolean;
 }
 
 function authArgs(opts: StartRedisOptions): string[] {
@@ -106,7 +108,7 @@ async function startRedisProcess(bin: string, opts: StartRedisOptions): Promise<
     "--save",
     "",
     "--appendonly",
-    "no",
+    opts.appendonly ? "yes" : "no",
     "--dir",
     dir,
     ...authArgs(opts),
@@ -137,7 +139,14 @@ async function startRedisContainer(opts: StartRedisOptions): Promise<RedisHandle
   const { GenericContainer, Wait } = await import("testcontainers");
   const port = await freePort();
   const container = await new GenericContainer("redis:7-alpine")
-    .withCommand(["redis-server", "--save", "", "--appendonly", "no", ...authArgs(opts)])
+    .withCommand([
+      "redis-server",
+      "--save",
+      "",
+      "--appendonly",
+      opts.appendonly ? "yes" : "no",
+      ...authArgs(opts),
+    ])
     .withExposedPorts({ container: 6379, host: port })
     .withWaitStrategy(Wait.forLogMessage("Ready to accept connections"))
     .start();
