@@ -21,14 +21,17 @@ export default class Ps extends BaseCommand {
     try {
       const [status, workers] = await Promise.all([client.getStatus(), client.listWorkers()]);
       const now = Date.now();
-      const result: PsResult = compactJson({
-        pid: status.pid,
-        version: status.version,
-        backend: status.backend || "nats",
-        data_path: status.dataPath,
-        // The daemon redacts them already; an older daemon may not have.
-        nats: compactJson({ url: redactUrl(status.natsUrl), connected: status.natsConnected }),
-        redis: compactJson({ url: redactUrl(status.redisUrl), connected: status.redisConnected }),
+      const result: PsResult = {
+        ...compactJson({
+          pid: status.pid,
+          version: status.version,
+          backend: status.backend || "nats",
+          data_path: status.dataPath,
+          // The daemon redacts them already; an older daemon may not have.
+          nats: compactJson({ url: redactUrl(status.natsUrl), connected: status.natsConnected }),
+          redis: compactJson({ url: redactUrl(status.redisUrl), connected: status.redisConnected }),
+        }),
+        // The lists stay when empty, as in GET /api/v1/workers.
         components: status.components.map((c) =>
           compactJson({
             ...(protoJson(c) as PsResult["components"][number]),
@@ -36,7 +39,7 @@ export default class Ps extends BaseCommand {
           }),
         ),
         ...workersJson(workers),
-      });
+      };
       const sup = readSupervisorState(
         resolveHome({ ...process.env, CORTEX_HOME: loadEnv(process.env).CORTEX_HOME }).root,
       );
