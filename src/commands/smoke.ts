@@ -5,12 +5,13 @@ import { ExitCode } from "../cli/exit-codes.js";
 import { gatewayFromEnv } from "../cli/gateway.js";
 import { renderTable } from "../cli/table.js";
 import type { GatewayClient, SubmitJobInput } from "../client/gateway-client.js";
+import type { SmokeOutcome, SmokeResult } from "../client/json-shapes.js";
 import { submitAndWait } from "../client/submit-and-wait.js";
 import { loadEnv } from "../config/env.js";
 import { JobTopics } from "../core/subjects.js";
 import { createLlmClient } from "../llm/index.js";
 
-type Outcome = "pass" | "fail" | "skip";
+type Outcome = SmokeOutcome;
 
 /** One flow: what to submit, and what its result must hold (a failure detail, or undefined). */
 interface Check {
@@ -102,11 +103,6 @@ async function llmSkipReason(): Promise<string | undefined> {
   if (!health.reachable) return `Ollama not reachable at ${health.url} (start it or set OLLAMA_URL)`;
   if (!health.modelPresent) return `model ${health.model} not on Ollama (cortex pull-model ${health.model})`;
   return undefined;
-}
-
-export interface SmokeResult {
-  ok: boolean;
-  checks: { name: string; topic: string; outcome: Outcome; detail: string; job_id?: string }[];
 }
 
 export default class Smoke extends BaseCommand {

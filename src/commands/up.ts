@@ -5,6 +5,7 @@ import { applyBackendFlag, backendFlag } from "../cli/backend-flag.js";
 import { BaseCommand } from "../cli/base-command.js";
 import { waitForStack } from "../cli/wait-for-stack.js";
 import { createGatewayClient } from "../client/gateway-client.js";
+import type { UpResult } from "../client/json-shapes.js";
 import { embeddedDbPath } from "../config/data-path.js";
 import { loadEnv, redisTlsFiles } from "../config/env.js";
 import { CortexError, ErrorCode } from "../core/errors.js";
@@ -19,18 +20,6 @@ import {
 import { ensureHome, resolveHome } from "../daemon/supervisor/home.js";
 import { ensureServer } from "../daemon/supervisor/managed-servers.js";
 import { isAlive, readStackFile, type StackFile, writeStackFile } from "../daemon/supervisor/stack-file.js";
-
-export interface UpResult {
-  status: "started" | "already-running";
-  backend: "embedded" | "nats";
-  /** The embedded store's SQLite file; absent on nats. */
-  data_path?: string;
-  pid: number;
-  gateway: string;
-  home: string;
-  servers: { kind: string; url: string; managed: boolean; pid?: number }[];
-  components: { name: string; state: string; address: string }[];
-}
 
 export default class Up extends BaseCommand {
   static override summary = "Start the cortex stack in the background and wait until it is ready";

@@ -10,6 +10,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execaSync } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { CodeReviewOutput } from "../../src/cli/code-review.js";
+import type { ErrorJson } from "../../src/client/json-shapes.js";
 import type { JobEvent } from "../../src/gen/cortex/v1/api.js";
 import { type CliResult, runCli } from "../support/cli.js";
 import { type ModelRequest, type OllamaFixture, startOllamaFixture } from "../support/ollama-fixture.js";
@@ -60,12 +62,8 @@ function answer(req: ModelRequest): string {
   return req.prompt.includes("+def add(a: int, b: int) -> int:") ? EXPLANATION : "no patch in the prompt";
 }
 
-interface ReviewJson {
-  job_id: string;
-  state: string;
-  reason?: string;
-  patch_file?: string;
-  applied?: boolean;
+/** The CLI's shape, with the result the code-review workflow writes. */
+type ReviewJson = CodeReviewOutput & {
   result?: {
     patch: { type: string; content: string };
     explanation: string;
@@ -75,8 +73,7 @@ interface ReviewJson {
     steps: { id: string; topic: string; state: string; job_id: string }[];
     error?: { code: string; message: string };
   };
-  error?: { code: string; message: string; hint?: string };
-}
+} & Partial<ErrorJson>;
 
 describe("cortex submit code-review", () => {
   let stack: TestStack;

@@ -17,6 +17,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execaSync } from "execa";
 import { afterEach, describe, expect, it } from "vitest";
+import type { SubmitResult } from "../../src/client/json-shapes.js";
 import { waitForJob } from "../../src/client/wait-for-job.js";
 import { startTestStack, type TestStack } from "../support/stack.js";
 
@@ -112,7 +113,7 @@ describe("embedded backend", () => {
     expect((await stack.cli(["up"])).code).toBe(0);
     const sub = await stack.cli(["submit", "echo", "keep me", "--wait", "--json"]);
     expect(sub.code, sub.stderr).toBe(0);
-    const id = (sub.json as { job_id: string }).job_id;
+    const id = (sub.json as SubmitResult).job_id;
     expect((await stack.cli(["down"])).code).toBe(0);
     expect((await stack.cli(["job", id, "--json"])).code).toBe(3);
     const up = await stack.cli(["up"]);

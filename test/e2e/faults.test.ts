@@ -6,6 +6,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, describe, expect, it } from "vitest";
 import type { GatewayClient } from "../../src/client/gateway-client.js";
+import type { SubmitResult } from "../../src/client/json-shapes.js";
 import { waitForJob } from "../../src/client/wait-for-job.js";
 import { onNats } from "../support/backend.js";
 import { type CliProcess, spawnCli } from "../support/cli.js";
@@ -109,7 +110,7 @@ describe.runIf(onNats())("faults", () => {
     await waitForReady(client, gatewayOnly);
     const sub = await stack.cli(["submit", "echo", "survive", "--json"]);
     expect(sub.code, sub.stderr).toBe(0);
-    const jobId = (sub.json as { job_id: string }).job_id;
+    const jobId = (sub.json as SubmitResult).job_id;
     gatewayOnly.child.kill("SIGKILL");
     await gatewayOnly.exited;
     const up = await stack.cli(["up", "--json"]);

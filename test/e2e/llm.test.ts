@@ -11,6 +11,8 @@ import { join } from "node:path";
 import { execaSync } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { EventStream } from "../../src/client/gateway-client.js";
+import type { SmokeResult } from "../../src/client/json-shapes.js";
+import type { SubmitCodeResult } from "../../src/commands/submit/code.js";
 import type { JobEvent } from "../../src/gen/cortex/v1/api.js";
 import { type CliResult, runCli } from "../support/cli.js";
 import { type ModelRequest, type OllamaFixture, startOllamaFixture } from "../support/ollama-fixture.js";
@@ -36,21 +38,13 @@ reconciler:
   scan_interval_seconds: 5
 `;
 
-interface SubmitJson {
-  job_id: string;
-  state: string;
-  reason?: string;
+/** The CLI's shape, with the result these workers write. */
+type SubmitJson = SubmitCodeResult & {
   result?: Record<string, unknown> & {
     error?: { code: string; message: string; hint?: string };
     patch?: { type: string; content: string };
   };
-  patch_file?: string;
-}
-
-interface SmokeJson {
-  ok: boolean;
-  checks: { name: string; outcome: string; detail: string }[];
-}
+};
 
 const ORIGINAL_CALC = "def add(a, b):\n    return a + b\n";
 const REVISED_CALC = 'def add(a: int, b: int) -> int:\n    """Add two numbers."""\n    return a + b\n';
@@ -210,7 +204,7 @@ describe("LLM workers through the CLI", () => {
 
       const smoke = await stack.cli(["smoke", "--json"]);
       expect(smoke.code, smoke.stdout).toBe(0);
-      const checks = (smoke.json as SmokeJson).checks;
+      const checks = (smoke.json as SmokeResult).checks;
       expect(checks.find((c) => c.name === "echo")?.outcome).toBe("pass");
       for (const name of ["chat-advanced", "code-llm"]) {
         const check = checks.find((c) => c.name === name);
@@ -337,7 +331,7 @@ describe("LLM workers through the CLI", () => {
     await fixture.setBehaviour({});
     const smoke = await stack.cli(["smoke", "--json"]);
     expect(smoke.code, smoke.stdout).toBe(0);
-    const out = smoke.json as SmokeJson;
+    const out = smoke.json as SmokeResult;
     expect(out.ok).toBe(true);
     expect(out.checks.find((c) => c.name === "chat-advanced")?.outcome).toBe("pass");
     expect(out.checks.find((c) => c.name === "code-llm")?.outcome).toBe("pass");

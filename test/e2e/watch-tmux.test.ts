@@ -5,6 +5,7 @@
  */
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { JobsResult, SubmitResult } from "../../src/client/json-shapes.js";
 import { CLI_BIN } from "../support/cli.js";
 import { findBinary } from "../support/find-binary.js";
 import { startTestStack, type TestStack } from "../support/stack.js";
@@ -13,10 +14,6 @@ const SESSION = "watch";
 const MARKER = "WATCH-EXIT=";
 /** The marker as printed after the command, not as typed in it (`$?`). */
 const EXITED = /WATCH-EXIT=(\d+)/;
-
-interface SubmitJson {
-  job_id: string;
-}
 
 describe("cortex watch in tmux", () => {
   let stack: TestStack;
@@ -88,7 +85,7 @@ describe("cortex watch in tmux", () => {
 
     const sub = await stack.cli(["submit", "echo", "tmux-hello", "--json"]);
     expect(sub.code, sub.stderr).toBe(0);
-    const id = (sub.json as SubmitJson).job_id;
+    const id = (sub.json as SubmitResult).job_id;
     const submittedAt = Date.now();
     await waitForScreen((t) => t.includes(`>${id.slice(0, 8)} job.echo`), 5_000, "the new job's row");
     const seenAfterMs = Date.now() - submittedAt;
@@ -125,7 +122,7 @@ describe("cortex watch in tmux", () => {
     expect(up.code, up.stderr).toBe(0);
     await waitForScreen((t) => /^cortex watch ● live/m.test(t), 15_000, "live again");
     const sub = await stack.cli(["submit", "echo", "after-restart", "--json"]);
-    const id = (sub.json as SubmitJson).job_id;
+    const id = (sub.json as SubmitResult).job_id;
     await waitForScreen((t) => t.includes(id.slice(0, 8)), 5_000, "a job submitted after the restart");
     await tmux("send-keys", "-t", SESSION, "q");
     expect(await waitForScreen((t) => EXITED.test(t), 5_000, "the exit marker")).toContain(`${MARKER}0`);
@@ -135,13 +132,13 @@ describe("cortex watch in tmux", () => {
     const ids: string[] = [];
     for (const word of ["one", "two"]) {
       const r = await stack.cli(["submit", "echo", word, "--wait", "--json"]);
-      ids.push((r.json as SubmitJson).job_id);
+      ids.push((r.json as SubmitResult).job_id);
     }
     const json = await stack.cli(["jobs", "--limit", "2", "--json"]);
     expect(json.code, json.stderr).toBe(0);
-    const listed = (json.json as { jobs: { jobId: string; state: string }[]; next_cursor?: string }).jobs;
-    expect(listed.map((j) => j.jobId)).toEqual([ids[1], ids[0]]);
-    expect((json.json as { next_cursor?: string }).next_cursor).toBeTruthy();
+    const listed = (json.json as JobsResult).jobs;
+    expect(listed.map((j) => j.job_id)).toEqual([ids[1], ids[0]]);
+    expect((json.json as JobsResult).next_cursor).toBeTruthy();
 
     const table = await stack.cli(["jobs", "--topic", "job.echo", "--state", "succeeded"]);
     expect(table.code, table.stderr).toBe(0);
