@@ -21,6 +21,7 @@ function emptyRow(ev: JobEvent): JobRow {
     attempts: 0,
     workerId: "",
     reason: "",
+    parentJobId: "",
     createdAtMs: 0,
     startedAtMs: 0,
     finishedAtMs: 0,
@@ -68,6 +69,7 @@ export function rowFromInfo(info: JobInfo, previous: JobRow | undefined): JobRow
     attempts: info.attempts,
     workerId: info.workerId,
     reason: info.reason,
+    parentJobId: info.parentJobId,
     createdAtMs: info.createdAtMs,
     startedAtMs: info.startedAtMs,
     finishedAtMs: info.finishedAtMs,
@@ -82,6 +84,7 @@ export function rowFromInfo(info: JobInfo, previous: JobRow | undefined): JobRow
       createdAtMs: info.createdAtMs > 0 ? info.createdAtMs : previous.createdAtMs,
       startedAtMs: previous.startedAtMs || info.startedAtMs,
       tenant: previous.tenant || info.tenant,
+      parentJobId: previous.parentJobId || info.parentJobId,
     };
   }
   return fresh;
