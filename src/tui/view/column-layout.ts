@@ -14,6 +14,8 @@ export interface ColumnSpec<K extends string = string> {
   /** 0 = always shown; higher numbers are dropped first on narrow terminals. */
   drop: number;
   align: "left" | "right";
+  /** Shown only in the room left once every other column has its ideal width (a reason). */
+  optional?: boolean;
 }
 
 export interface PlacedColumn<K extends string = string> extends ColumnSpec<K> {
@@ -28,6 +30,23 @@ export function layoutColumns<K extends string>(
   specs: readonly ColumnSpec<K>[],
   total: number,
   lead = 1,
+): PlacedColumn<K>[] {
+  const required = specs.filter((s) => !s.optional);
+  let placed = grow(required, total, lead);
+  for (const extra of specs.filter((s) => s.optional)) {
+    const left = total - lead - placed.reduce((n, c) => n + c.width + 1, 0);
+    const full = placed.every((c) => c.width >= c.ideal);
+    if (!full || left < extra.min) break;
+    placed = [...placed, { ...extra, width: Math.min(left, Math.max(extra.min, extra.ideal)) }];
+  }
+  // Back in the specs' order.
+  return specs.flatMap((s) => placed.filter((c) => c.key === s.key));
+}
+
+function grow<K extends string>(
+  specs: readonly ColumnSpec<K>[],
+  total: number,
+  lead: number,
 ): PlacedColumn<K>[] {
   let shown = specs.map((s) => ({ ...s, min: Math.max(1, s.min), ideal: Math.max(s.min, s.ideal) }));
   const used = (cols: readonly { min: number }[]) =>

@@ -49,10 +49,19 @@ export function jobColumns(rows: readonly TableRow[], columns: number, sort: Sor
     align: "left" | "right" = "left",
   ): ColumnSpec<ColumnKey> => {
     const t = len(title(key, sort));
-    return { key, title: title(key, sort), min: Math.max(min, t), ideal: Math.max(ideal, t), drop, align };
+    const optional = key === "reason";
+    return {
+      key,
+      title: title(key, sort),
+      min: Math.max(min, t),
+      ideal: Math.max(ideal, t),
+      drop,
+      align,
+      optional,
+    };
   };
   const jobs = rows.map((r) => r.row);
-  // Names are what k9s users look for: they grow before the reason, which goes first.
+  // Names are what k9s users look for: the reason only gets the room they leave.
   return layoutColumns(
     [
       spec("id", 8, widest(rows.map(idText), 8), 0),
