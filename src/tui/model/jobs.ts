@@ -1,8 +1,9 @@
 /** Job rows and log lines from events and listings. Pure. */
 import { isJobState, isTerminal, JobState } from "../../core/states.js";
 import type { JobEvent, JobInfo } from "../../gen/cortex/v1/api.js";
-import { shortId, stateTone } from "../format.js";
+import { stateTone } from "../format.js";
 import { type JobRow, type LogEntry, MAX_JOBS } from "./state.js";
+import { displayId } from "./table.js";
 
 export const isTerminalState = (state: string): boolean => isJobState(state) && isTerminal(state);
 
@@ -114,7 +115,7 @@ export function logEntryFor(ev: JobEvent): LogEntry | undefined {
     topic: ev.topic,
     state: "",
   };
-  const id = shortId(ev.jobId);
+  const id = displayId(ev.jobId);
   switch (ev.kind) {
     case "state": {
       const move = ev.from ? `${ev.from}→${ev.to}` : ev.to;

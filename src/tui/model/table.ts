@@ -53,6 +53,12 @@ export function childLabel(row: Pick<JobRow, "jobId">, parentId: string): string
   return row.jobId.startsWith(`${parentId}-`) ? row.jobId.slice(parentId.length + 1) : row.jobId;
 }
 
+/** An id in log lines and titles: the short id, a child's as `<parent short id>/s-patch-1`. */
+export function displayId(jobId: string): string {
+  const parent = parentOf({ jobId, parentJobId: "" });
+  return parent === undefined ? shortId(jobId) : `${shortId(parent)}/${childLabel({ jobId }, parent)}`;
+}
+
 const text = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 function compare(key: SortKey, now: number): (a: JobRow, b: JobRow) => number {

@@ -3,9 +3,9 @@
  * most: Ink clears the whole terminal on every frame once output fills it, which flickers.
  */
 
-import { shortId } from "../format.js";
 import { paneLog, selectedIndex, selectedJob, visibleTable } from "../model/selectors.js";
 import type { WatchState } from "../model/state.js";
+import { displayId } from "../model/table.js";
 import { footerLine, helpLines } from "./chrome.js";
 import { detailBodyLines, detailHeaderLines, detailOffset } from "./detail.js";
 import { headerLines } from "./header.js";
@@ -112,7 +112,7 @@ export function screenModel(state: WatchState, columns: number, rows: number): S
     const title =
       state.logPane === "all"
         ? titleLine("EVENTS", columns, `${state.totalEvents} seen`)
-        : titleLine(`EVENTS of ${job ? shortId(job.jobId) : "no job"}`, columns, "l: all events");
+        : titleLine(`EVENTS of ${job ? displayId(job.jobId) : "no job"}`, columns, "l: all events");
     model.log = [title, ...logLines(paneLog(state), columns, layout.logLines)];
   }
   return model;

@@ -162,5 +162,7 @@ describe("sorting and folding", () => {
     const text = screenLines(screenModel(s, 100, 30)).map(lineText);
     expect(text.some((l) => l.startsWith("─ EVENTS of 1b8a35ad"))).toBe(true);
     expect(text.some((l) => l.includes("plain-00 job.echo"))).toBe(false);
+    // A child's log lines name it apart from its parent.
+    expect(text.some((l) => l.includes("1b8a35ad/s-patch-1 job.code.llm PENDING"))).toBe(true);
   });
 });
