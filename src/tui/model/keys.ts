@@ -23,6 +23,19 @@ function typed(key: KeyPress): string {
 }
 
 export function handleKey(state: WatchState, key: KeyPress, view: KeyView): Transition {
+  // Keys typed faster than a frame reach Ink as one input ("jl"): each counts.
+  const chars = Array.from(key.input);
+  if (chars.length > 1 && state.filterInput === undefined && typed(key) === key.input) {
+    let t: Transition = { state, effects: [] };
+    for (const [i, input] of chars.entries()) {
+      // After "/" the rest of the input is the filter's text.
+      const rest = t.state.filterInput !== undefined ? chars.slice(i).join("") : input;
+      const next = handleKey(t.state, { input: rest }, view);
+      t = { state: next.state, effects: [...t.effects, ...next.effects] };
+      if (rest !== input || t.state.quit) break;
+    }
+    return t;
+  }
   if (key.ctrl && key.input === "c") return quit(state);
   if (state.filterInput !== undefined) return filterKey(state, state.filterInput, key);
   if (state.confirm !== undefined) return confirmKey(state, state.confirm, key);

@@ -150,6 +150,13 @@ describe("sorting and folding", () => {
     expect(text.find((l) => l.startsWith(" ID"))).toMatch(/TOPIC↑/);
   });
 
+  it("keys typed together (one input) each count", () => {
+    const s = updateAll(workflowState(), [key("jl")]).state;
+    expect(s.logPane).toBe("job");
+    expect(s.selectedId).toBe(PARENT);
+    expect(updateAll(workflowState(), [key("/code")]).state.filterInput).toBe("code");
+  });
+
   it("l shows the selected job's events, its children's included", () => {
     const s = updateAll(workflowState(), [key("j"), key("l")]).state;
     expect(s.logPane).toBe("job");
