@@ -7,8 +7,9 @@ import { applyEvents, withMessage } from "./apply.js";
 import { openDetail } from "./detail.js";
 import { isTerminalState } from "./jobs.js";
 import { selectedIndex, selectedJob, visibleJobs, visibleTable } from "./selectors.js";
+import { nextSortKey } from "./sort-order.js";
 import type { Effect, KeyPress, KeyView, Transition, WatchState } from "./state.js";
-import { nextSortKey, type TableRow } from "./table.js";
+import type { TableRow } from "./table.js";
 
 const done = (state: WatchState, ...effects: Effect[]): Transition => ({ state, effects });
 

@@ -1,8 +1,9 @@
 /** Derived views of the state: what the list shows, where the selection is, the stats. Pure. */
 import { ALL_STATES } from "../../core/states.js";
 import { matchesSubject } from "../../core/topic-match.js";
+import { DEFAULT_SORT } from "./sort-order.js";
 import { type JobRow, type LogEntry, STATS_WINDOW_MS, type WatchState } from "./state.js";
-import { DEFAULT_SORT, parentOf, sortJobRows, type TableRow, tableRows } from "./table.js";
+import { parentOf, sortJobRows, type TableRow, tableRows } from "./table.js";
 
 /**
  * `/text` matches a job whose state starts with it ("fail", "RUNNING") or whose topic

@@ -11,7 +11,7 @@ import type {
   ListWorkersResponse,
 } from "../../gen/cortex/v1/api.js";
 import type { Tone } from "../format.js";
-import { DEFAULT_SORT, type SortOrder } from "./table.js";
+import { DEFAULT_SORT, type SortOrder } from "./sort-order.js";
 
 /** jobs/s and failures are counted over this window. */
 export const STATS_WINDOW_MS = 10_000;

@@ -3,18 +3,8 @@
  * their parent. Pure; the view and the keys both read the same flattened rows.
  */
 import { jobDurationMs, shortId } from "../format.js";
+import type { SortKey, SortOrder } from "./sort-order.js";
 import type { JobRow } from "./state.js";
-
-export const SORT_KEYS = ["age", "id", "topic", "state", "attempts", "duration", "worker"] as const;
-export type SortKey = (typeof SORT_KEYS)[number];
-
-export interface SortOrder {
-  key: SortKey;
-  /** Reversed from the column's natural order (newest first for age, A→Z for text). */
-  reversed: boolean;
-}
-
-export const DEFAULT_SORT: SortOrder = { key: "age", reversed: false };
 
 /** One line of the table: a job, how deep it sits, and what its id cell shows. */
 export interface TableRow {
@@ -25,12 +15,6 @@ export interface TableRow {
   /** Children of this row (0 for a child or a job without any). */
   children: number;
   expanded: boolean;
-}
-
-/** The next sort column, wrapping around (the `s` key). */
-export function nextSortKey(key: SortKey): SortKey {
-  const i = SORT_KEYS.indexOf(key);
-  return SORT_KEYS[(i + 1) % SORT_KEYS.length] ?? "age";
 }
 
 const CHILD_MARKERS = ["-s-", "-plan-"] as const;

@@ -1,7 +1,8 @@
 /** The job table: columns sized to the terminal and the content, the sort shown in the header. Pure. */
 import { cell, formatAge, formatDuration, jobAgeMs, jobDurationMs, stateTone } from "../format.js";
 import { scrollOffset } from "../model/selectors.js";
-import type { SortKey, SortOrder, TableRow } from "../model/table.js";
+import type { SortKey, SortOrder } from "../model/sort-order.js";
+import type { TableRow } from "../model/table.js";
 import { type ColumnSpec, layoutColumns, type PlacedColumn } from "./column-layout.js";
 import { fillLine, type Line, type Segment, seg, styleLine } from "./line.js";
 
