@@ -2,9 +2,10 @@
  * One delivery of one job, from its start to the ack: the jobs layer starts the attempt
  * (no store call on a first delivery), the handler runs under its timeout, a job still
  * running after RUNNING_MARK_MS is marked RUNNING, and the jobs layer records the end (or the
- * retry) in one store step before the message is acked. Store and bus failures throw
- * Requeue (see message-settle.ts) so the runtime hands the message back; the runtime owns
- * slots, cancels and drains.
+ * retry) in one store step before the message is acked. An end that cannot be written during
+ * an outage is retried in place; other store and bus failures throw Requeue (see
+ * message-settle.ts) so the runtime hands the message back; the runtime owns slots, cancels
+ * and drains.
  */
 import type { Logger } from "pino";
 import type { Bus, WorkMessage } from "../bus/bus.js";
@@ -21,9 +22,12 @@ import {
   resultDocument,
 } from "./attempt-outcome.js";
 import type { JobHandler, JobInput } from "./handler.js";
-import { ackQuietly, guard, Requeue, settle } from "./message-settle.js";
+import { ackQuietly, guard, Requeue, retryDelay, settle } from "./message-settle.js";
 import { ProgressPublisher } from "./progress.js";
 import type { TopicSettings } from "./runtime-options.js";
+
+/** How long a finished attempt's end is retried in place during an outage before the message goes back. */
+export const FINISH_RETRY_MS = 30_000;
 
 /** A job that ends sooner records RUNNING together with its end (one store step, not two). */
 export const RUNNING_MARK_MS = 250;
@@ -108,10 +112,33 @@ export class AttemptRunner {
       return "handed-back";
     }
     const end = this.endOf(req, msg, attempt, outcome, Date.now() - startedAt, context);
-    const ended = await guard("finish attempt", () => this.jobs.attempts.finish(end));
+    const ended = await this.finishInPlace(end, msg);
     await ackQuietly(msg, this.log);
     this.log.debug({ ...at, outcome: outcome.kind, executionMs: end.executionMs, ended }, "attempt finished");
     return "acked";
+  }
+
+  /**
+   * The end is recorded here, retried while the store or bus is out (the message kept in
+   * progress), so a handler that already ran is not run again on a redelivery. Past
+   * FINISH_RETRY_MS, or for another failure, the message goes back as before.
+   */
+  private async finishInPlace(end: AttemptEnd, msg: WorkMessage): Promise<unknown> {
+    const giveUpAt = Date.now() + FINISH_RETRY_MS;
+    for (let n = 1; ; n++) {
+      try {
+        return await guard("finish attempt", () => this.jobs.attempts.finish(end));
+      } catch (err) {
+        if (!(err instanceof Requeue) || !err.outage || Date.now() >= giveUpAt) throw err;
+        if (n === 1)
+          this.log.warn(
+            { jobId: end.jobId, attempt: end.attempt },
+            "store or bus out: the end is kept and retried",
+          );
+        settle(() => msg.working(), this.log);
+        await new Promise((resolve) => setTimeout(resolve, retryDelay(n, true)));
+      }
+    }
   }
 
   /** Past the threshold: RUNNING. A job that ended meanwhile (cancelled while queued) stops the handler. */
