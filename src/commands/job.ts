@@ -2,17 +2,23 @@ import { Args } from "@oclif/core";
 import { BaseCommand } from "../cli/base-command.js";
 import { gatewayFromEnv } from "../cli/gateway.js";
 import { jobSummaryLines, parseJson, timelineLines } from "../cli/print-job.js";
+import { resolveJobId } from "../cli/resolve-job-id.js";
 
 export default class Job extends BaseCommand {
   static override summary = "Show a job: state, timeline and result";
   static override examples = ["<%= config.bin %> job 4f0c…", "<%= config.bin %> job 4f0c… --json"];
-  static override args = { id: Args.string({ description: "job id", required: true }) };
+  static override args = {
+    id: Args.string({
+      description: "job id, a unique prefix of one, or a short id as `cortex jobs` shows it",
+      required: true,
+    }),
+  };
 
   async run(): Promise<unknown> {
     const { args } = await this.parse(Job);
     const client = await gatewayFromEnv();
     try {
-      const res = await client.getJob(args.id, {
+      const res = await client.getJob(await resolveJobId(client, args.id), {
         includeResult: true,
         includeContext: true,
         includeEvents: true,
