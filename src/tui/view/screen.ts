@@ -8,7 +8,7 @@ import { footerLine, helpLines } from "./chrome.js";
 import { detailBodyLines, detailHeaderLines, detailOffset } from "./detail.js";
 import { headerLines } from "./header.js";
 import type { Line } from "./line.js";
-import { jobHeaderLine, jobLines, logLines, poolLines, titleLine } from "./sections.js";
+import { idColumnWidth, jobHeaderLine, jobLines, logLines, poolLines, titleLine } from "./sections.js";
 
 export interface ListLayout {
   poolLines: number;
@@ -91,9 +91,18 @@ export function screenModel(state: WatchState, columns: number, rows: number): S
       : state.connection.status === "live"
         ? "no jobs yet: submit one with `cortex submit echo hello`"
         : "waiting for the gateway…";
+  const idWidth = idColumnWidth(rowsShown);
   model.jobs = [
-    jobHeaderLine(columns),
-    ...jobLines(rowsShown, selectedIndex(state, rowsShown), state.now, columns, layout.jobLines, empty),
+    jobHeaderLine(columns, idWidth),
+    ...jobLines(
+      rowsShown,
+      selectedIndex(state, rowsShown),
+      state.now,
+      columns,
+      layout.jobLines,
+      empty,
+      idWidth,
+    ),
   ];
   if (layout.logLines > 0) {
     model.log = [

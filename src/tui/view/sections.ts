@@ -6,6 +6,7 @@ import {
   formatDuration,
   jobAgeMs,
   jobDurationMs,
+  SHORT_ID_LENGTH,
   shortId,
   stateTone,
 } from "../format.js";
@@ -63,25 +64,35 @@ interface Columns {
   worker: number;
 }
 
-function jobColumns(columns: number): Columns {
-  // Marker, id, state, attempts, age, duration and the gaps between columns: 44.
-  const rest = Math.max(0, columns - 44);
+/** Id column: 8 for plain ids, wider for a workflow child's short id (`1b8a35ad…-s-patch-1`). */
+const MIN_ID_WIDTH = SHORT_ID_LENGTH;
+const MAX_ID_WIDTH = 24;
+
+/** The id column's width for these rows, so siblings in a workflow read apart. */
+export function idColumnWidth(rows: readonly Pick<JobRow, "jobId">[]): number {
+  const widest = Math.max(MIN_ID_WIDTH, ...rows.map((r) => Array.from(shortId(r.jobId)).length));
+  return Math.min(MAX_ID_WIDTH, widest);
+}
+
+function jobColumns(columns: number, idWidth: number): Columns {
+  // Marker, id, state, attempts, age, duration and the gaps between columns: 44 with an 8-wide id.
+  const rest = Math.max(0, columns - 36 - idWidth);
   const worker = Math.min(24, Math.floor(rest * 0.42));
   return { topic: rest - worker, worker };
 }
 
-export function jobHeaderLine(columns: number): Line {
-  const c = jobColumns(columns);
-  const text = ` ${cell("ID", 8)} ${cell("TOPIC", c.topic)} ${cell("STATE", 10)} ${cell("ATT", 3, "right")} ${cell("AGE", 7, "right")} ${cell("DURATION", 8, "right")} ${cell("WORKER", c.worker)}`;
+export function jobHeaderLine(columns: number, idWidth = MIN_ID_WIDTH): Line {
+  const c = jobColumns(columns, idWidth);
+  const text = ` ${cell("ID", idWidth)} ${cell("TOPIC", c.topic)} ${cell("STATE", 10)} ${cell("ATT", 3, "right")} ${cell("AGE", 7, "right")} ${cell("DURATION", 8, "right")} ${cell("WORKER", c.worker)}`;
   return fillLine([seg(text, { bold: true, dim: true })], columns);
 }
 
-function jobLine(row: JobRow, now: number, columns: number, selected: boolean): Line {
-  const c = jobColumns(columns);
+function jobLine(row: JobRow, now: number, columns: number, selected: boolean, idWidth: number): Line {
+  const c = jobColumns(columns, idWidth);
   const duration = jobDurationMs(row, now);
   const line: Line = [
     seg(selected ? ">" : " "),
-    seg(`${cell(shortId(row.jobId), 8)} `),
+    seg(`${cell(shortId(row.jobId), idWidth)} `),
     seg(`${cell(row.topic, c.topic)} `),
     seg(cell(row.state || "?", 10), { color: stateTone(row.state), bold: row.state === "RUNNING" }),
     seg(` ${cell(String(row.attempts), 3, "right")} `),
@@ -101,13 +112,14 @@ export function jobLines(
   columns: number,
   height: number,
   emptyText: string,
+  idWidth = MIN_ID_WIDTH,
 ): Line[] {
   if (height <= 0) return [];
   const out: Line[] = [];
   if (rows.length === 0) out.push([seg(emptyText, { dim: true })]);
   const offset = scrollOffset(rows.length, selected, height);
   for (const [i, row] of rows.slice(offset, offset + height).entries())
-    out.push(jobLine(row, now, columns, offset + i === selected));
+    out.push(jobLine(row, now, columns, offset + i === selected, idWidth));
   while (out.length < height) out.push([]);
   return out;
 }
