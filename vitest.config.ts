@@ -1,6 +1,7 @@
 import { configDefaults, defineConfig } from "vitest/config";
 
 const E2E = "test/e2e/**/*.test.{ts,tsx}";
+const FAULTS = "test/faults/**/*.test.ts";
 
 export default defineConfig({
   // Vite transforms .ts/.mts/.tsx by default; src/cli/fast-path.cts is CommonJS TypeScript.
@@ -17,7 +18,7 @@ export default defineConfig({
         test: {
           name: "unit+integration",
           include: ["src/**/*.test.ts", "test/**/*.test.ts", "test/**/*.test.tsx"],
-          exclude: [...configDefaults.exclude, E2E],
+          exclude: [...configDefaults.exclude, E2E, FAULTS],
         },
       },
       {
@@ -33,6 +34,16 @@ export default defineConfig({
       {
         extends: true,
         test: { name: "e2e-embedded", include: [E2E], env: { CORTEX_TEST_BACKEND: "embedded" } },
+      },
+      {
+        extends: true,
+        // Issue 14's fault suite: >= 500 jobs per fault, one tally line each, the table at the end.
+        test: {
+          name: "faults",
+          include: [FAULTS],
+          globalSetup: ["test/faults/table-setup.ts"],
+          env: { CORTEX_TEST_BACKEND: "nats" },
+        },
       },
     ],
   },

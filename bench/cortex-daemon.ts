@@ -1,6 +1,7 @@
 /** The cortex stack under test: a real daemon (the built CLI) and a gateway client connected to it. */
-import { type ChildProcess, spawn } from "node:child_process";
+
 import { readFileSync, rmSync } from "node:fs";
+import { execa, type Subprocess } from "execa";
 import { createGatewayClient, type GatewayClient } from "../src/client/gateway-client.js";
 import { ENV_VARS, loadEnv } from "../src/config/env.js";
 import { CortexError, ErrorCode } from "../src/core/errors.js";
@@ -70,10 +71,15 @@ export async function startCortexDaemon(
     ...daemonNodeArgs(loadEnv(env).CORTEX_DAEMON_HEAP_MB, env),
     ...(profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []),
   ];
-  const spawnCli = (args: string[]): ChildProcess => {
-    const c = spawn(process.execPath, [...nodeArgs, CLI_BIN, ...args], {
+  const spawnCli = (args: string[]): Subprocess => {
+    const c = execa(process.execPath, [...nodeArgs, CLI_BIN, ...args], {
       env,
+      extendEnv: false,
       stdio: ["ignore", "ignore", "inherit"],
+      // stop() sends SIGTERM and waits for the drain, however long; the exit hook below kills.
+      reject: false,
+      forceKillAfterDelay: false,
+      cleanup: false,
     });
     process.once("exit", () => c.kill("SIGKILL"));
     return c;

@@ -1,13 +1,13 @@
 /** Start-up cost of the CLI against a bare `node -e 0`, median wall time of several runs. */
-import { spawnSync } from "node:child_process";
+import { execaSync } from "execa";
 import { CLI_BIN } from "../test/support/cli.js";
 import { median } from "./stats.js";
 
 function wallMs(args: string[], env: NodeJS.ProcessEnv): number {
   const t0 = performance.now();
-  const r = spawnSync(process.execPath, args, { env, stdio: "ignore" });
+  const r = execaSync(process.execPath, args, { env, extendEnv: false, stdio: "ignore", reject: false });
   const ms = performance.now() - t0;
-  if (r.status !== 0) throw new Error(`${args.join(" ")} exited ${r.status}`);
+  if (r.exitCode !== 0) throw new Error(`${args.join(" ")} exited ${r.exitCode}`);
   return ms;
 }
 

@@ -9,6 +9,7 @@ import { loadEnv } from "../config/env.js";
 import { CortexError, ErrorCode } from "../core/errors.js";
 import { languageOf, readCodeFile } from "./code-file.js";
 import { formatDiff } from "./diff-print.js";
+import { patchPathOf } from "./patch-path.js";
 
 /** The parts of an oclif command the flows print through. */
 export interface CommandIo {
@@ -31,7 +32,8 @@ export async function codeJobContext(
   const code = await readCodeFile(flags.file, env.CORTEX_MAX_CONTEXT_BYTES);
   const language = flags.language ?? languageOf(flags.file);
   const context = {
-    file_path: flags.file,
+    // The patch names the file by this path, so it is the one `git apply` wants.
+    file_path: patchPathOf(flags.file),
     code_snippet: code,
     instruction: flags.instruction,
     ...(language ? { language } : {}),
@@ -64,7 +66,7 @@ export interface DeliverPatchOptions {
   note?: string | undefined;
 }
 
-/** Writes --out, then (for humans) prints the diff, the note and where the patch went. */
+/** Writes --out (and then only says where), or (for humans) prints the diff; then the note. */
 export async function deliverPatch(
   io: CommandIo,
   patch: string,
@@ -72,7 +74,7 @@ export async function deliverPatch(
 ): Promise<{ patch_file?: string }> {
   if (opts.out !== undefined) await writeFile(opts.out, patch);
   if (opts.human) {
-    io.log(formatDiff(patch).replace(/\n$/, ""));
+    if (opts.out === undefined) io.log(formatDiff(patch).replace(/\n$/, ""));
     if (opts.note !== undefined) io.logToStderr(opts.note);
     if (opts.out !== undefined) io.logToStderr(`patch written to ${opts.out}`);
   }

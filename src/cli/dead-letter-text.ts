@@ -1,44 +1,6 @@
-/** `cortex dlq` output: the snake_case JSON of the API (proto JSON names) and the table rows. */
+/** `cortex dlq list`'s table rows (its JSON is src/core/api-json.ts's, as the HTTP API's). */
 import type { DeadLetterInfo } from "../gen/cortex/v1/api.js";
 import { formatAge } from "./job-text.js";
-
-export interface DeadLetterJson {
-  id: string;
-  kind: string;
-  code: string;
-  field: string;
-  reason: string;
-  hint: string;
-  subject: string;
-  at_ms: number;
-  job_id: string;
-  topic: string;
-  trace_id: string;
-  sender_id: string;
-  tenant: string;
-  packet_bytes: number;
-  packet_kept: boolean;
-}
-
-export function deadLetterJson(l: DeadLetterInfo): DeadLetterJson {
-  return {
-    id: l.id,
-    kind: l.kind,
-    code: l.code,
-    field: l.field,
-    reason: l.reason,
-    hint: l.hint,
-    subject: l.subject,
-    at_ms: l.atMs,
-    job_id: l.jobId,
-    topic: l.topic,
-    trace_id: l.traceId,
-    sender_id: l.senderId,
-    tenant: l.tenant,
-    packet_bytes: l.packetBytes,
-    packet_kept: l.packetKept,
-  };
-}
 
 export const DEAD_LETTER_HEADERS = ["id", "when", "code", "reason", "job id", "topic"];
 

@@ -15,6 +15,7 @@ export function exitCodeFor(err: CortexError): number {
     case ErrorCode.StoreUnavailable:
     case ErrorCode.BusAuthFailed:
     case ErrorCode.StoreAuthFailed:
+    case ErrorCode.StoreTlsFailed:
       return ExitCode.StackDown;
     case ErrorCode.InvalidArgument:
     case ErrorCode.AmbiguousJobId:

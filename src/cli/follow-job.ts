@@ -35,6 +35,8 @@ export interface FollowJobOptions {
   /** --json: print nothing while following (and skip the progress watch). */
   quiet: boolean;
   tokens: TokenSink;
+  /** Turns the streamed tokens into what is printed (a new decoder per attempt); default: as is. */
+  tokenText?: () => (chunk: string) => string;
   stdout?: NodeJS.WritableStream;
   stderr?: NodeJS.WritableStream;
 }
@@ -73,12 +75,14 @@ class LivePrinter {
   private readonly stdout: NodeJS.WritableStream;
   private readonly stderr: NodeJS.WritableStream;
   private readonly tokenOut: NodeJS.WritableStream | undefined;
+  private decode: (chunk: string) => string;
 
   constructor(private readonly opts: FollowJobOptions) {
     this.stdout = opts.stdout ?? process.stdout;
     this.stderr = opts.stderr ?? process.stderr;
     this.tokenOut =
       opts.tokens === "stdout" ? this.stdout : opts.tokens === "stderr" ? this.stderr : undefined;
+    this.decode = opts.tokenText?.() ?? ((chunk) => chunk);
   }
 
   info(line: string): void {
@@ -105,11 +109,14 @@ class LivePrinter {
       }
       this.attempt = ev.attempt;
       this.streamed = "";
+      this.decode = this.opts.tokenText?.() ?? ((chunk) => chunk);
     }
     this.streamed += ev.text;
     if (this.opts.quiet || !this.tokenOut) return;
-    this.tokenOut.write(this.opts.tokens === "stderr" ? ansis.dim(ev.text) : ev.text);
-    this.openLine = !ev.text.endsWith("\n");
+    const text = this.decode(ev.text);
+    if (text === "") return;
+    this.tokenOut.write(this.opts.tokens === "stderr" ? ansis.dim(text) : text);
+    this.openLine = !text.endsWith("\n");
     if (!this.openLine) this.flushHeld();
   }
 

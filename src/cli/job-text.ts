@@ -29,10 +29,15 @@ export interface ShortIdPattern {
   suffix: string;
 }
 
-/** `1b8a…-s-patch-1` (or with `...`) is a prefix and a suffix; anything else is a prefix. */
+/** `1b8a…-s-patch-1` (or `...`, or watch's `1b8a/s-patch-1`) is a prefix and a suffix; anything else a prefix. */
 export function parseShortId(given: string): ShortIdPattern {
   const at = given.includes(SHORT_ID_ELLIPSIS) ? given.indexOf(SHORT_ID_ELLIPSIS) : given.indexOf("...");
-  if (at < 0) return { prefix: given, suffix: "" };
+  if (at < 0) {
+    // watch names a child `<parent short id>/s-patch-1`; "/" is outside the job-id charset.
+    const slash = given.indexOf("/");
+    if (slash < 0) return { prefix: given, suffix: "" };
+    return { prefix: given.slice(0, slash), suffix: `-${given.slice(slash + 1)}` };
+  }
   const mark = given.startsWith(SHORT_ID_ELLIPSIS, at) ? SHORT_ID_ELLIPSIS.length : 3;
   return { prefix: given.slice(0, at), suffix: given.slice(at + mark) };
 }

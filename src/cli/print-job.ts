@@ -32,11 +32,3 @@ export function timelineLines(events: JobEvent[], createdAtMs: number): string[]
     .filter((e) => e.kind === "state")
     .map((e) => `  +${String(Math.max(0, e.atMs - createdAtMs)).padStart(6)} ms  ${describeTransition(e)}`);
 }
-
-export function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
-}

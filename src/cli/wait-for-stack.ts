@@ -1,4 +1,6 @@
 import { createGatewayClient } from "../client/gateway-client.js";
+import type { UpResult } from "../client/json-shapes.js";
+import { compactJson } from "../core/api-json.js";
 import type { ComponentStatus } from "../gen/cortex/v1/api.js";
 
 export interface WaitForStackOptions {
@@ -13,7 +15,7 @@ export interface WaitForStackOptions {
 export async function waitForStack(
   address: string,
   opts: WaitForStackOptions,
-): Promise<{ name: string; state: string; address: string }[]> {
+): Promise<UpResult["components"]> {
   const client = createGatewayClient({ address, apiKey: opts.apiKey, timeoutMs: 1000 });
   const deadline = Date.now() + opts.timeoutMs;
   let last = "the gateway did not answer";
@@ -25,7 +27,9 @@ export async function waitForStack(
         for (const c of status.components) opts.onComponent?.(c);
         const pending = status.components.filter((c) => c.state !== "running");
         if (status.components.length > 0 && pending.length === 0) {
-          return status.components.map((c) => ({ name: c.name, state: c.state, address: c.address }));
+          return status.components.map((c) =>
+            compactJson({ name: c.name, state: c.state, address: c.address }),
+          );
         }
         last = `waiting for ${pending.map((c) => c.name).join(", ")}`;
       } catch (err) {

@@ -3,6 +3,7 @@ import { BaseCommand } from "../cli/base-command.js";
 import { gatewayFromEnv } from "../cli/gateway.js";
 import { resolveJobId } from "../cli/resolve-job-id.js";
 import { colourState } from "../cli/state-colour.js";
+import type { CancelResult } from "../client/json-shapes.js";
 
 export default class Cancel extends BaseCommand {
   static override summary = "Cancel a job that has not finished (a running job's worker is told to stop)";
@@ -16,7 +17,7 @@ export default class Cancel extends BaseCommand {
     reason: Flags.string({ description: "why, recorded on the job", default: "cancelled by user" }),
   };
 
-  async run(): Promise<{ job_id: string; state: string; cancelled: boolean }> {
+  async run(): Promise<CancelResult> {
     const { args, flags } = await this.parse(Cancel);
     const client = await gatewayFromEnv();
     try {

@@ -4,7 +4,7 @@ import { BaseCommand } from "../cli/base-command.js";
 import { loadConfig } from "../config/index.js";
 import { CortexError, ErrorCode } from "../core/errors.js";
 import { COMPONENT_NAMES, parseOnly } from "../daemon/component.js";
-import { createLogger } from "../daemon/logger.js";
+import { createLogger, daemonLogFile, logFileFromStdout } from "../daemon/logger.js";
 import { startDaemon } from "../daemon/main.js";
 import { runUntilSignal } from "../daemon/run-until-signal.js";
 
@@ -41,7 +41,7 @@ export default class Daemon extends BaseCommand {
     if (config.env.CORTEX_BACKEND === "embedded" && components.length < COMPONENT_NAMES.length) {
       throw splitNeedsNats(`running some components here and the rest elsewhere (--only ${flags.only})`);
     }
-    const root = createLogger(config.env.CORTEX_LOG_LEVEL);
+    const root = createLogger(config.env.CORTEX_LOG_LEVEL, logFileFromStdout(daemonLogFile(config.env)));
     const logger = root.child({ component: "daemon" });
     logger.info({ components, pools: config.paths.pools }, "daemon starting");
     const daemon = await startDaemon({
@@ -50,7 +50,7 @@ export default class Daemon extends BaseCommand {
       logger: root,
       ...(flags.concurrency !== undefined ? { concurrency: flags.concurrency } : {}),
     });
-    logger.info({ pid: process.pid }, "daemon ready");
+    logger.info("daemon ready");
     await runUntilSignal(logger, () => daemon.stop());
   }
 }

@@ -1,6 +1,7 @@
 import { Flags } from "@oclif/core";
 import ansis from "ansis";
 import { BaseCommand } from "../cli/base-command.js";
+import type { DownResult } from "../client/json-shapes.js";
 import { loadEnv } from "../config/env.js";
 import {
   removePidFile,
@@ -11,11 +12,6 @@ import {
 } from "../daemon/supervisor/daemon-process.js";
 import { resolveHome } from "../daemon/supervisor/home.js";
 import { readStackFile, removeStackFile } from "../daemon/supervisor/stack-file.js";
-
-export interface DownResult {
-  daemon: "stopped" | "killed" | "not-running";
-  servers: { kind: string; pid: number; outcome: string }[];
-}
 
 export default class Down extends BaseCommand {
   static override summary = "Drain and stop the daemon and the servers `cortex up` started";

@@ -1,8 +1,10 @@
 import { Args } from "@oclif/core";
 import { BaseCommand } from "../cli/base-command.js";
 import { gatewayFromEnv } from "../cli/gateway.js";
-import { jobSummaryLines, parseJson, timelineLines } from "../cli/print-job.js";
+import { jobSummaryLines, timelineLines } from "../cli/print-job.js";
 import { resolveJobId } from "../cli/resolve-job-id.js";
+import type { JobResult } from "../client/json-shapes.js";
+import { jobDetailJson } from "../core/api-json.js";
 
 export default class Job extends BaseCommand {
   static override summary = "Show a job: state, timeline and result";
@@ -14,7 +16,7 @@ export default class Job extends BaseCommand {
     }),
   };
 
-  async run(): Promise<unknown> {
+  async run(): Promise<JobResult> {
     const { args } = await this.parse(Job);
     const client = await gatewayFromEnv();
     try {
@@ -24,8 +26,8 @@ export default class Job extends BaseCommand {
         includeEvents: true,
       });
       const job = res.job;
-      const result = res.resultJson ? parseJson(res.resultJson) : undefined;
-      const context = res.contextJson ? parseJson(res.contextJson) : undefined;
+      const detail = jobDetailJson(res, true);
+      const { result, context } = detail;
       if (!this.jsonEnabled() && job) {
         for (const l of jobSummaryLines(job)) this.log(l);
         this.log("timeline");
@@ -33,7 +35,7 @@ export default class Job extends BaseCommand {
         if (context !== undefined) this.log(`context\n${JSON.stringify(context, null, 2)}`);
         if (result !== undefined) this.log(`result\n${JSON.stringify(result, null, 2)}`);
       }
-      return { job, context, result, events: res.events };
+      return detail;
     } finally {
       client.close();
     }

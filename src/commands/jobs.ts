@@ -5,13 +5,9 @@ import { gatewayEnv } from "../cli/gateway.js";
 import { formatAge, formatDuration, jobAgeMs, jobDurationMs, shortId, stateTone } from "../cli/job-text.js";
 import { renderTable } from "../cli/table.js";
 import { createGatewayClient } from "../client/gateway-client.js";
+import type { JobsResult } from "../client/json-shapes.js";
+import { jobsPageJson } from "../core/api-json.js";
 import type { JobInfo } from "../gen/cortex/v1/api.js";
-
-export interface JobsResult {
-  jobs: JobInfo[];
-  /** Pass to --cursor for the next page; absent on the last page. */
-  next_cursor?: string;
-}
 
 export default class Jobs extends BaseCommand {
   static override summary = "List recent jobs, newest first";
@@ -48,7 +44,7 @@ export default class Jobs extends BaseCommand {
       const jobs = [...res.jobs].sort((a, b) => b.createdAtMs - a.createdAtMs);
       if (!this.jsonEnabled())
         this.print(jobs, res.nextCursor ? this.nextCommand(flags, res.nextCursor) : "");
-      return res.nextCursor ? { jobs, next_cursor: res.nextCursor } : { jobs };
+      return jobsPageJson({ jobs, nextCursor: res.nextCursor });
     } finally {
       client.close();
     }

@@ -1,103 +1,96 @@
-import { createReadStream, existsSync, statSync, watch } from "node:fs";
-import { createInterface } from "node:readline";
+import { closeSync, existsSync, openSync, readSync, statSync } from "node:fs";
 import { Args, Flags } from "@oclif/core";
 import ansis from "ansis";
 import { BaseCommand } from "../cli/base-command.js";
+import { LOG_COMPONENTS, lastLines, matches, parseLine, prettyLogLine } from "../cli/daemon-log-lines.js";
 import { loadEnv } from "../config/env.js";
 import { CortexError, ErrorCode } from "../core/errors.js";
 import { resolveHome } from "../daemon/supervisor/home.js";
 
-const LEVELS: Record<number, string> = {
-  10: "TRACE",
-  20: "DEBUG",
-  30: "INFO",
-  40: "WARN",
-  50: "ERROR",
-  60: "FATAL",
-};
+/** How often -f looks for new lines (polling survives the rotation's rename, fs.watch does not). */
+const FOLLOW_POLL_MS = 250;
 
 export default class Logs extends BaseCommand {
   static override enableJsonFlag = false;
   static override summary = "Print the daemon's logs, optionally for one component, and follow them with -f";
+  static override description =
+    "On a terminal the lines are pretty-printed (pino-pretty); with --json (or --raw), or when stdout is not a terminal, they are the JSON lines as written. The log rotates by size (CORTEX_LOG_MAX_BYTES, CORTEX_LOG_FILES); the rotated files are read too.";
   static override examples = [
     "<%= config.bin %> logs",
     "<%= config.bin %> logs scheduler -f",
-    "<%= config.bin %> logs --raw",
+    "<%= config.bin %> logs --json | jq .msg",
   ];
   static override args = {
-    component: Args.string({
-      description: "only lines of this component (gateway, scheduler, safety, workers, …)",
-    }),
+    component: Args.string({ description: "only lines of this component", options: [...LOG_COMPONENTS] }),
   };
   static override flags = {
     follow: Flags.boolean({ char: "f", description: "keep printing new lines" }),
-    lines: Flags.integer({ char: "n", description: "lines to show from the end", default: 100 }),
-    raw: Flags.boolean({ description: "print the JSON lines as written" }),
+    lines: Flags.integer({ char: "n", description: "lines to show from the end", default: 100, min: 0 }),
+    json: Flags.boolean({ description: "print the JSON lines as written, even on a terminal" }),
+    raw: Flags.boolean({ description: "same as --json", hidden: true }),
   };
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Logs);
     const env = loadEnv(process.env);
     const home = resolveHome({ ...process.env, CORTEX_HOME: env.CORTEX_HOME });
-    if (!existsSync(home.daemonLog)) {
-      throw new CortexError(ErrorCode.StackUnreachable, `no daemon log at ${home.daemonLog}`, {
+    const path = home.daemonLog;
+    if (!existsSync(path)) {
+      throw new CortexError(ErrorCode.StackUnreachable, `no daemon log at ${path}`, {
         hint: "Start the stack with `cortex up` (or set CORTEX_HOME to where it runs).",
       });
     }
-    const format = (line: string): string | undefined => {
-      if (!line.trim()) return undefined;
-      let rec: Record<string, unknown>;
-      try {
-        rec = JSON.parse(line) as Record<string, unknown>;
-      } catch {
-        return args.component ? undefined : line;
-      }
-      if (args.component && rec.component !== args.component) return undefined;
-      if (flags.raw) return line;
-      const time = new Date(Number(rec.time ?? Date.now())).toISOString().slice(11, 23);
-      const level = LEVELS[Number(rec.level)] ?? "INFO";
-      const lvl =
-        level === "ERROR" || level === "FATAL"
-          ? ansis.red(level)
-          : level === "WARN"
-            ? ansis.yellow(level)
-            : ansis.dim(level);
-      const { time: _t, level: _l, msg, component, pid: _p, hostname: _h, ...rest } = rec;
-      const extra = Object.keys(rest).length ? ansis.dim(` ${JSON.stringify(rest)}`) : "";
-      return `${ansis.dim(time)} ${lvl.padEnd(5)} ${ansis.cyan(String(component ?? "daemon"))} ${String(msg ?? "")}${extra}`;
-    };
-
-    const all: string[] = [];
-    const rl = createInterface({ input: createReadStream(home.daemonLog) });
-    for await (const line of rl) {
-      const out = format(line);
-      if (out !== undefined) {
-        all.push(out);
-        if (all.length > flags.lines) all.shift();
-      }
-    }
-    for (const l of all) this.log(l);
+    const pretty = process.stdout.isTTY === true && !flags.json && !flags.raw;
+    const format = pretty ? prettyLogLine(ansis.isSupported()) : (line: string) => line;
+    for (const p of await lastLines(path, env.CORTEX_LOG_FILES, args.component, flags.lines))
+      this.log(format(p.line));
     if (!flags.follow) return;
-
-    let offset = statSync(home.daemonLog).size;
-    let partial = "";
-    await new Promise<void>(() => {
-      watch(home.daemonLog, () => {
-        const size = statSync(home.daemonLog).size;
-        if (size < offset) offset = 0;
-        if (size === offset) return;
-        const stream = createReadStream(home.daemonLog, { start: offset, end: size - 1, encoding: "utf8" });
-        offset = size;
-        stream.on("data", (chunk) => {
-          const text = partial + String(chunk);
-          const lines = text.split("\n");
-          partial = lines.pop() ?? "";
-          for (const l of lines) {
-            const out = format(l);
-            if (out !== undefined) this.log(out);
-          }
-        });
-      });
+    await followLog(path, (line) => {
+      const parsed = parseLine(line);
+      if (parsed && matches(parsed, args.component)) this.log(format(line));
     });
+  }
+}
+
+/** Calls `onLine` for each line appended to `path`, across rotations; runs until the process ends. */
+async function followLog(path: string, onLine: (line: string) => void): Promise<never> {
+  let { ino, size: offset } = statSync(path);
+  let partial = "";
+  const readFrom = (file: string, start: number): number => {
+    const fd = openSync(file, "r");
+    try {
+      const buf = Buffer.alloc(64 * 1024);
+      let pos = start;
+      for (;;) {
+        const n = readSync(fd, buf, 0, buf.length, pos);
+        if (n === 0) return pos;
+        pos += n;
+        const lines = (partial + buf.subarray(0, n).toString("utf8")).split("\n");
+        partial = lines.pop() ?? "";
+        for (const l of lines) onLine(l);
+      }
+    } finally {
+      closeSync(fd);
+    }
+  };
+  for (;;) {
+    await new Promise((r) => setTimeout(r, FOLLOW_POLL_MS));
+    let st: ReturnType<typeof statSync>;
+    try {
+      st = statSync(path);
+    } catch {
+      continue; // between the rename and the new file
+    }
+    if (st.ino !== ino) {
+      // Rotated: finish the old generation (now path.1), then read the new file from its start.
+      try {
+        readFrom(`${path}.1`, offset);
+      } catch {
+        // already rotated further; those lines are in the older files
+      }
+      ino = st.ino;
+      offset = 0;
+    } else if (st.size < offset) offset = 0;
+    if (st.size > offset) offset = readFrom(path, offset);
   }
 }

@@ -3,14 +3,10 @@ import ansis from "ansis";
 import { BaseCommand } from "../cli/base-command.js";
 import { ExitCode } from "../cli/exit-codes.js";
 import { createPullRenderer } from "../cli/pull-progress.js";
+import type { PullModelResult } from "../client/json-shapes.js";
 import { loadEnv } from "../config/env.js";
 import { ErrorCode, isCortexError } from "../core/errors.js";
 import { createLlmClient } from "../llm/index.js";
-
-export interface PullModelResult {
-  status: "success";
-  model: string;
-}
 
 export default class PullModel extends BaseCommand {
   static override summary = "Download a model into Ollama, with progress";

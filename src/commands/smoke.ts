@@ -5,12 +5,13 @@ import { ExitCode } from "../cli/exit-codes.js";
 import { gatewayFromEnv } from "../cli/gateway.js";
 import { renderTable } from "../cli/table.js";
 import type { GatewayClient, SubmitJobInput } from "../client/gateway-client.js";
+import type { SmokeOutcome, SmokeResult } from "../client/json-shapes.js";
 import { submitAndWait } from "../client/submit-and-wait.js";
 import { loadEnv } from "../config/env.js";
 import { JobTopics } from "../core/subjects.js";
 import { createLlmClient } from "../llm/index.js";
 
-type Outcome = "pass" | "fail" | "skip";
+type Outcome = SmokeOutcome;
 
 /** One flow: what to submit, and what its result must hold (a failure detail, or undefined). */
 interface Check {
@@ -104,11 +105,6 @@ async function llmSkipReason(): Promise<string | undefined> {
   return undefined;
 }
 
-export interface SmokeResult {
-  ok: boolean;
-  checks: { name: string; topic: string; outcome: Outcome; detail: string; job_id?: string }[];
-}
-
 export default class Smoke extends BaseCommand {
   static override summary =
     "Run the echo, chat and LLM flows against the running stack; exit 1 on any failure (LLM flows are skipped when Ollama does not answer)";
@@ -142,7 +138,7 @@ export default class Smoke extends BaseCommand {
     const ok = checks.every((c) => c.outcome !== "fail");
     if (!this.jsonEnabled()) {
       const paint = (o: Outcome) =>
-        o === "pass" ? ansis.green("pass") : o === "skip" ? ansis.yellow("skipped") : ansis.red("FAIL");
+        o === "pass" ? ansis.green("pass") : o === "skip" ? ansis.yellow("skip") : ansis.red("FAIL");
       this.log(
         renderTable(
           ["flow", "topic", "result", "detail"],

@@ -6,19 +6,9 @@ import { gatewayFromEnv } from "../cli/gateway.js";
 import { JOB_KINDS, topicForKind } from "../cli/job-kinds.js";
 import { describeTransition } from "../cli/print-job.js";
 import { explainWaiting, onInterrupt } from "../cli/waiting-hints.js";
+import type { SubmitResult } from "../client/json-shapes.js";
 import { submitAndWait } from "../client/submit-and-wait.js";
 import { CortexError, ErrorCode } from "../core/errors.js";
-
-export interface SubmitResult {
-  job_id: string;
-  trace_id: string;
-  topic: string;
-  state?: string;
-  attempts?: number;
-  reason?: string;
-  worker_id?: string;
-  result?: unknown;
-}
 
 export default class Submit extends BaseCommand {
   static override summary = "Submit a job; with --wait, follow it to the end and print its result";

@@ -5,8 +5,9 @@ import { applyBackendFlag, backendFlag } from "../cli/backend-flag.js";
 import { BaseCommand } from "../cli/base-command.js";
 import { waitForStack } from "../cli/wait-for-stack.js";
 import { createGatewayClient } from "../client/gateway-client.js";
+import type { UpResult } from "../client/json-shapes.js";
 import { embeddedDbPath } from "../config/data-path.js";
-import { loadEnv } from "../config/env.js";
+import { loadEnv, redisTlsFiles } from "../config/env.js";
 import { CortexError, ErrorCode } from "../core/errors.js";
 import { redactUrl } from "../core/redact-url.js";
 import {
@@ -19,18 +20,6 @@ import {
 import { ensureHome, resolveHome } from "../daemon/supervisor/home.js";
 import { ensureServer } from "../daemon/supervisor/managed-servers.js";
 import { isAlive, readStackFile, type StackFile, writeStackFile } from "../daemon/supervisor/stack-file.js";
-
-export interface UpResult {
-  status: "started" | "already-running";
-  backend: "embedded" | "nats";
-  /** The embedded store's SQLite file; absent on nats. */
-  data_path?: string;
-  pid: number;
-  gateway: string;
-  home: string;
-  servers: { kind: string; url: string; managed: boolean; pid?: number }[];
-  components: { name: string; state: string; address: string }[];
-}
 
 export default class Up extends BaseCommand {
   static override summary = "Start the cortex stack in the background and wait until it is ready";
@@ -100,7 +89,10 @@ export default class Up extends BaseCommand {
           ["nats", env.NATS_URL],
           ["redis", env.REDIS_URL],
         ] as const)) {
-      const outcome = await ensureServer(kind, url, home, { natsCredsFile: env.NATS_CREDS !== undefined });
+      const outcome = await ensureServer(kind, url, home, {
+        natsCredsFile: env.NATS_CREDS !== undefined,
+        redisTls: redisTlsFiles(env),
+      });
       // Only the redacted URL is printed, returned (--json) and kept in the stack file.
       const shown = outcome.url;
       if (outcome.status === "started") {

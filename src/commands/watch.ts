@@ -7,8 +7,9 @@ export default class Watch extends BaseCommand {
   static override summary = "Watch the stack live: health, pools, jobs and events (a terminal UI)";
   static override description =
     "Keys: ↑/↓ select, Enter opens a job (context, timeline, result, live output), Esc back, / filters by " +
-    "topic or state, c cancels the selected job, p pauses the feed, ? help, q quits. Reconnects by itself " +
-    "when the daemon restarts.";
+    "topic or state, s/S sorts by the next column / reverses, Space (or →/←) folds a workflow's children, " +
+    "l shows the selected job's events, c cancels the selected job, p pauses the feed, ? help, q quits. " +
+    "Columns size to the terminal. Reconnects by itself when the daemon restarts.";
   static override examples = ["<%= config.bin %> watch", "<%= config.bin %> watch --gateway 10.0.0.5:8080"];
   static override enableJsonFlag = false;
   static override flags = {

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { CortexError, isCortexError } from "../core/errors.js";
-import { nonEmptyString } from "./fields.js";
+import { nonEmptyString, tenantName } from "./fields.js";
 import { loadYamlConfig } from "./load-file.js";
 
 /**
@@ -27,7 +27,7 @@ const entrySchema = z
   .strictObject({
     name: nonEmptyString().optional(),
     key: z.unknown(),
-    tenant: nonEmptyString().optional(),
+    tenant: tenantName().optional(),
   })
   .superRefine((entry, ctx) => {
     if (typeof entry.key !== "string" || entry.key.length < MIN_API_KEY_LENGTH) {

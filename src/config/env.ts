@@ -102,6 +102,10 @@ const envSchema = z.object({
   NATS_TLS_CA: nonEmptyString().optional(),
   NATS_TLS_CERT: nonEmptyString().optional(),
   NATS_TLS_KEY: nonEmptyString().optional(),
+  /** The same for Redis; a rediss:// URL uses TLS with the system CAs when these are unset. */
+  REDIS_TLS_CA: nonEmptyString().optional(),
+  REDIS_TLS_CERT: nonEmptyString().optional(),
+  REDIS_TLS_KEY: nonEmptyString().optional(),
   /** num_replicas of cortex's JetStream streams: 3 on a 3-node cluster, 1 on one server. */
   CORTEX_STREAM_REPLICAS: replicas(1),
   OLLAMA_URL: url(/^https?$/, "http://127.0.0.1:11434", "http://127.0.0.1:11434"),
@@ -129,6 +133,9 @@ const envSchema = z.object({
   CORTEX_RETENTION_SECONDS: count(604800),
   CORTEX_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   CORTEX_MAX_CONTEXT_BYTES: count(1048576),
+  // The daemon log `cortex up` writes rotates at this size, keeping this many files in all.
+  CORTEX_LOG_MAX_BYTES: count(10 * 1024 * 1024),
+  CORTEX_LOG_FILES: count(5),
   // V8 old-space cap of the daemon `cortex up` starts (MB): an explicit cap also makes V8 grow
   // the heap conservatively, which keeps the resident size near the live set.
   CORTEX_DAEMON_HEAP_MB: count(512),
@@ -206,4 +213,17 @@ export function loadEnv(env: NodeJS.ProcessEnv = process.env): CortexEnv {
 function expandHome(path: string, home: string | undefined): string {
   if (path !== "~" && !path.startsWith("~/")) return path;
   return join(home || homedir(), path.slice(1));
+}
+
+/** REDIS_TLS_* as the store and the `up` probe take them (unset ones left out). */
+export function redisTlsFiles(env: CortexEnv): {
+  tlsCaFile?: string;
+  tlsCertFile?: string;
+  tlsKeyFile?: string;
+} {
+  const files: { tlsCaFile?: string; tlsCertFile?: string; tlsKeyFile?: string } = {};
+  if (env.REDIS_TLS_CA !== undefined) files.tlsCaFile = env.REDIS_TLS_CA;
+  if (env.REDIS_TLS_CERT !== undefined) files.tlsCertFile = env.REDIS_TLS_CERT;
+  if (env.REDIS_TLS_KEY !== undefined) files.tlsKeyFile = env.REDIS_TLS_KEY;
+  return files;
 }

@@ -22,6 +22,13 @@ export const topicName = () =>
 
 const NAME_RE = /^[A-Za-z0-9_-]+$/;
 
+const TENANT_RE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+const TENANT_ERROR =
+  "expected a tenant name (up to 64 letters, digits, _ and -, starting with a letter or digit)";
+
+/** A bound key's tenant prefixes its job ids (`<tenant>~<id>`), so it keeps to the id charset. */
+export const tenantName = () => z.string({ error: TENANT_ERROR }).regex(TENANT_RE, { error: TENANT_ERROR });
+
 /** Pool names become a subject token (`sys.heartbeat.<pool>`), so they hold no dots or wildcards. */
 export const poolName = () =>
   z

@@ -5,7 +5,7 @@ import { loadPoolsFile, POOLS_ENV_VAR, type PoolsConfig } from "./pools.js";
 import { loadSafetyFile, SAFETY_ENV_VAR, type SafetyConfig } from "./safety.js";
 import { loadTimeoutsFile, TIMEOUTS_ENV_VAR, type TimeoutsConfig } from "./timeouts.js";
 
-export { type CortexEnv, type CortexLogLevel, ENV_VARS, loadEnv } from "./env.js";
+export { type CortexEnv, type CortexLogLevel, ENV_VARS, loadEnv, redisTlsFiles } from "./env.js";
 export { formatKeyPath } from "./issues.js";
 export { packageRoot, shippedConfigPath } from "./package-root.js";
 export {

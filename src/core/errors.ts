@@ -10,6 +10,8 @@ export const ErrorCode = {
   StoreUnavailable: "STORE_UNAVAILABLE",
   /** Redis refused the password or ACL user of REDIS_URL. */
   StoreAuthFailed: "STORE_AUTH_FAILED",
+  /** The TLS handshake with Redis failed (untrusted or mismatched certificate, not TLS). */
+  StoreTlsFailed: "STORE_TLS_FAILED",
   /** The embedded store's file is damaged or not a cortex database. */
   StoreCorrupt: "STORE_CORRUPT",
   /** The embedded store's file is held by another process (another daemon). */
@@ -97,6 +99,12 @@ export function isCortexError(err: unknown, code?: ErrorCode): err is CortexErro
 export const storeUnavailable = (url: string, cause: unknown): CortexError =>
   new CortexError(ErrorCode.StoreUnavailable, `store unavailable: cannot reach Redis at ${redactUrl(url)}`, {
     hint: "Start redis-server or set REDIS_URL to a reachable Redis; cortex retries on its own once it is back.",
+    cause,
+  });
+
+export const storeTlsFailed = (url: string, cause: unknown): CortexError =>
+  new CortexError(ErrorCode.StoreTlsFailed, `store: TLS handshake with Redis at ${redactUrl(url)} failed`, {
+    hint: "Check REDIS_TLS_CA (the CA that signed the server's certificate), REDIS_TLS_CERT / REDIS_TLS_KEY, and that the certificate names the host in REDIS_URL.",
     cause,
   });
 

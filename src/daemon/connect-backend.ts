@@ -9,7 +9,7 @@ import { MemoryBus } from "../bus/memory-bus.js";
 import type { NatsSecurityOptions } from "../bus/nats-auth.js";
 import { connectNatsBus } from "../bus/nats-bus.js";
 import { embeddedDbPath } from "../config/data-path.js";
-import type { CortexEnv } from "../config/index.js";
+import { type CortexEnv, redisTlsFiles } from "../config/index.js";
 import { redactUrl } from "../core/redact-url.js";
 import type { JobStore } from "../store/job-store.js";
 import { createRedisStore } from "../store/redis-store.js";
@@ -55,6 +55,7 @@ export async function connectBackend(env: CortexEnv, root: Logger): Promise<Back
     await bus.provision();
     const store = await createRedisStore({
       url: env.REDIS_URL,
+      ...redisTlsFiles(env),
       prefix: env.CORTEX_KEY_PREFIX,
       retentionSeconds: env.CORTEX_RETENTION_SECONDS,
       logger: root.child({ component: "store" }),

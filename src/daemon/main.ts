@@ -57,7 +57,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       try {
         await r.component.stop();
       } catch (err) {
-        logger.warn({ err, component: r.info.name }, "component did not stop cleanly");
+        // The line is the component's own: a second `component` key would duplicate the child's.
+        root.child({ component: r.info.name }).warn({ err }, "component did not stop cleanly");
       }
     }
     for (const close of closers.reverse()) await close().catch(() => undefined);
@@ -76,7 +77,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     await component.start();
     info.state = "running";
     info.address = component.address?.() ?? "";
-    logger.info({ component: component.name, address: info.address }, "component running");
+    root.child({ component: component.name }).info({ address: info.address }, "component running");
   };
 
   try {

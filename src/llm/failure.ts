@@ -105,7 +105,11 @@ export function toCortexError(f: Failure, ctx: FailureContext, cause: unknown): 
   switch (f.kind) {
     case "unreachable":
       return new CortexError(ErrorCode.LlmUnavailable, `cannot reach Ollama at ${url}: ${f.code}${tried}`, {
-        hint: `Start Ollama or set OLLAMA_URL; then \`cortex pull-model ${model}\`.`,
+        // A failed pull is told how to make the pull work, not to run it again as is.
+        hint:
+          ctx.op === "pull"
+            ? "Start Ollama (`ollama serve`) or set OLLAMA_URL to the server that should hold the model."
+            : `Start Ollama or set OLLAMA_URL; then \`cortex pull-model ${model}\`.`,
         cause,
         details: { ...details, networkCode: f.code },
       });
@@ -174,7 +178,7 @@ function pullFailed(
     ErrorCode.LlmPullFailed,
     `Ollama at ${redactUrl(ctx.url)} could not pull "${ctx.model}": ${message}`,
     {
-      hint: "Check the model name and tag (see https://ollama.com/library), e.g. `cortex pull-model llama3`.",
+      hint: "Check the model name and tag against https://ollama.com/library (e.g. llama3, qwen2.5-coder:1.5b).",
       cause,
       details: { url: redactUrl(ctx.url), model: ctx.model, op: ctx.op, status, serverMessage: message },
     },

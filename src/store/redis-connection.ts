@@ -4,9 +4,12 @@
  * rejected on the first close), and the client keeps reconnecting in the background with a
  * capped backoff so the same store works again once Redis is back.
  */
+import { readFileSync } from "node:fs";
+import type { ConnectionOptions as TlsConnectionOptions } from "node:tls";
 import { Redis, ReplyError } from "ioredis";
-import { CortexError, ErrorCode, storeAuthFailed, storeUnavailable } from "../core/errors.js";
+import { CortexError, ErrorCode, storeAuthFailed, storeTlsFailed, storeUnavailable } from "../core/errors.js";
 import { redactUrl } from "../core/redact-url.js";
+import { isTlsError } from "../core/tls-errors.js";
 
 /** The few pino methods the store logs with (any pino logger fits). */
 export interface StoreLogger {
@@ -21,6 +24,10 @@ export interface ConnectionOptions {
   commandTimeoutMs?: number;
   /** Default 3 s. */
   connectTimeoutMs?: number;
+  /** PEM files (REDIS_TLS_*): any of them, or a rediss:// URL, means TLS. */
+  tlsCaFile?: string;
+  tlsCertFile?: string;
+  tlsKeyFile?: string;
 }
 
 const MAX_RECONNECT_DELAY_MS = 1_000;
@@ -43,6 +50,7 @@ export async function connectRedis(opts: ConnectionOptions): Promise<Redis> {
     retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, MAX_RECONNECT_DELAY_MS),
     // Commands issued in the same tick go out in one socket write (one per job step otherwise).
     enableAutoPipelining: true,
+    ...tlsOptions(opts),
   });
 
   // One warning per outage, not one per reconnect attempt. "reconnecting" is only
@@ -72,9 +80,29 @@ export async function connectRedis(opts: ConnectionOptions): Promise<Redis> {
     redis.disconnect();
     // ioredis rejects with "Connection is closed"; the refused AUTH came as an error event.
     if (isAuthReply(lastErr)) throw storeAuthFailed(shownUrl, lastErr);
+    if (isTlsError(lastErr)) throw storeTlsFailed(shownUrl, lastErr);
     throw storeUnavailable(shownUrl, cause);
   }
   return redis;
+}
+
+/** ioredis's `tls` (node:tls options) from the PEM files; none for a plain redis:// URL. */
+function tlsOptions(opts: ConnectionOptions): { tls?: TlsConnectionOptions } {
+  const files = { ca: opts.tlsCaFile, cert: opts.tlsCertFile, key: opts.tlsKeyFile };
+  const tls: TlsConnectionOptions = {};
+  for (const [field, path] of Object.entries(files)) {
+    if (path === undefined) continue;
+    try {
+      tls[field as keyof typeof files] = readFileSync(path);
+    } catch (cause) {
+      throw new CortexError(ErrorCode.ConfigInvalid, `cannot read the Redis TLS file ${path}`, {
+        hint: "Point REDIS_TLS_CA / REDIS_TLS_CERT / REDIS_TLS_KEY at readable PEM files.",
+        cause,
+      });
+    }
+  }
+  if (Object.keys(tls).length === 0 && !/^rediss:/i.test(opts.url)) return {};
+  return { tls };
 }
 
 /**

@@ -49,7 +49,7 @@ import type {
   TransitionRequest,
 } from "./job-store.js";
 import { allowedFromList } from "./move-steps.js";
-import { type ConnectionOptions, connectRedis, type StoreLogger, toStoreError } from "./redis-connection.js";
+import { type ConnectionOptions, connectRedis, toStoreError } from "./redis-connection.js";
 import { type DeadLetterCommands, PUT_DEAD_LETTER, RedisDeadLetters } from "./redis-dead-letters.js";
 import { defineListCommands, type ListCommands, listJobsOnRedis } from "./redis-list-jobs.js";
 import { admitArgs, admitOutcome, finishArgs, finishOutcome, type MoveContext } from "./redis-move-calls.js";
@@ -58,11 +58,8 @@ import { APPEND_EVENT, PUT_RESULT, TRANSITION } from "./redis-scripts.js";
 
 export type { StoreLogger } from "./redis-connection.js";
 
-export type RedisStoreOptions = JobStoreOptions &
-  Pick<ConnectionOptions, "commandTimeoutMs" | "connectTimeoutMs"> & {
-    url: string;
-    logger?: StoreLogger;
-  };
+/** The connection's url, logger, timeouts and TLS files, and the store's own options. */
+export type RedisStoreOptions = JobStoreOptions & ConnectionOptions;
 
 const DEFAULT_RETENTION_SECONDS = 7 * 24 * 3600;
 const DEFAULT_EVENT_STREAM_MAX = 10_000;

@@ -39,6 +39,9 @@ export interface AttemptRunnerOptions {
 
 type Reported = Exclude<AttemptOutcome, { kind: "drained" }>;
 
+/** How a delivery's message was settled: a redelivery of it held meanwhile is settled alike. */
+export type Settled = "acked" | "handed-back" | "dropped";
+
 export class AttemptRunner {
   private readonly bus: Bus;
   private readonly jobs: JobLifecycle;
@@ -58,21 +61,21 @@ export class AttemptRunner {
 
   /**
    * Runs one delivery of `req`; `controller` aborts it (cancel, drain). Resolves once the
-   * message is settled; throws Requeue when the store or bus failed and it must go back.
+   * message is settled, with how; throws Requeue when the store or bus failed and it must go back.
    */
   async run(
     req: JobRequest,
     msg: WorkMessage,
     settings: TopicSettings,
     controller: AbortController,
-  ): Promise<void> {
+  ): Promise<Settled> {
     const begin = await guard("start attempt", () =>
       this.jobs.attempts.begin(req, msg.deliveryCount, this.workerId),
     );
     if (begin.kind === "skip") {
       this.log.info({ jobId: req.jobId, reason: begin.reason }, "job skipped");
       await ackQuietly(msg, this.log);
-      return;
+      return "acked";
     }
     if (begin.kind === "requeue") throw new Requeue(begin.reason);
     const { attempt, context } = begin;
@@ -102,12 +105,13 @@ export class AttemptRunner {
     if (outcome.kind === "drained") {
       this.log.info(at, "attempt aborted by drain: handed back");
       settle(() => msg.nak(), this.log);
-      return;
+      return "handed-back";
     }
     const end = this.endOf(req, msg, attempt, outcome, Date.now() - startedAt, context);
     const ended = await guard("finish attempt", () => this.jobs.attempts.finish(end));
     await ackQuietly(msg, this.log);
     this.log.debug({ ...at, outcome: outcome.kind, executionMs: end.executionMs, ended }, "attempt finished");
+    return "acked";
   }
 
   /** Past the threshold: RUNNING. A job that ended meanwhile (cancelled while queued) stops the handler. */

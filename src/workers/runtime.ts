@@ -12,10 +12,10 @@ import { CortexError, ErrorCode } from "../core/errors.js";
 import { Streams, Subjects, topicConsumerName } from "../core/subjects.js";
 import type { JobRequest } from "../gen/cortex/v1/bus.js";
 import { JobLifecycle } from "../jobs/index.js";
-import { AttemptRunner } from "./attempt.js";
+import { AttemptRunner, type Settled } from "./attempt.js";
 import { JobAbortError } from "./attempt-outcome.js";
 import { HeartbeatSender } from "./heartbeat.js";
-import { Requeue, retryDelay, settle, within } from "./message-settle.js";
+import { ackQuietly, Requeue, retryDelay, settle, within } from "./message-settle.js";
 import {
   DEFAULT_CONCURRENCY,
   DEFAULT_DRAIN_TIMEOUT_MS,
@@ -63,6 +63,11 @@ export class WorkerRuntime {
   private readonly consumers: WorkConsumer[] = [];
   /** Abort controllers of attempts in progress, by job id (a job may be here twice after a redelivery). */
   private readonly running = new Map<string, Set<AbortController>>();
+  /**
+   * How each delivery in progress ends, by job id and attempt: a redelivery of one (its
+   * working() lost in an outage past the ack wait) waits for it instead of running the job again.
+   */
+  private readonly deliveries = new Map<string, Promise<Settled>>();
   private readonly inFlight = new Set<Promise<void>>();
   private cancelSub: Subscription | undefined;
   private started = false;
@@ -245,25 +250,52 @@ export class WorkerRuntime {
       () => settle(() => msg.working(), this.log),
       Math.max(100, Math.floor(settings.ackWaitMs / 3)),
     );
+    const key = `${req.jobId}:${req.attempt}`;
+    const first = this.deliveries.get(key);
+    if (first) {
+      try {
+        await this.holdRedelivery(msg, req.jobId, first);
+      } finally {
+        clearInterval(keepAlive);
+      }
+      return;
+    }
+    let settledAs: Settled = "handed-back";
+    let report: (s: Settled) => void = () => undefined;
+    this.deliveries.set(key, new Promise<Settled>((resolve) => (report = resolve)));
     try {
       if (!(await this.slots.acquire())) {
         settle(() => msg.nak(), this.log);
         return;
       }
       try {
-        await this.processJob(req, msg, settings);
+        settledAs = await this.processJob(req, msg, settings);
       } finally {
         this.slots.release();
       }
     } catch (err) {
-      this.handBack(msg, req.jobId, err);
+      settledAs = this.handBack(msg, req.jobId, err);
     } finally {
       clearInterval(keepAlive);
+      this.deliveries.delete(key);
+      report(settledAs);
     }
   }
 
+  /** Settles a redelivery of a delivery still in progress here as that one ends up settled. */
+  private async holdRedelivery(msg: WorkMessage, jobId: string, first: Promise<Settled>): Promise<void> {
+    this.log.info(
+      { jobId, deliveries: msg.deliveryCount },
+      "redelivery of a job running here: held until it ends",
+    );
+    const settled = await first;
+    if (settled === "acked") await ackQuietly(msg, this.log);
+    else if (settled === "dropped") settle(() => msg.term(), this.log);
+    else settle(() => msg.nak(retryDelay(msg.deliveryCount, true)), this.log);
+  }
+
   /** A failed store or bus step: back to the queue, soon during an outage; a persistent other failure ends. */
-  private handBack(msg: WorkMessage, jobId: string, err: unknown): void {
+  private handBack(msg: WorkMessage, jobId: string, err: unknown): Settled {
     const outage = err instanceof Requeue && err.outage;
     const cause = err instanceof Requeue ? err.cause : err;
     if (!outage && msg.deliveryCount >= MAX_FAILED_DELIVERIES) {
@@ -272,7 +304,7 @@ export class WorkerRuntime {
         "job message dropped after failing",
       );
       settle(() => msg.term(), this.log);
-      return;
+      return "dropped";
     }
     const delay = retryDelay(msg.deliveryCount, outage);
     // An outage is expected and handled: one line, no stack trace.
@@ -282,16 +314,17 @@ export class WorkerRuntime {
     else if (err instanceof Requeue) this.log.warn({ err: cause, jobId, delayMs: delay }, "job handed back");
     else this.log.error({ err, jobId, delayMs: delay }, "job handed back");
     settle(() => msg.nak(delay), this.log);
+    return "handed-back";
   }
 
-  private async processJob(req: JobRequest, msg: WorkMessage, settings: TopicSettings): Promise<void> {
+  private async processJob(req: JobRequest, msg: WorkMessage, settings: TopicSettings): Promise<Settled> {
     const controller = new AbortController();
     // Registered before the RUNNING transition so a cancel racing with it is not missed.
     const controllers = this.running.get(req.jobId) ?? new Set<AbortController>();
     controllers.add(controller);
     this.running.set(req.jobId, controllers);
     try {
-      await this.attempts.run(req, msg, settings, controller);
+      return await this.attempts.run(req, msg, settings, controller);
     } finally {
       controllers.delete(controller);
       if (controllers.size === 0) this.running.delete(req.jobId);

@@ -7,6 +7,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { JobResult, SubmitResult } from "../../src/client/json-shapes.js";
 import type { CliResult } from "../support/cli.js";
 import { type ApiError, httpJson, openStream, streamRefusal } from "../support/http-api.js";
 import { startTestStack, type TestStack } from "../support/stack.js";
@@ -54,13 +55,13 @@ describe("a stack with API keys", () => {
   it("lets the CLI in with CORTEX_API_KEY, binding a tenant key to its tenant", async () => {
     const sub = await run(ACME, ["submit", "echo", "hello", "--wait"]);
     expect(sub.code, sub.stderr).toBe(0);
-    const out = sub.json as { job_id: string; state: string };
+    const out = sub.json as SubmitResult;
     expect(out.state).toBe("SUCCEEDED");
     acmeJob = out.job_id;
     // An unbound key sees the stored id, in the tenant's namespace.
     const job = await run(ADMIN, ["job", `acme~${acmeJob}`]);
     expect(job.code).toBe(0);
-    expect((job.json as { job: { tenant: string } }).job.tenant).toBe("acme");
+    expect((job.json as JobResult).job?.tenant).toBe("acme");
   });
 
   it("turns the CLI away without a key or with a wrong one, saying what to send", async () => {

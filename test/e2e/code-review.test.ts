@@ -4,11 +4,14 @@
  * applies with `git apply --check`, `--apply` changes the file, a file edited while the
  * workflow ran is refused and left intact, and the steps show up live.
  */
-import { execFileSync } from "node:child_process";
+
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { execaSync } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { CodeReviewOutput } from "../../src/cli/code-review.js";
+import type { ErrorJson } from "../../src/client/json-shapes.js";
 import type { JobEvent } from "../../src/gen/cortex/v1/api.js";
 import { type CliResult, runCli } from "../support/cli.js";
 import { type ModelRequest, type OllamaFixture, startOllamaFixture } from "../support/ollama-fixture.js";
@@ -59,12 +62,8 @@ function answer(req: ModelRequest): string {
   return req.prompt.includes("+def add(a: int, b: int) -> int:") ? EXPLANATION : "no patch in the prompt";
 }
 
-interface ReviewJson {
-  job_id: string;
-  state: string;
-  reason?: string;
-  patch_file?: string;
-  applied?: boolean;
+/** The CLI's shape, with the result the code-review workflow writes. */
+type ReviewJson = CodeReviewOutput & {
   result?: {
     patch: { type: string; content: string };
     explanation: string;
@@ -74,8 +73,7 @@ interface ReviewJson {
     steps: { id: string; topic: string; state: string; job_id: string }[];
     error?: { code: string; message: string };
   };
-  error?: { code: string; message: string; hint?: string };
-}
+} & Partial<ErrorJson>;
 
 describe("cortex submit code-review", () => {
   let stack: TestStack;
@@ -99,7 +97,7 @@ describe("cortex submit code-review", () => {
     const up = await stack.cli(["up", "--json"]);
     expect(up.code, up.stderr).toBe(0);
     repo = mkdtempSync(join(tmpdir(), "cortex-review-repo-"));
-    execFileSync("git", ["init", "-q", repo]);
+    execaSync("git", ["init", "-q", repo]);
   });
 
   afterAll(async () => {
@@ -136,7 +134,7 @@ describe("cortex submit code-review", () => {
       ["explain", "job.chat.advanced", "SUCCEEDED"],
     ]);
     expect(readFileSync(join(repo, "fix.patch"), "utf8")).toBe(out.result?.patch.content);
-    execFileSync("git", ["apply", "--check", "fix.patch"], { cwd: repo });
+    execaSync("git", ["apply", "--check", "fix.patch"], { cwd: repo });
     // the file itself is untouched without --apply
     expect(readFileSync(join(repo, name), "utf8")).toBe(ORIGINAL);
   });

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import type { ConfigCheckResult } from "../../src/client/json-shapes.js";
 import { runCli } from "../support/cli.js";
 
 const baseEnv = (): NodeJS.ProcessEnv => ({ PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: "1" });
@@ -15,7 +16,7 @@ describe("cortex config check", () => {
     const r = await runCli(["config", "check", "--json"], baseEnv());
     expect(r.code, r.stderr).toBe(0);
     expect(r.json).toMatchObject({ ok: true, topics: 6, rules: 1 });
-    expect((r.json as { worker_kinds: string[] }).worker_kinds).toContain("orchestrator");
+    expect((r.json as ConfigCheckResult).worker_kinds).toContain("orchestrator");
   });
 
   it("rejects a pools.yaml that routes a worker kind's topic elsewhere, unless that kind is not run", async () => {
@@ -45,7 +46,7 @@ describe("cortex config check", () => {
     writeFileSync(good, "keys:\n  - key: k-0123456789abcdef-acme\n    tenant: acme\n");
     const ok = await runCli(["config", "check", "--json"], { ...baseEnv(), CORTEX_API_KEYS_FILE: good });
     expect(ok.code, ok.stderr).toBe(0);
-    expect(ok.json).toMatchObject({ apiKeys: { path: good, keys: 1 } });
+    expect(ok.json).toMatchObject({ api_keys: { path: good, keys: 1 } });
     expect(ok.stdout).not.toContain("k-0123456789abcdef-acme");
 
     const bad = join(dir, "bad-keys.yaml");

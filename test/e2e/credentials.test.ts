@@ -6,6 +6,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ErrorJson, UpResult } from "../../src/client/json-shapes.js";
 import { onNats } from "../support/backend.js";
 import { type CliResult, removeHome, runCli, stackEnv } from "../support/cli.js";
 import { type NatsHandle, startNats } from "../support/nats-server.js";
@@ -41,7 +42,7 @@ describe.skipIf(!onNats())("credentials through the CLI", () => {
     const wrong = { ...env, NATS_URL: nats.url.replace(SECRET, "wrong-pw") };
     const r = await runCli(["up", "--json"], wrong);
     expect(r.code, shown(r)).toBe(3);
-    expect((r.json as { error: { code: string; message: string } }).error).toMatchObject({
+    expect((r.json as ErrorJson).error).toMatchObject({
       code: "BUS_AUTH_FAILED",
       message: expect.stringContaining("authentication failed"),
     });
@@ -52,7 +53,7 @@ describe.skipIf(!onNats())("credentials through the CLI", () => {
     const up = await runCli(["up", "--json"], env, 90_000);
     expect(up.code, shown(up)).toBe(0);
     expectNoSecret(shown(up));
-    expect((up.json as { servers: { url: string }[] }).servers.map((s) => s.url)).toEqual([
+    expect((up.json as UpResult).servers.map((s) => s.url)).toEqual([
       `nats://***@127.0.0.1:${nats.port}`,
       `redis://***@127.0.0.1:${redis.port}`,
     ]);

@@ -6,6 +6,7 @@
 import { Redis } from "ioredis";
 import { connect } from "nats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { DlqListResult } from "../../src/client/json-shapes.js";
 import { waitForJob } from "../../src/client/wait-for-job.js";
 import { newDeadLetterId } from "../../src/core/dead-letter.js";
 import { BusPacket, JobPriority, type JobRequest } from "../../src/gen/cortex/v1/bus.js";
@@ -13,10 +14,6 @@ import { onNats } from "../support/backend.js";
 import { runCli } from "../support/cli.js";
 import { freePort } from "../support/free-port.js";
 import { startTestStack, type TestStack } from "../support/stack.js";
-
-interface ListJson {
-  letters: { id: string; code: string; field: string; job_id: string; topic: string; packet_kept: boolean }[];
-}
 
 function packet(jobId: string, contextJson = ""): Uint8Array {
   const jobRequest: JobRequest = {
@@ -75,13 +72,13 @@ describe("cortex dlq", () => {
       } finally {
         await nc.close();
       }
-      let letters: ListJson["letters"] = [];
+      let letters: DlqListResult["letters"] = [];
       const deadline = Date.now() + 10_000;
       while (letters.length === 0) {
         if (Date.now() > deadline) throw new Error("no dead letter listed");
         const r = await stack.cli(["dlq", "list", "--json"]);
         expect(r.code, r.stderr).toBe(0);
-        letters = (r.json as ListJson).letters;
+        letters = (r.json as DlqListResult).letters;
       }
       const [bad] = letters;
       expect(bad).toMatchObject({
@@ -105,7 +102,25 @@ describe("cortex dlq", () => {
       const redis = new Redis(String(stack.env.REDIS_URL));
       try {
         const b64 = Buffer.from(packet(jobId, '{"prompt":"again"}')).toString("base64");
-        const letter = { ...bad, id, job_id: jobId, tenant: "acme", at_ms: Date.now(), packet_b64: b64 };
+        // The stored layout has every field; the JSON omits the empty ones.
+        const empty = {
+          field: "",
+          reason: "",
+          hint: "",
+          subject: "",
+          trace_id: "",
+          sender_id: "",
+          topic: "",
+        };
+        const letter = {
+          ...empty,
+          ...bad,
+          id,
+          job_id: jobId,
+          tenant: "acme",
+          at_ms: Date.now(),
+          packet_b64: b64,
+        };
         await redis.set(`dlq:${id}`, JSON.stringify(letter), "EX", 3600);
         await redis.zadd("dlq", 0, id);
       } finally {
@@ -117,7 +132,7 @@ describe("cortex dlq", () => {
       const done = await waitForJob(stack.client(), jobId, { timeoutMs: 20_000 });
       expect(done.job.state).toBe("SUCCEEDED");
       const after = await stack.cli(["dlq", "list", "--json"]);
-      expect((after.json as ListJson).letters.map((l) => l.id)).not.toContain(id);
+      expect((after.json as DlqListResult).letters.map((l) => l.id)).not.toContain(id);
     },
   );
 

@@ -1,13 +1,16 @@
 /**
- * Nothing accepted is lost: workers that die, a daemon killed before dispatch, a pool with no
- * worker, and a nats-server restart under load — through the built CLI and a real daemon.
+ * Nothing accepted is lost, one job at a time: a worker that dies mid-job, a daemon killed
+ * before dispatch, a pool with no worker — through the built CLI and a real daemon. The same
+ * faults under 500 jobs are in test/faults/.
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, describe, expect, it } from "vitest";
 import type { GatewayClient } from "../../src/client/gateway-client.js";
+import type { SubmitResult } from "../../src/client/json-shapes.js";
 import { waitForJob } from "../../src/client/wait-for-job.js";
 import { onNats } from "../support/backend.js";
 import { type CliProcess, spawnCli } from "../support/cli.js";
+import { waitForReady, waitForWorkers } from "../support/daemon-wait.js";
 import { fastTimeouts, startTestStack, type TestStack } from "../support/stack.js";
 
 async function waitForState(
@@ -26,27 +29,12 @@ async function waitForState(
   throw new Error(`job ${jobId} stayed ${last}, expected ${states.join("/")}`);
 }
 
-async function waitForWorkers(
-  client: GatewayClient,
-  pool: string,
-  n: number,
-  timeoutMs = 15_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const res = await client.listWorkers().catch(() => undefined);
-    if ((res?.pools.find((p) => p.pool === pool)?.liveWorkers ?? 0) >= n) return;
-    await sleep(100);
-  }
-  throw new Error(`no ${n} live worker(s) in pool ${pool}`);
-}
-
 const killAll = (procs: CliProcess[]) => {
   for (const p of procs) p.child.kill("SIGKILL");
 };
 
 // Split processes (`daemon --only`, `worker start`) and nats-server restarts exist only on
-// nats; the embedded daemon's kill -9 is in embedded.test.ts.
+// nats; the embedded daemon's kill -9 under load is in test/faults/embedded.test.ts.
 describe.runIf(onNats())("faults", () => {
   let stack: TestStack | undefined;
   const procs: CliProcess[] = [];
@@ -122,7 +110,7 @@ describe.runIf(onNats())("faults", () => {
     await waitForReady(client, gatewayOnly);
     const sub = await stack.cli(["submit", "echo", "survive", "--json"]);
     expect(sub.code, sub.stderr).toBe(0);
-    const jobId = (sub.json as { job_id: string }).job_id;
+    const jobId = (sub.json as SubmitResult).job_id;
     gatewayOnly.child.kill("SIGKILL");
     await gatewayOnly.exited;
     const up = await stack.cli(["up", "--json"]);
@@ -131,56 +119,4 @@ describe.runIf(onNats())("faults", () => {
     expect(done.job.state).toBe("SUCCEEDED");
     expect(done.result).toMatchObject({ received_ctx: { prompt: "survive" } });
   });
-
-  it("a nats-server restart in the middle of 500 jobs: all reach a terminal state, none twice", async () => {
-    stack = await startTestStack({ timeoutsYaml: fastTimeouts({ echoTimeout: 5, dispatch: 30 }) });
-    const up = await stack.cli(["up", "--json"]);
-    expect(up.code, up.stderr).toBe(0);
-    const client = stack.client();
-    await waitForWorkers(client, "echo", 1);
-    const ids: string[] = [];
-    let next = 0;
-    const submitter = async () => {
-      while (next < 500) {
-        next++;
-        const r = await client.submitJob({
-          topic: "job.echo",
-          contextJson: JSON.stringify({ sleep_ms: 20 }),
-        });
-        ids.push(r.jobId);
-      }
-    };
-    await Promise.all(Array.from({ length: 16 }, submitter));
-    expect(ids).toHaveLength(500);
-    await stack.nats?.restart();
-    const deadline = Date.now() + 90_000;
-    const terminal = new Set(["SUCCEEDED", "FAILED", "TIMEOUT", "CANCELLED", "DENIED"]);
-    let pending = [...ids];
-    while (pending.length > 0 && Date.now() < deadline) {
-      const states = await Promise.all(
-        pending.map((id) => client.getJob(id).then((r) => r.job?.state ?? "")),
-      );
-      pending = pending.filter((_, i) => !terminal.has(states[i] ?? ""));
-      if (pending.length > 0) await sleep(500);
-    }
-    expect(pending, `${pending.length} jobs not terminal`).toHaveLength(0);
-    let succeeded = 0;
-    for (const id of ids) {
-      const r = await client.getJob(id, { includeEvents: true });
-      const terminalEvents = r.events.filter((e) => e.kind === "state" && terminal.has(e.to));
-      expect(terminalEvents, `job ${id}`).toHaveLength(1);
-      if (r.job?.state === "SUCCEEDED") succeeded++;
-    }
-    expect(succeeded).toBe(500);
-  }, 150_000);
 });
-
-async function waitForReady(client: GatewayClient, proc: CliProcess, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const st = await client.getStatus().catch(() => undefined);
-    if (st && st.components.length > 0 && st.components.every((c) => c.state === "running")) return;
-    await sleep(100);
-  }
-  throw new Error(`daemon not ready:\n${proc.output()}`);
-}

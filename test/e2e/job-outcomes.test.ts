@@ -2,16 +2,32 @@
 import { Redis } from "ioredis";
 import { connect } from "nats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type {
+  ErrorJson,
+  JobResult,
+  JobsResult,
+  PsResult,
+  SubmitResult,
+} from "../../src/client/json-shapes.js";
 import { waitForJob } from "../../src/client/wait-for-job.js";
 import { isCortexError } from "../../src/core/errors.js";
 import { BusPacket, JobPriority } from "../../src/gen/cortex/v1/bus.js";
 import { onNats } from "../support/backend.js";
 import { startTestStack, type TestStack } from "../support/stack.js";
 
-interface SubmitJson {
-  job_id: string;
-  state: string;
-  reason?: string;
+/** Where a `--json` answer breaks the one style: a key not snake_case, or an unset field printed. */
+function styleBreaks(value: unknown, path = "$"): string[] {
+  if (Array.isArray(value)) return value.flatMap((v, i) => styleBreaks(v, `${path}[${i}]`));
+  if (typeof value !== "object" || value === null) return [];
+  return Object.entries(value).flatMap(([k, v]) => {
+    const at = `${path}.${k}`;
+    const own = [
+      ...(/^[a-z][a-z0-9_]*$/.test(k) ? [] : [`${at}: not snake_case`]),
+      ...(v === "" || v === null || (Array.isArray(v) && v.length === 0) ? [`${at}: unset but printed`] : []),
+    ];
+    // A job's result and context are the worker's and the caller's documents, not ours to shape.
+    return k === "result" || k === "context" ? own : [...own, ...styleBreaks(v, at)];
+  });
 }
 
 describe("job outcomes", () => {
@@ -30,11 +46,11 @@ describe("job outcomes", () => {
   it("sys.destroy is DENIED with the policy's reason and never dispatched", async () => {
     const r = await stack.cli(["submit", "sys.destroy", "--wait", "--json"]);
     expect(r.code).toBe(1);
-    const out = r.json as SubmitJson;
+    const out = r.json as SubmitResult;
     expect(out.state).toBe("DENIED");
     expect(out.reason).toMatch(/sys\.destroy is forbidden by policy/);
     const job = await stack.cli(["job", out.job_id, "--json"]);
-    const events = (job.json as { events: { to: string }[] }).events.map((e) => e.to);
+    const events = (job.json as JobResult).events?.map((e) => e.to);
     expect(events).toEqual(["PENDING", "DENIED"]);
     const human = await stack.cli(["submit", "sys.destroy", "--wait"]);
     expect(human.code).toBe(1);
@@ -44,7 +60,7 @@ describe("job outcomes", () => {
   it("an unmapped topic ends FAILED with a 'no pool' reason", async () => {
     const r = await stack.cli(["submit", "job.nowhere", "--wait", "--json"]);
     expect(r.code).toBe(1);
-    const out = r.json as SubmitJson;
+    const out = r.json as SubmitResult;
     expect(out.state).toBe("FAILED");
     expect(out.reason).toMatch(/no pool for topic job\.nowhere/);
   });
@@ -69,7 +85,7 @@ describe("job outcomes", () => {
     }
     const ok = await stack.cli(["submit", "echo", "still-alive", "--wait", "--json"]);
     expect(ok.code).toBe(0);
-    expect((ok.json as SubmitJson).state).toBe("SUCCEEDED");
+    expect((ok.json as SubmitResult).state).toBe("SUCCEEDED");
   });
 
   // A v1 sender talks to NATS and Redis directly; the embedded backend has neither.
@@ -133,9 +149,53 @@ describe("job outcomes", () => {
     },
   );
 
+  it("--json of submit, jobs, job and ps: snake_case, unset fields omitted; parse errors exit 2", async () => {
+    const sub = await stack.cli(["submit", "echo", "styled", "--wait", "--json"]);
+    expect(sub.code, sub.stderr).toBe(0);
+    const { job_id } = sub.json as SubmitResult;
+    const outputs = {
+      submit: sub,
+      jobs: await stack.cli(["jobs", "--limit", "3", "--json"]),
+      job: await stack.cli(["job", job_id, "--json"]),
+      ps: await stack.cli(["ps", "--json"]),
+    };
+    for (const [name, r] of Object.entries(outputs)) {
+      expect(r.code, `${name}: ${r.stderr}`).toBe(0);
+      expect(styleBreaks(r.json), name).toEqual([]);
+    }
+    const { job } = outputs.job.json as JobResult;
+    expect(job).toMatchObject({
+      job_id,
+      state: "SUCCEEDED",
+      attempts: 1,
+      finished_at_ms: expect.any(Number),
+    });
+    // A succeeded top-level job has no reason, parent or workflow: omitted, not "".
+    for (const unset of ["reason", "parent_job_id", "workflow_id", "step_index"])
+      expect(job).not.toHaveProperty(unset);
+    const listed = (outputs.jobs.json as JobsResult).jobs.find((j) => j.job_id === job_id);
+    expect(listed).toEqual(job);
+    const ps = outputs.ps.json as PsResult;
+    expect(ps.pools.find((p) => p.pool === "echo")).toMatchObject({ live_workers: 1 });
+    expect(ps.workers[0]).toMatchObject({ worker_id: expect.any(String), last_seen_ms: expect.any(Number) });
+
+    const bad = await stack.cli(["jobs", "--limit", "abc", "--json"]);
+    expect(bad.code).toBe(2);
+    expect(bad.json).toEqual({
+      error: {
+        code: "INVALID_ARGUMENT",
+        message: "Parsing --limit: Expected an integer but received: abc",
+        hint: "See `cortex jobs --help` for its flags and arguments.",
+      },
+    });
+    const missing = await stack.cli(["job", "--json"]);
+    expect(missing.code).toBe(2);
+    expect((missing.json as ErrorJson).error.code).toBe("INVALID_ARGUMENT");
+  });
+
   it("cancel stops a waiting job and a finished job cannot be cancelled", async () => {
     const sub = await stack.cli(["submit", "echo", "--context", '{"sleep_ms": 5000}', "--json"]);
-    const id = (sub.json as { job_id: string }).job_id;
+    const id = (sub.json as SubmitResult).job_id;
     const c = await stack.cli(["cancel", id, "--json"]);
     expect(c.code).toBe(0);
     expect(c.json).toMatchObject({ job_id: id, state: "CANCELLED", cancelled: true });

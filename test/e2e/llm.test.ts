@@ -4,12 +4,15 @@
  * timeouts and cancels that close the HTTP request, patches that `git apply` accepts, and
  * `cortex smoke` skipping the LLM flows when Ollama is not there.
  */
-import { execFileSync } from "node:child_process";
+
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { execaSync } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { EventStream } from "../../src/client/gateway-client.js";
+import type { SmokeResult } from "../../src/client/json-shapes.js";
+import type { SubmitCodeResult } from "../../src/commands/submit/code.js";
 import type { JobEvent } from "../../src/gen/cortex/v1/api.js";
 import { type CliResult, runCli } from "../support/cli.js";
 import { type ModelRequest, type OllamaFixture, startOllamaFixture } from "../support/ollama-fixture.js";
@@ -35,21 +38,13 @@ reconciler:
   scan_interval_seconds: 5
 `;
 
-interface SubmitJson {
-  job_id: string;
-  state: string;
-  reason?: string;
+/** The CLI's shape, with the result these workers write. */
+type SubmitJson = SubmitCodeResult & {
   result?: Record<string, unknown> & {
     error?: { code: string; message: string; hint?: string };
     patch?: { type: string; content: string };
   };
-  patch_file?: string;
-}
-
-interface SmokeJson {
-  ok: boolean;
-  checks: { name: string; outcome: string; detail: string }[];
-}
+};
 
 const ORIGINAL_CALC = "def add(a, b):\n    return a + b\n";
 const REVISED_CALC = 'def add(a: int, b: int) -> int:\n    """Add two numbers."""\n    return a + b\n';
@@ -126,7 +121,7 @@ describe("LLM workers through the CLI", () => {
     const up = await stack.cli(["up", "--json"]);
     expect(up.code, up.stderr).toBe(0);
     repo = mkdtempSync(join(tmpdir(), "cortex-e2e-repo-"));
-    execFileSync("git", ["init", "-q", repo]);
+    execaSync("git", ["init", "-q", repo]);
     writeFileSync(join(repo, "calc.py"), ORIGINAL_CALC);
     writeFileSync(join(repo, "tool.py"), ORIGINAL_TOOL);
   });
@@ -209,7 +204,7 @@ describe("LLM workers through the CLI", () => {
 
       const smoke = await stack.cli(["smoke", "--json"]);
       expect(smoke.code, smoke.stdout).toBe(0);
-      const checks = (smoke.json as SmokeJson).checks;
+      const checks = (smoke.json as SmokeResult).checks;
       expect(checks.find((c) => c.name === "echo")?.outcome).toBe("pass");
       for (const name of ["chat-advanced", "code-llm"]) {
         const check = checks.find((c) => c.name === name);
@@ -281,7 +276,7 @@ describe("LLM workers through the CLI", () => {
       patch: { type: "unified_diff" },
       model: "llama3",
     });
-    execFileSync("git", ["apply", "--check", "calc.patch"], { cwd: repo, stdio: "pipe" });
+    execaSync("git", ["apply", "--check", "calc.patch"], { cwd: repo });
   });
 
   it("submit code --wait prints the plain diff when piped, and it applies to a file without a final newline", async () => {
@@ -300,10 +295,11 @@ describe("LLM workers through the CLI", () => {
     expect(r.stdout).not.toContain("\u001b[");
     expect(r.stdout).toContain("\\ No newline at end of file");
     expect(r.stderr).toContain("Drops the program name.");
-    // The model's JSON streamed live to stderr, even for a job this fast (the watch is open before the submit).
-    expect(r.stderr).toContain('{"revised_code":');
+    // The model's code streamed live to stderr as text, even for a job this fast (the watch is open before the submit).
+    expect(r.stderr).toContain("print(sys.argv[1:])");
+    expect(r.stderr).not.toContain('{"revised_code":');
     writeFileSync(join(repo, "tool.patch"), r.stdout);
-    execFileSync("git", ["apply", "--check", "tool.patch"], { cwd: repo, stdio: "pipe" });
+    execaSync("git", ["apply", "--check", "tool.patch"], { cwd: repo });
   });
 
   it("an unusable answer (the code unchanged) FAILs with patch.type error", async () => {
@@ -335,7 +331,7 @@ describe("LLM workers through the CLI", () => {
     await fixture.setBehaviour({});
     const smoke = await stack.cli(["smoke", "--json"]);
     expect(smoke.code, smoke.stdout).toBe(0);
-    const out = smoke.json as SmokeJson;
+    const out = smoke.json as SmokeResult;
     expect(out.ok).toBe(true);
     expect(out.checks.find((c) => c.name === "chat-advanced")?.outcome).toBe("pass");
     expect(out.checks.find((c) => c.name === "code-llm")?.outcome).toBe("pass");

@@ -4,6 +4,7 @@
  * series the issue names. The orchestrator's endpoint is checked once the build has one.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { SubmitResult } from "../../src/client/json-shapes.js";
 import { workerKindNames } from "../../src/workers/registry.js";
 import { httpJson, openStream } from "../support/http-api.js";
 import { checkMetrics, promtoolPath } from "../support/promtool.js";
@@ -39,7 +40,7 @@ beforeAll(async () => {
   }
   const plain = await stack.cli(["submit", "echo", "three", "--json"]);
   expect(plain.code, plain.stderr).toBe(0);
-  const shown = await stack.cli(["job", (plain.json as { job_id: string }).job_id, "--json"]);
+  const shown = await stack.cli(["job", (plain.json as SubmitResult).job_id, "--json"]);
   expect(shown.code, shown.stderr).toBe(0);
   const http = `http://127.0.0.1:${env.CORTEX_HTTP_PORT}`;
   const created = await httpJson<{ job_id: string }>(`${http}/api/v1/jobs`, { body: { topic: "job.echo" } });

@@ -7,6 +7,14 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
+import type {
+  DownResult,
+  JobResult,
+  PsResult,
+  SmokeResult,
+  SubmitResult,
+  UpResult,
+} from "../../src/client/json-shapes.js";
 import { onNats, testBackend } from "../support/backend.js";
 import { type CliResult, removeHome, runCli, stackEnv } from "../support/cli.js";
 import { freePort } from "../support/free-port.js";
@@ -33,12 +41,7 @@ describe("stack lifecycle through the CLI", () => {
     }
     const up = await runCli(["up", "--json"], env);
     expectOk(up);
-    const upJson = up.json as {
-      status: string;
-      backend: string;
-      servers: { kind: string; managed: boolean }[];
-      components: { name: string; state: string }[];
-    };
+    const upJson = up.json as UpResult;
     expect(upJson.status).toBe("started");
     expect(upJson.backend).toBe(testBackend());
     expect(upJson.servers.map((s) => [s.kind, s.managed])).toEqual(
@@ -57,29 +60,24 @@ describe("stack lifecycle through the CLI", () => {
     ]);
     expect(upJson.components.every((c) => c.state === "running")).toBe(true);
     // The daemon runs with a V8 heap cap, which keeps its resident size near its live set.
-    const cmdline = readFileSync(`/proc/${(up.json as { pid: number }).pid}/cmdline`, "utf8").split("\0");
+    const cmdline = readFileSync(`/proc/${(up.json as UpResult).pid}/cmdline`, "utf8").split("\0");
     expect(cmdline).toContain("--max-old-space-size=512");
 
     const again = await runCli(["up", "--json"], env);
     expectOk(again);
-    expect((again.json as { status: string }).status).toBe("already-running");
+    expect((again.json as UpResult).status).toBe("already-running");
   });
 
   it("ps lists components and pools with live workers", async () => {
     const ps = await runCli(["ps", "--json"], env);
     expectOk(ps);
-    const json = ps.json as {
-      backend: string;
-      data_path: string;
-      components: { name: string; state: string }[];
-      pools: { pool: string; liveWorkers: number; capacity: number }[];
-    };
+    const json = ps.json as PsResult;
     expect(json.components.map((c) => c.state)).toEqual(["running", "running", "running", "running"]);
     expect(json.backend).toBe(testBackend());
-    // ps always carries data_path: empty on nats, where there is no store file.
-    expect(json.data_path).toBe(onNats() ? "" : join(String(env.CORTEX_HOME), "data", "cortex.db"));
+    // data_path is omitted on nats, where there is no store file.
+    expect(json.data_path).toBe(onNats() ? undefined : join(String(env.CORTEX_HOME), "data", "cortex.db"));
     const echo = json.pools.find((p) => p.pool === "echo");
-    expect(echo?.liveWorkers).toBe(1);
+    expect(echo?.live_workers).toBe(1);
     expect(echo?.capacity).toBeGreaterThan(0);
     const human = await runCli(["ps"], env);
     expect(human.stdout).toContain("COMPONENT");
@@ -89,7 +87,7 @@ describe("stack lifecycle through the CLI", () => {
   it("submit echo hello --wait --json returns the echo result, stored at res:<id>", async () => {
     const sub = await runCli(["submit", "echo", "hello", "--wait", "--json"], env);
     expectOk(sub);
-    const out = sub.json as { job_id: string; state: string; result: Record<string, unknown> };
+    const out = sub.json as SubmitResult & { result: Record<string, unknown> };
     expect(out.state).toBe("SUCCEEDED");
     expect(out.result).toMatchObject({ job_id: out.job_id, received_ctx: { prompt: "hello" } });
     expect(typeof out.result.processed_by).toBe("string");
@@ -109,13 +107,13 @@ describe("stack lifecycle through the CLI", () => {
 
     const job = await runCli(["job", out.job_id, "--json"], env);
     expectOk(job);
-    expect((job.json as { job: { state: string } }).job.state).toBe("SUCCEEDED");
+    expect((job.json as JobResult).job?.state).toBe("SUCCEEDED");
   });
 
   it("smoke passes", async () => {
     const smoke = await runCli(["smoke", "--json"], env);
     expectOk(smoke);
-    const json = smoke.json as { ok: boolean; checks: { name: string; outcome: string }[] };
+    const json = smoke.json as SmokeResult;
     expect(json.ok).toBe(true);
     // No Ollama in this stack: the LLM flows are reported as skipped, never as passed.
     expect(json.checks.map((c) => [c.name, c.outcome])).toEqual([
@@ -150,7 +148,7 @@ describe("stack lifecycle through the CLI", () => {
   it("down stops everything up started; ps then exits 3", async () => {
     const down = await runCli(["down", "--json"], env);
     expectOk(down);
-    const json = down.json as { daemon: string; servers: { kind: string }[] };
+    const json = down.json as DownResult;
     expect(json.daemon).toBe("stopped");
     expect(json.servers.map((s) => s.kind).sort()).toEqual(onNats() ? ["nats", "redis"] : []);
     const ps = await runCli(["ps"], env);

@@ -6,6 +6,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import type { PsResult, UpResult } from "../../src/client/json-shapes.js";
 import { submitAndWait } from "../../src/client/submit-and-wait.js";
 import { isAlive, readPid } from "../../src/daemon/supervisor/stack-file.js";
 import { startTestStack, type TestStack } from "../support/stack.js";
@@ -25,7 +26,7 @@ describe("the daemon supervisor", () => {
   it("restarts a daemon killed with SIGKILL; ps shows the restart; down stops everything", async () => {
     const up = await stack.cli(["up", "--json"], 60_000);
     expect(up.code, up.stderr).toBe(0);
-    const first = (up.json as { pid: number }).pid;
+    const first = (up.json as UpResult).pid;
     const supervisor = readPid(join(home(), "supervisor.pid"));
     expect(supervisor).toBeDefined();
     process.kill(first, "SIGKILL");
@@ -48,10 +49,10 @@ describe("the daemon supervisor", () => {
 
     const ps = await stack.cli(["ps", "--json"]);
     expect(ps.code, ps.stderr).toBe(0);
-    expect((ps.json as { supervisor?: unknown }).supervisor).toMatchObject({
+    expect((ps.json as PsResult).supervisor).toMatchObject({
       pid: supervisor,
       restarts: 1,
-      lastExit: { signal: "SIGKILL" },
+      last_exit: { signal: "SIGKILL" },
     });
     const text = await stack.cli(["ps"]);
     expect(text.stdout).toMatch(/restarts 1 \(last: SIGKILL/);

@@ -1,24 +1,20 @@
 /**
- * `cortex watch` in a real terminal: tmux runs the BUILT CLI in an 80×24 pane against a live
+ * `cortex watch` in a real terminal: tmux runs the BUILT CLI in an 80×24 (and 160×40) pane against a live
  * stack, and the test reads the screen with `capture-pane`. Also `cortex jobs` through the
  * built CLI. Run `npm run build` first (`npm test` does).
  */
-import { execFile } from "node:child_process";
-import { promisify } from "node:util";
+import { randomUUID } from "node:crypto";
+import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { JobsResult, SubmitResult } from "../../src/client/json-shapes.js";
 import { CLI_BIN } from "../support/cli.js";
 import { findBinary } from "../support/find-binary.js";
 import { startTestStack, type TestStack } from "../support/stack.js";
 
-const run = promisify(execFile);
 const SESSION = "watch";
 const MARKER = "WATCH-EXIT=";
 /** The marker as printed after the command, not as typed in it (`$?`). */
 const EXITED = /WATCH-EXIT=(\d+)/;
-
-interface SubmitJson {
-  job_id: string;
-}
 
 describe("cortex watch in tmux", () => {
   let stack: TestStack;
@@ -27,7 +23,8 @@ describe("cortex watch in tmux", () => {
   let env: NodeJS.ProcessEnv;
 
   const tmux = async (...args: string[]): Promise<string> =>
-    (await run(tmuxBin, ["-L", socket, ...args], { env, encoding: "utf8" })).stdout;
+    (await execa(tmuxBin, ["-L", socket, ...args], { env, extendEnv: false, stripFinalNewline: false }))
+      .stdout;
 
   const screen = async (): Promise<string[]> => (await tmux("capture-pane", "-p", "-t", SESSION)).split("\n");
 
@@ -47,7 +44,7 @@ describe("cortex watch in tmux", () => {
     }
   }
 
-  async function startWatch(): Promise<void> {
+  async function startWatch(...args: string[]): Promise<void> {
     await tmux("send-keys", "-t", SESSION, "clear", "Enter");
     // Typed ahead, the command would be echoed by the terminal before `clear` runs and then
     // be wiped by it, leaving no command line for the exit check to find.
@@ -56,7 +53,7 @@ describe("cortex watch in tmux", () => {
       "send-keys",
       "-t",
       SESSION,
-      `'${process.execPath}' '${CLI_BIN}' watch; echo "${MARKER}$?"`,
+      `'${process.execPath}' '${CLI_BIN}' ${["watch", ...args].join(" ")}; echo "${MARKER}$?"`,
       "Enter",
     );
     await waitForScreen((t) => t.includes("● live") && t.includes("components"), 20_000, "the live header");
@@ -89,7 +86,7 @@ describe("cortex watch in tmux", () => {
 
     const sub = await stack.cli(["submit", "echo", "tmux-hello", "--json"]);
     expect(sub.code, sub.stderr).toBe(0);
-    const id = (sub.json as SubmitJson).job_id;
+    const id = (sub.json as SubmitResult).job_id;
     const submittedAt = Date.now();
     await waitForScreen((t) => t.includes(`>${id.slice(0, 8)} job.echo`), 5_000, "the new job's row");
     const seenAfterMs = Date.now() - submittedAt;
@@ -126,8 +123,68 @@ describe("cortex watch in tmux", () => {
     expect(up.code, up.stderr).toBe(0);
     await waitForScreen((t) => /^cortex watch ● live/m.test(t), 15_000, "live again");
     const sub = await stack.cli(["submit", "echo", "after-restart", "--json"]);
-    const id = (sub.json as SubmitJson).job_id;
+    const id = (sub.json as SubmitResult).job_id;
     await waitForScreen((t) => t.includes(id.slice(0, 8)), 5_000, "a job submitted after the restart");
+    await tmux("send-keys", "-t", SESSION, "q");
+    expect(await waitForScreen((t) => EXITED.test(t), 5_000, "the exit marker")).toContain(`${MARKER}0`);
+  });
+
+  it("at 160 and 80 columns: sized columns, folded workflow children, sort keys, a job's live events with PENDING", async () => {
+    await tmux("resize-window", "-t", SESSION, "-x", "160", "-y", "40");
+    // No backfill: every event below reaches the TUI on the live stream.
+    await startWatch("--backfill", "0");
+    const parent = randomUUID();
+    const p8 = parent.slice(0, 8);
+    const client = stack.client();
+    for (const step of ["s-patch-1", "s-explain-1"])
+      await client.submitJob({
+        topic: "job.echo",
+        prompt: step,
+        jobId: `${parent}-${step}`,
+        parentJobId: parent,
+      });
+    await client.submitJob({ topic: "job.echo", prompt: "workflow", jobId: parent });
+
+    const folded = new RegExp(`^>${p8} ▸2 +job\\.echo +SUCCEEDED .* echo-\\S+ *$`, "m");
+    const wide = await waitForScreen((t) => folded.test(t), 10_000, "the parent row with 2 folded children");
+    const lines = wide.split("\n");
+    for (const line of lines) expect(Array.from(line).length).toBeLessThanOrEqual(160);
+    // TOPIC is as wide as the longest topic, not half the screen; worker names are whole.
+    const header = lines.find((l) => l.startsWith(" ID")) ?? "";
+    expect(header).toMatch(/^ ID +TOPIC +STATE {6}ATT +AGE↓ DURATION WORKER/);
+    expect(header.indexOf("STATE") - header.indexOf("TOPIC")).toBeLessThan(20);
+    expect(wide).not.toMatch(new RegExp(`${p8}.*…`));
+
+    await tmux("send-keys", "-t", SESSION, "Space");
+    await waitForScreen(
+      (t) => /^ └s-explain-1 +job\.echo +SUCCEEDED/m.test(t),
+      5_000,
+      "the unfolded children",
+    );
+    // One key per send: keys sent together reach Ink as one input ("jl").
+    await tmux("send-keys", "-t", SESSION, "j");
+    await waitForScreen((t) => /^>└s-explain-1/m.test(t), 5_000, "the first child selected");
+    await tmux("send-keys", "-t", SESSION, "l");
+    const pane = await waitForScreen(
+      (t) => t.includes(`─ EVENTS of ${p8}/s-explain-1`) && t.includes("RUNNING→SUCCEEDED"),
+      5_000,
+      "the child's events pane",
+    );
+    expect(pane).toMatch(new RegExp(`^\\d\\d:\\d\\d:\\d\\d ${p8}/s-explain-1 job\\.echo PENDING$`, "m"));
+    expect(pane).not.toMatch(new RegExp(`${p8}/s-patch-1 job\\.echo PENDING`));
+
+    await tmux("send-keys", "-t", SESSION, "s");
+    await waitForScreen((t) => t.includes("sort id↓"), 5_000, "sorted by id");
+    await tmux("send-keys", "-t", SESSION, "S");
+    await waitForScreen((t) => /^ ID↑ /m.test(t) && t.includes("sort id↑"), 5_000, "sorted by id, reversed");
+
+    await tmux("resize-window", "-t", SESSION, "-x", "80", "-y", "24");
+    const narrow = await waitForScreen(
+      (t) => t.split("\n").every((l) => Array.from(l).length <= 80) && /^ ID↑ +TOPIC +STATE/m.test(t),
+      5_000,
+      "the table laid out again at 80 columns",
+    );
+    expect(narrow).toMatch(/^>└s-explain-1 +job\.echo +SUCCEEDED/m);
     await tmux("send-keys", "-t", SESSION, "q");
     expect(await waitForScreen((t) => EXITED.test(t), 5_000, "the exit marker")).toContain(`${MARKER}0`);
   });
@@ -136,13 +193,13 @@ describe("cortex watch in tmux", () => {
     const ids: string[] = [];
     for (const word of ["one", "two"]) {
       const r = await stack.cli(["submit", "echo", word, "--wait", "--json"]);
-      ids.push((r.json as SubmitJson).job_id);
+      ids.push((r.json as SubmitResult).job_id);
     }
     const json = await stack.cli(["jobs", "--limit", "2", "--json"]);
     expect(json.code, json.stderr).toBe(0);
-    const listed = (json.json as { jobs: { jobId: string; state: string }[]; next_cursor?: string }).jobs;
-    expect(listed.map((j) => j.jobId)).toEqual([ids[1], ids[0]]);
-    expect((json.json as { next_cursor?: string }).next_cursor).toBeTruthy();
+    const listed = (json.json as JobsResult).jobs;
+    expect(listed.map((j) => j.job_id)).toEqual([ids[1], ids[0]]);
+    expect((json.json as JobsResult).next_cursor).toBeTruthy();
 
     const table = await stack.cli(["jobs", "--topic", "job.echo", "--state", "succeeded"]);
     expect(table.code, table.stderr).toBe(0);

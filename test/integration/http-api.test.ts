@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { Bus } from "../../src/bus/bus.js";
 import { newPacket } from "../../src/bus/codec.js";
 import { connectNatsBus } from "../../src/bus/nats-bus.js";
+import type { JobJson, JobsResult } from "../../src/client/json-shapes.js";
 import { newTraceId } from "../../src/core/ids.js";
 import { JobState } from "../../src/core/states.js";
 import { heartbeatSubject, Subjects } from "../../src/core/subjects.js";
@@ -36,7 +37,7 @@ let metrics: Registry;
 let base: string;
 let wsBase: string;
 
-type Job = Record<string, unknown> & { job_id: string; state: string; tenant: string; topic: string };
+type Job = JobJson;
 
 function publishEvent(ev: Partial<JobEventRecord> & { jobId: string; kind: string }): Promise<void> {
   return bus.publishRaw(Subjects.jobEvent, Buffer.from(JSON.stringify({ at: Date.now(), seq: 0, ...ev })));
@@ -268,8 +269,12 @@ describe("GET /api/v1/jobs/{id}", () => {
       tenant: "default",
     });
     expect(pending.body.job.created_at_ms).toEqual(expect.any(Number));
-    expect(pending.body.result).toBeNull();
+    // Unset fields are omitted, as proto3 JSON does: no result yet, no reason, no worker.
+    expect(pending.body).not.toHaveProperty("result");
     expect(pending.body).not.toHaveProperty("context");
+    expect(pending.body.job).not.toHaveProperty("reason");
+    expect(pending.body.job).not.toHaveProperty("worker_id");
+    expect(pending.body.job).not.toHaveProperty("finished_at_ms");
     expect(pending.body.events).toEqual([expect.objectContaining({ kind: "state", job_id, to: "PENDING" })]);
 
     for (const to of [JobState.Scheduled, JobState.Dispatched, JobState.Running]) {
@@ -318,18 +323,19 @@ describe("GET /api/v1/jobs", () => {
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) ids.push((await submit({ topic: "job.page", tenant: "pager" })).job_id);
     await submit({ topic: "job.page", tenant: "other" });
-    const first = await httpJson<{ jobs: Job[]; next_cursor: string }>(
+    const first = await httpJson<JobsResult>(
       `${base}/api/v1/jobs?topic=job.page&tenant=pager&state=pending&limit=2`,
     );
     expect(first.status).toBe(200);
     expect(first.body.jobs).toHaveLength(2);
     expect(first.body.next_cursor).not.toBe("");
-    const second = await httpJson<{ jobs: Job[]; next_cursor: string }>(
-      `${base}/api/v1/jobs?topic=job.page&tenant=pager&limit=2&cursor=${encodeURIComponent(first.body.next_cursor)}`,
+    const second = await httpJson<JobsResult>(
+      `${base}/api/v1/jobs?topic=job.page&tenant=pager&limit=2&cursor=${encodeURIComponent(first.body.next_cursor ?? "")}`,
     );
     const seen = [...first.body.jobs, ...second.body.jobs].map((j) => j.job_id);
     expect(seen.sort()).toEqual([...ids].sort());
     expect(second.body.jobs.every((j) => j.tenant === "pager" && j.topic === "job.page")).toBe(true);
+    expect(second.body).not.toHaveProperty("next_cursor");
   });
 
   it.each([
@@ -382,7 +388,8 @@ describe("GET /api/v1/workers and worker events", () => {
     try {
       await beat("http-w1", "echo");
       const joined = await stream.next((m) => m.kind === "worker_join" && m.worker_id === "http-w1");
-      expect(joined).toMatchObject({ job_id: "", reason: "pool echo", seq: expect.any(Number) });
+      expect(joined).toMatchObject({ reason: "pool echo", seq: expect.any(Number) });
+      expect(joined).not.toHaveProperty("job_id");
       expect(joined.seq).toBeGreaterThan(0);
 
       const res = await httpJson<{ workers: Record<string, unknown>[]; pools: Record<string, unknown>[] }>(

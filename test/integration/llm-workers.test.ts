@@ -4,10 +4,11 @@
  * scheduler: it creates jobs in the store, marks them DISPATCHED, publishes the JobRequest
  * and reads JobResults from sys.job.result and JobProgress from sys.job.progress.
  */
-import { execFileSync } from "node:child_process";
+
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { execaSync } from "execa";
 import { pino } from "pino";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Bus } from "../../src/bus/bus.js";
@@ -130,7 +131,7 @@ afterAll(() => {
 function repoWith(files: Record<string, string>, patch: string): string {
   const repo = mkdtempSync(join(tmpdir(), "cortex-patch-"));
   repos.push(repo);
-  execFileSync("git", ["init", "-q", repo]);
+  execaSync("git", ["init", "-q", repo]);
   for (const [path, content] of Object.entries(files)) {
     mkdirSync(dirname(join(repo, path)), { recursive: true });
     writeFileSync(join(repo, path), content);
@@ -141,7 +142,7 @@ function repoWith(files: Record<string, string>, patch: string): string {
 
 /** `git apply [--check]` in `repo`; throws with git's output when the patch does not apply. */
 function gitApply(repo: string, check: boolean): void {
-  execFileSync("git", ["apply", ...(check ? ["--check"] : []), "change.patch"], { cwd: repo, stdio: "pipe" });
+  execaSync("git", ["apply", ...(check ? ["--check"] : []), "change.patch"], { cwd: repo });
 }
 
 describe("chat-advanced worker", () => {

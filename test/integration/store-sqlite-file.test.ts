@@ -3,13 +3,14 @@
  * file that is damaged, held by another daemon or full, retention that deletes rows, and
  * writes that survive a kill -9.
  */
-import { spawn } from "node:child_process";
+
 import { once } from "node:events";
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import type Database from "better-sqlite3";
+import { execa } from "execa";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { type CortexError, ErrorCode, isCortexError } from "../../src/core/errors.js";
 import type { MoveStep } from "../../src/store/job-store.js";
@@ -254,8 +255,12 @@ describe("sqlite store after kill -9", () => {
       process.stdout.write("ready\\n");
       setInterval(() => {}, 1000);
     `;
-    const child = spawn(process.execPath, ["--input-type=module", "-e", script], {
-      stdio: ["ignore", "pipe", "inherit"],
+    // reject: false: the SIGKILL below is the point of the test, not its failure.
+    const child = execa(process.execPath, ["--input-type=module", "-e", script], {
+      stdin: "ignore",
+      stderr: "inherit",
+      buffer: false,
+      reject: false,
     });
     const exited = once(child, "exit");
     await new Promise<void>((ready, fail) => {

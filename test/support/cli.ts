@@ -2,10 +2,10 @@
  * Runs the built CLI (bin/run.cjs → dist/) as a subprocess, the way a user types it.
  * `npm test` builds first (pretest), so dist/ is current.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { execa, type Subprocess } from "execa";
 import { packageRoot } from "../../src/config/package-root.js";
 import { freePort } from "./free-port.js";
 
@@ -20,53 +20,55 @@ export interface CliResult {
   json: unknown;
 }
 
-export function runCli(
+export async function runCli(
   args: string[],
   env: NodeJS.ProcessEnv,
   timeoutMs = 60_000,
   cwd?: string,
 ): Promise<CliResult> {
-  return new Promise((resolveRun, reject) => {
-    const child = spawn(process.execPath, [CLI_BIN, ...args], {
-      env,
-      stdio: ["ignore", "pipe", "pipe"],
-      ...(cwd ? { cwd } : {}),
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => {
-      stdout += String(d);
-    });
-    child.stderr.on("data", (d) => {
-      stderr += String(d);
-    });
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`cortex ${args.join(" ")} did not finish in ${timeoutMs} ms\n${stdout}\n${stderr}`));
-    }, timeoutMs);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      let json: unknown;
-      try {
-        json = JSON.parse(stdout);
-      } catch {
-        json = undefined;
-      }
-      resolveRun({ code: code ?? -1, stdout, stderr, json });
-    });
+  const r = await execa(process.execPath, [CLI_BIN, ...args], {
+    env,
+    // Only the variables given: a NATS_URL in the test's own environment must not pick the backend.
+    extendEnv: false,
+    stdin: "ignore",
+    ...(cwd ? { cwd } : {}),
+    timeout: timeoutMs,
+    killSignal: "SIGKILL",
+    reject: false,
+    stripFinalNewline: false,
   });
+  if (r.timedOut) {
+    throw new Error(`cortex ${args.join(" ")} did not finish in ${timeoutMs} ms\n${r.stdout}\n${r.stderr}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(r.stdout);
+  } catch {
+    json = undefined;
+  }
+  return { code: r.exitCode ?? -1, stdout: r.stdout, stderr: r.stderr, json };
 }
 
 /** A long-running CLI process (daemon, worker start) with its output kept for debugging. */
 export interface CliProcess {
-  child: ChildProcess;
+  /** An execa subprocess: a ChildProcess with execa's extras. */
+  child: Subprocess;
   output(): string;
   /** Resolves with the exit code. */
   exited: Promise<number | null>;
 }
 
 export function spawnCli(args: string[], env: NodeJS.ProcessEnv): CliProcess {
-  const child = spawn(process.execPath, [CLI_BIN, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
+  const child = execa(process.execPath, [CLI_BIN, ...args], {
+    env,
+    extendEnv: false,
+    stdin: "ignore",
+    // Output is read below as it comes; tests send their own signals and read the exit code.
+    buffer: false,
+    reject: false,
+    forceKillAfterDelay: false,
+    cleanup: false,
+  });
   let out = "";
   child.stdout?.on("data", (d) => {
     out += String(d);

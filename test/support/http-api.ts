@@ -3,6 +3,7 @@
  * conveniences tests need: JSON in and out, and a WebSocket whose messages can be awaited.
  */
 import { WebSocket } from "ws";
+import type { ErrorJson } from "../../src/client/json-shapes.js";
 
 export interface JsonResponse<T = Record<string, unknown>> {
   status: number;
@@ -10,9 +11,8 @@ export interface JsonResponse<T = Record<string, unknown>> {
   body: T;
 }
 
-export interface ApiError {
-  error: { code: string; message: string; hint?: string };
-}
+/** The HTTP API's error body: the same shape as every CLI `--json` error. */
+export type ApiError = ErrorJson;
 
 /** fetch with a JSON body (objects are serialised) and a parsed JSON answer. */
 export async function httpJson<T = Record<string, unknown>>(

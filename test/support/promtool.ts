@@ -1,5 +1,5 @@
 /** `promtool check metrics` on Prometheus text, the way CI validates every metrics endpoint. */
-import { spawn } from "node:child_process";
+import { execa } from "execa";
 import { findBinary } from "./find-binary.js";
 
 export interface PromtoolResult {
@@ -19,19 +19,9 @@ export function promtoolPath(): string {
   return path;
 }
 
-export function checkMetrics(text: string): Promise<PromtoolResult> {
-  const bin = promtoolPath();
-  return new Promise((resolve, reject) => {
-    const child = spawn(bin, ["check", "metrics"], { stdio: ["pipe", "pipe", "pipe"] });
-    let output = "";
-    child.stdout.on("data", (d) => {
-      output += String(d);
-    });
-    child.stderr.on("data", (d) => {
-      output += String(d);
-    });
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code: code ?? -1, output: output.trim() }));
-    child.stdin.end(text);
-  });
+export async function checkMetrics(text: string): Promise<PromtoolResult> {
+  const r = await execa(promtoolPath(), ["check", "metrics"], { input: text, all: true, reject: false });
+  // A promtool that could not start at all is the test's error, not a finding.
+  if (r.exitCode === undefined && r.signal === undefined) throw r;
+  return { code: r.exitCode ?? -1, output: r.all.trim() };
 }

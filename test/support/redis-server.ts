@@ -4,7 +4,9 @@
  * redis:7-alpine container. Every server started here is killed when the test process exits.
  */
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { connect as tcpConnect } from "node:net";
+import { connect as tlsConnect } from "node:tls";
 import { findBinary, missingServerError } from "./find-binary.js";
 import { freePort } from "./free-port.js";
 import {
@@ -44,6 +46,10 @@ export interface StartRedisOptions {
   password?: string;
   /** An ACL user with every permission; `url` then logs in as it. */
   aclUser?: { name: string; password: string };
+  /** TLS only (`--port 0`, `rediss://` URLs); clients need no certificate. Not with Docker. */
+  tls?: { caFile: string; certFile: string; keyFile: string };
+  /** `--appendonly yes` (fsync every second) in the server's dir, kept across restart(). */
+  appendonly?: boolean;
 }
 
 function authArgs(opts: StartRedisOptions): string[] {
@@ -54,19 +60,39 @@ function authArgs(opts: StartRedisOptions): string[] {
   return args;
 }
 
+function tlsArgs(port: number, opts: StartRedisOptions): string[] {
+  if (!opts.tls) return ["--port", String(port)];
+  const { caFile, certFile, keyFile } = opts.tls;
+  return [
+    "--port",
+    "0",
+    "--tls-port",
+    String(port),
+    "--tls-cert-file",
+    certFile,
+    "--tls-key-file",
+    keyFile,
+    "--tls-ca-cert-file",
+    caFile,
+    "--tls-auth-clients",
+    "optional",
+  ];
+}
+
 function urlsOf(port: number, opts: StartRedisOptions): { url: string; plainUrl: string } {
-  const plainUrl = `redis://127.0.0.1:${port}`;
+  const scheme = opts.tls ? "rediss" : "redis";
+  const plainUrl = `${scheme}://127.0.0.1:${port}`;
   const enc = encodeURIComponent;
   const userinfo = opts.aclUser
     ? `${enc(opts.aclUser.name)}:${enc(opts.aclUser.password)}@`
     : opts.password !== undefined
       ? `:${enc(opts.password)}@`
       : "";
-  return { url: `redis://${userinfo}127.0.0.1:${port}`, plainUrl };
+  return { url: `${scheme}://${userinfo}127.0.0.1:${port}`, plainUrl };
 }
 
 export async function startRedis(opts: StartRedisOptions = {}): Promise<RedisHandle> {
-  if (await wantDocker()) return startRedisContainer(opts);
+  if (!opts.tls && (await wantDocker())) return startRedisContainer(opts);
   const bin = findBinary("redis-server");
   if (!bin) throw missingServerError("redis-server");
   return startRedisProcess(bin, opts);
@@ -76,14 +102,13 @@ async function startRedisProcess(bin: string, opts: StartRedisOptions): Promise<
   const dir = makeServerDir("cortex-redis-");
   const port = await freePort();
   const args = [
-    "--port",
-    String(port),
+    ...tlsArgs(port, opts),
     "--bind",
     "127.0.0.1",
     "--save",
     "",
     "--appendonly",
-    "no",
+    opts.appendonly ? "yes" : "no",
     "--dir",
     dir,
     ...authArgs(opts),
@@ -93,7 +118,7 @@ async function startRedisProcess(bin: string, opts: StartRedisOptions): Promise<
     bin,
     args,
     port,
-    waitReady: (signal) => waitPong(port, signal),
+    waitReady: (signal) => waitPong(port, signal, opts.tls?.caFile),
     captureStdout: true,
     // A forgotten server must not keep the test process alive; the exit hook kills it.
     unref: true,
@@ -114,7 +139,14 @@ async function startRedisContainer(opts: StartRedisOptions): Promise<RedisHandle
   const { GenericContainer, Wait } = await import("testcontainers");
   const port = await freePort();
   const container = await new GenericContainer("redis:7-alpine")
-    .withCommand(["redis-server", "--save", "", "--appendonly", "no", ...authArgs(opts)])
+    .withCommand([
+      "redis-server",
+      "--save",
+      "",
+      "--appendonly",
+      opts.appendonly ? "yes" : "no",
+      ...authArgs(opts),
+    ])
     .withExposedPorts({ container: 6379, host: port })
     .withWaitStrategy(Wait.forLogMessage("Ready to accept connections"))
     .start();
@@ -127,12 +159,12 @@ async function startRedisContainer(opts: StartRedisOptions): Promise<RedisHandle
 }
 
 /** Resolves once a raw PING on the port answers +PONG. */
-async function waitPong(port: number, signal?: AbortSignal): Promise<void> {
+async function waitPong(port: number, signal?: AbortSignal, tlsCaFile?: string): Promise<void> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
   let last: unknown;
   while (Date.now() < deadline && !signal?.aborted) {
     try {
-      await pingOnce(port);
+      await pingOnce(port, tlsCaFile);
       return;
     } catch (err) {
       last = err;
@@ -142,13 +174,16 @@ async function waitPong(port: number, signal?: AbortSignal): Promise<void> {
   throw new Error(`redis-server on port ${port} not ready after ${READY_TIMEOUT_MS} ms`, { cause: last });
 }
 
-function pingOnce(port: number): Promise<void> {
+function pingOnce(port: number, tlsCaFile?: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const sock = tcpConnect({ host: "127.0.0.1", port });
+    const sock =
+      tlsCaFile === undefined
+        ? tcpConnect({ host: "127.0.0.1", port })
+        : tlsConnect({ host: "127.0.0.1", port, ca: readFileSync(tlsCaFile) });
     let reply = "";
     sock.setTimeout(1_000, () => sock.destroy(new Error("PING timed out")));
     sock.once("error", reject);
-    sock.once("connect", () => sock.write("PING\r\n"));
+    sock.once(tlsCaFile === undefined ? "connect" : "secureConnect", () => sock.write("PING\r\n"));
     sock.on("data", (chunk: Buffer) => {
       reply += chunk.toString();
       if (!reply.includes("\r\n")) return;

@@ -4,14 +4,14 @@
  * SIGKILL fallback, and — with its temp dir — killed and removed when the test process
  * exits, so a failed or forgotten test never leaves a server behind.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import type { Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { execa, type Subprocess } from "execa";
 import type { StartedTestContainer } from "testcontainers";
 
-const live = new Set<ChildProcess>();
+const live = new Set<Subprocess>();
 const liveDirs = new Set<string>();
 let exitHookInstalled = false;
 
@@ -110,7 +110,7 @@ export interface ServerProcess {
 /** One server binary that can be launched, terminated and launched again with the same arguments. */
 export function serverProcess(opts: ServerProcessOptions): ServerProcess {
   installExitHook();
-  let child: ChildProcess | undefined;
+  let child: Subprocess | undefined;
 
   const terminate = async (signal: NodeJS.Signals): Promise<void> => {
     const proc = child;
@@ -124,8 +124,15 @@ export function serverProcess(opts: ServerProcessOptions): ServerProcess {
   };
 
   const launch = async (): Promise<void> => {
-    const proc = spawn(opts.bin, [...opts.args], {
-      stdio: ["ignore", opts.captureStdout ? "pipe" : "ignore", "pipe"],
+    const proc = execa(opts.bin, [...opts.args], {
+      stdin: "ignore",
+      stdout: opts.captureStdout ? "pipe" : "ignore",
+      stderr: "pipe",
+      // The tail is kept below; terminate() has its own SIGKILL fallback, the exit hook its own kill.
+      buffer: false,
+      reject: false,
+      forceKillAfterDelay: false,
+      cleanup: false,
     });
     live.add(proc);
     if (opts.unref) {

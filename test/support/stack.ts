@@ -9,7 +9,7 @@ import { createGatewayClient, type GatewayClient } from "../../src/client/gatewa
 import { type TestBackend, testBackend } from "./backend.js";
 import { type CliResult, removeHome, runCli, stackEnv } from "./cli.js";
 import { type NatsHandle, startNats } from "./nats-server.js";
-import { type RedisHandle, startRedis } from "./redis-server.js";
+import { type RedisHandle, type StartRedisOptions, startRedis } from "./redis-server.js";
 
 export interface TestStack {
   backend: TestBackend;
@@ -26,6 +26,9 @@ export interface TestStackOptions {
   /** timeouts.yaml content to use instead of the shipped one. */
   timeoutsYaml?: string;
   extraEnv?: NodeJS.ProcessEnv;
+  /** Overrides the project's backend (the faults project runs both). */
+  backend?: TestBackend;
+  redis?: StartRedisOptions;
 }
 
 /** Short timeouts so fault tests finish in seconds. */
@@ -61,9 +64,9 @@ function killLeftoverDaemon(env: NodeJS.ProcessEnv): void {
 }
 
 export async function startTestStack(opts: TestStackOptions = {}): Promise<TestStack> {
-  const backend = testBackend();
+  const backend = opts.backend ?? testBackend();
   const [nats, redis] =
-    backend === "nats" ? await Promise.all([startNats(), startRedis()]) : [undefined, undefined];
+    backend === "nats" ? await Promise.all([startNats(), startRedis(opts.redis)]) : [undefined, undefined];
   const env = await stackEnv({ natsUrl: nats?.url, redisUrl: redis?.url, extra: opts.extraEnv ?? {} });
   if (opts.timeoutsYaml) {
     const path = join(String(env.CORTEX_HOME), "timeouts.yaml");

@@ -2,10 +2,10 @@
  * A throwaway CA and a server certificate for 127.0.0.1 and localhost (nats.js checks that name for loopback IPs), made with openssl in a temp dir,
  * for TLS tests against real servers. remove() deletes them.
  */
-import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { execaSync } from "execa";
 
 export interface TestCerts {
   caFile: string;
@@ -17,7 +17,7 @@ export interface TestCerts {
 export function makeTestCerts(): TestCerts {
   const dir = mkdtempSync(join(tmpdir(), "cortex-tls-"));
   const f = (name: string) => join(dir, name);
-  const ssl = (...args: string[]) => execFileSync("openssl", args, { stdio: "ignore" });
+  const ssl = (...args: string[]) => execaSync("openssl", args, { stdio: "ignore" });
   ssl(
     "req",
     "-x509",

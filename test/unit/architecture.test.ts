@@ -53,13 +53,18 @@ interface Edge {
   to: string;
 }
 
-function sourceFiles(dir: string): string[] {
+function sourceFiles(dir: string, names = /\.(ts|tsx|cts|mts)$/): string[] {
   if (!existsSync(dir)) return [];
   return readdirSync(dir).flatMap((name) => {
     const path = join(dir, name);
-    if (statSync(path).isDirectory()) return sourceFiles(path);
-    return /\.(ts|tsx|cts|mts)$/.test(name) && !name.endsWith(".d.ts") ? [path] : [];
+    if (statSync(path).isDirectory()) return sourceFiles(path, names);
+    return names.test(name) && !name.endsWith(".d.ts") ? [path] : [];
   });
+}
+
+/** Every module specifier (import, export-from, import(), require) in `file`. */
+function specifiersOf(file: string): string[] {
+  return ts.preProcessFile(readFileSync(file, "utf8"), true, true).importedFiles.map((f) => f.fileName);
 }
 
 function resolveRelative(fromFile: string, spec: string): string {
@@ -79,9 +84,8 @@ function resolveRelative(fromFile: string, spec: string): string {
 
 function importGraph(): Edge[] {
   return sourceFiles(join(ROOT, "src")).flatMap((file) => {
-    const info = ts.preProcessFile(readFileSync(file, "utf8"), true, true);
     const from = relative(ROOT, file);
-    return info.importedFiles.map(({ fileName }) => ({
+    return specifiersOf(file).map((fileName) => ({
       from,
       to: fileName.startsWith(".") ? resolveRelative(file, fileName) : fileName,
     }));
@@ -187,5 +191,37 @@ describe("architecture: DESIGN.md dependency rules", () => {
   it("the graph is real: it sees the imports this file relies on", () => {
     expect(edges.map(key)).toContain("src/daemon/main.ts -> src/daemon/workers-component.ts");
     expect(edges.map(key)).toContain("src/commands/watch.ts -> src/tui/run-watch.tsx");
+  });
+});
+
+/**
+ * Processes are started with execa, whose errors, timeouts and cleanup the code relies on; raw
+ * child_process is forbidden in every file of src, test and bench (test/faults included), type
+ * imports too: execa's Subprocess is the ChildProcess type they would want. No exception.
+ */
+describe("architecture: processes start through execa", () => {
+  const files = ["src", "test", "bench"].flatMap((dir) =>
+    sourceFiles(join(ROOT, dir), /\.(ts|tsx|cts|mts|js|mjs|cjs)$/),
+  );
+
+  it("no file in src, test or bench imports child_process", () => {
+    const raw = files
+      .filter((file) => specifiersOf(file).some((spec) => /^(node:)?child_process$/.test(spec)))
+      .map((file) => relative(ROOT, file));
+    expect(raw).toEqual([]);
+  });
+
+  it("the CommonJS --version fast path imports only node: builtins, so it never loads execa", () => {
+    const specs = specifiersOf(join(ROOT, "src/cli/fast-path.cts"));
+    expect(specs.length).toBeGreaterThan(0);
+    expect(specs.filter((spec) => !spec.startsWith("node:"))).toEqual([]);
+  });
+
+  it("the scan is real: it sees execa where processes start", () => {
+    const execaUsers = files
+      .filter((file) => specifiersOf(file).includes("execa"))
+      .map((f) => relative(ROOT, f));
+    expect(execaUsers).toContain("src/daemon/supervisor/supervisor-main.ts");
+    expect(execaUsers).toContain("test/support/cli.ts");
   });
 });

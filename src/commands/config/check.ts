@@ -1,24 +1,12 @@
 import { Flags } from "@oclif/core";
 import { applyBackendFlag, backendFlag } from "../../cli/backend-flag.js";
 import { BaseCommand } from "../../cli/base-command.js";
+import type { ConfigCheckResult } from "../../client/json-shapes.js";
 import { loadApiKeysFile } from "../../config/api-keys.js";
 import { embeddedDbPath } from "../../config/data-path.js";
 import { loadConfig } from "../../config/index.js";
 import { assertWorkerRouting } from "../../core/routing-check.js";
-import { parseWorkerKindName, type WorkerKindName, workerKindNames } from "../../core/worker-kinds.js";
-
-export interface ConfigCheckResult {
-  ok: true;
-  paths: { pools: string; timeouts: string; safety: string };
-  topics: number;
-  rules: number;
-  /** The backend `cortex up` would use here, and what chose it. */
-  backend: { kind: "embedded" | "nats"; source: string; data_path?: string };
-  /** Worker kinds whose topics pools.yaml routes to their pools (the kinds checked). */
-  worker_kinds: WorkerKindName[];
-  /** Keys in CORTEX_API_KEYS_FILE, when it is set (the keys themselves are never printed). */
-  apiKeys?: { path: string; keys: number };
-}
+import { parseWorkerKindName, workerKindNames } from "../../core/worker-kinds.js";
 
 export default class ConfigCheck extends BaseCommand {
   static override summary =
@@ -64,7 +52,7 @@ export default class ConfigCheck extends BaseCommand {
       worker_kinds: kinds,
     };
     const keysPath = config.env.CORTEX_API_KEYS_FILE;
-    if (keysPath) result.apiKeys = { path: keysPath, keys: loadApiKeysFile(keysPath).length };
+    if (keysPath) result.api_keys = { path: keysPath, keys: loadApiKeysFile(keysPath).length };
     if (!this.jsonEnabled()) {
       const b = result.backend;
       this.log(
@@ -74,7 +62,7 @@ export default class ConfigCheck extends BaseCommand {
       this.log(`timeouts  ${config.paths.timeouts}`);
       this.log(`safety    ${config.paths.safety} (${result.rules} rules)`);
       this.log(`routing   ${kinds.length} worker kinds routed to their pools (${kinds.join(", ")})`);
-      if (result.apiKeys) this.log(`api keys  ${result.apiKeys.path} (${result.apiKeys.keys} keys)`);
+      if (result.api_keys) this.log(`api keys  ${result.api_keys.path} (${result.api_keys.keys} keys)`);
       this.log("config is valid");
     }
     return result;

@@ -1,19 +1,10 @@
 import { Flags } from "@oclif/core";
 import { BaseCommand } from "../../cli/base-command.js";
-import {
-  DEAD_LETTER_HEADERS,
-  type DeadLetterJson,
-  deadLetterJson,
-  deadLetterRow,
-} from "../../cli/dead-letter-text.js";
+import { DEAD_LETTER_HEADERS, deadLetterRow } from "../../cli/dead-letter-text.js";
 import { gatewayFromEnv } from "../../cli/gateway.js";
 import { renderTable } from "../../cli/table.js";
-
-export interface DlqListResult {
-  letters: DeadLetterJson[];
-  /** Pass to --cursor for the next page; absent on the last page. */
-  next_cursor?: string;
-}
+import type { DlqListResult } from "../../client/json-shapes.js";
+import { deadLettersPageJson } from "../../core/api-json.js";
 
 export default class DlqList extends BaseCommand {
   static override summary = "List submits that could never be admitted (dead letters), newest first";
@@ -42,8 +33,7 @@ export default class DlqList extends BaseCommand {
           this.log(`more: cortex dlq list --limit ${flags.limit} --cursor ${res.nextCursor}`);
         if (res.letters.length > 0) this.log("Re-submit one with: cortex dlq retry <id>");
       }
-      const letters = res.letters.map(deadLetterJson);
-      return res.nextCursor ? { letters, next_cursor: res.nextCursor } : { letters };
+      return deadLettersPageJson(res);
     } finally {
       client.close();
     }

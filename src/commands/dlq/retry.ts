@@ -1,6 +1,7 @@
 import { Args } from "@oclif/core";
 import { BaseCommand } from "../../cli/base-command.js";
 import { gatewayFromEnv } from "../../cli/gateway.js";
+import type { DlqRetryResult } from "../../client/json-shapes.js";
 
 export default class DlqRetry extends BaseCommand {
   static override summary = "Re-submit a dead letter's original request (refused if it is still invalid)";
@@ -9,7 +10,7 @@ export default class DlqRetry extends BaseCommand {
     id: Args.string({ description: "dead-letter id (cortex dlq list)", required: true }),
   };
 
-  async run(): Promise<{ id: string; job_id: string; trace_id: string }> {
+  async run(): Promise<DlqRetryResult> {
     const { args } = await this.parse(DlqRetry);
     const client = await gatewayFromEnv();
     try {

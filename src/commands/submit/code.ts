@@ -10,6 +10,7 @@ import {
   submittedJob,
 } from "../../cli/follow-job.js";
 import { gatewayFromEnv } from "../../cli/gateway.js";
+import { jsonStringFieldStream } from "../../cli/json-string-stream.js";
 import { JobTopics } from "../../core/subjects.js";
 
 const TOPIC = JobTopics.codeLlm;
@@ -26,7 +27,7 @@ export interface SubmitCodeResult extends SubmittedJob {
 export default class SubmitCode extends BaseCommand {
   static override summary = "Ask the model (Ollama) to change a file; --wait prints the patch it produced";
   static override description =
-    "The code-llm worker asks the model for the revised file and returns a unified diff that `git apply` accepts. The diff is coloured on a terminal and plain when piped; --out writes it to a file (and implies --wait). Exit codes: 0 submitted (or, with --wait, patched); 1 the job failed or timed out; 2 bad usage (missing, binary or oversized file); 3 the stack is not reachable.";
+    "The code-llm worker asks the model for the revised file and returns a unified diff that `git apply` accepts. The diff is coloured on a terminal and plain when piped; --out writes it to a file instead of printing it (and implies --wait). Patch paths are relative to the file's git work-tree root (as `git diff` writes them), or to the current directory outside a repository, so `git apply` works from the root. Exit codes: 0 submitted (or, with --wait, patched); 1 the job failed or timed out; 2 bad usage (missing, binary or oversized file); 3 the stack is not reachable.";
   static override examples = [
     "<%= config.bin %> submit code --file src/calc.py --instruction 'add type hints' --wait",
     "<%= config.bin %> submit code --file main.go --instruction 'handle the error' --out fix.patch && git apply fix.patch",
@@ -57,11 +58,12 @@ export default class SubmitCode extends BaseCommand {
         if (human) this.log(sub.jobId);
         return { job_id: sub.jobId, trace_id: sub.traceId, topic: TOPIC };
       }
-      // The model's tokens are JSON; stdout is kept for the patch so `> fix.patch` works.
+      // stdout is kept for the patch so `> fix.patch` works; the model's JSON is shown as the code it carries.
       const { submitted, done } = await submitAndFollow(client, request, {
         timeoutMs: flags.timeout * 1000,
         quiet: !human,
         tokens: "stderr",
+        tokenText: () => jsonStringFieldStream("revised_code"),
       });
       const base: SubmittedJob = { job_id: submitted.jobId, trace_id: submitted.traceId, topic: TOPIC };
       const out: SubmitCodeResult = submittedJob(base, done);

@@ -18,6 +18,7 @@ const GRPC_STATUS: Readonly<Record<ErrorCode, status>> = {
   BUS_TIMEOUT: status.UNAVAILABLE,
   BUS_AUTH_FAILED: status.FAILED_PRECONDITION,
   STORE_AUTH_FAILED: status.FAILED_PRECONDITION,
+  STORE_TLS_FAILED: status.FAILED_PRECONDITION,
   // A stored record that cannot be read is corrupt data, not a gateway bug.
   DECODE_FAILED: status.DATA_LOSS,
   INVALID_TRANSITION: status.FAILED_PRECONDITION,

@@ -1,9 +1,10 @@
-import { spawn } from "node:child_process";
 import { openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { execa } from "execa";
 import { CortexError, ErrorCode } from "../../core/errors.js";
 import { RESTART_MAX_MS } from "./backoff.js";
 import type { CortexHome } from "./home.js";
+import { logFileStdio } from "./log-file-stdio.js";
 import { isAlive, readPid } from "./stack-file.js";
 import { type SupervisorConfig, supervisorPidPath } from "./supervisor-state.js";
 
@@ -47,10 +48,13 @@ export async function spawnDaemon(opts: {
     daemonLog: opts.home.daemonLog,
   };
   const script = fileURLToPath(new URL("./supervisor-main.js", import.meta.url));
-  const child = spawn(process.execPath, [script, JSON.stringify(config)], {
+  const child = execa(process.execPath, [script, JSON.stringify(config)], {
     detached: true,
-    stdio: ["ignore", out, out],
+    ...logFileStdio(out),
     env: opts.env,
+    extendEnv: false,
+    // The supervisor outlives this CLI; its exit, whatever the code, is not this process's error.
+    reject: false,
   });
   child.unref();
   const supervisor = child.pid;

@@ -1,10 +1,11 @@
-import { spawn } from "node:child_process";
 import { accessSync, constants, openSync } from "node:fs";
 import { delimiter, join } from "node:path";
-import { busAuthFailed, CortexError, ErrorCode, storeAuthFailed } from "../../core/errors.js";
+import { execa } from "execa";
+import { busAuthFailed, CortexError, ErrorCode, storeAuthFailed, storeTlsFailed } from "../../core/errors.js";
 import { redactUrl } from "../../core/redact-url.js";
 import type { CortexHome } from "./home.js";
-import { type ProbeResult, probeNats, probeRedis } from "./protocol-probe.js";
+import { logFileStdio } from "./log-file-stdio.js";
+import { type ProbeResult, type ProbeTlsFiles, probeNats, probeRedis } from "./protocol-probe.js";
 import { type HostPort, hostPortOf, waitReachable } from "./reachability.js";
 import type { ManagedServer } from "./stack-file.js";
 
@@ -78,7 +79,7 @@ export async function ensureServer(
   kind: "nats" | "redis",
   url: string,
   home: CortexHome,
-  opts: { natsCredsFile?: boolean } = {},
+  opts: { natsCredsFile?: boolean; redisTls?: ProbeTlsFiles } = {},
 ): Promise<EnsureOutcome> {
   const spec = SPECS[kind];
   const hp = hostPortOf(url, spec.defaultPort);
@@ -87,10 +88,12 @@ export async function ensureServer(
   const probe: ProbeResult =
     kind === "nats"
       ? await probeNats(url, { credsFile: opts.natsCredsFile === true })
-      : await probeRedis(url);
+      : await probeRedis(url, opts.redisTls);
   if (probe === "ok") return { kind, status: "reachable", url: shown };
   if (probe === "auth-failed")
     throw kind === "nats" ? busAuthFailed(url, undefined) : storeAuthFailed(url, undefined);
+  // Only the Redis probe speaks TLS (the NATS one stops at INFO).
+  if (probe === "tls-failed") throw storeTlsFailed(url, undefined);
   const name = kind === "nats" ? "NATS" : "Redis";
   if (probe === "not-the-protocol") {
     throw new CortexError(
@@ -108,7 +111,8 @@ export async function ensureServer(
     });
   }
   const out = openSync(spec.log(home), "a");
-  const child = spawn(bin, spec.args(hp, home), { detached: true, stdio: ["ignore", out, out] });
+  // reject: false: the server outlives `cortex up`; a failed start shows as "not reachable" below.
+  const child = execa(bin, spec.args(hp, home), { detached: true, ...logFileStdio(out), reject: false });
   child.unref();
   const pid = child.pid;
   if (pid === undefined || !(await waitReachable(hp, 10_000))) {

@@ -4,11 +4,21 @@
  * PING, expecting PONG. Redis: AUTH (when the URL has credentials) + PING, expecting +PONG.
  * Bounded by one timeout; node:net/tls only.
  */
+import { readFileSync } from "node:fs";
 import { isIP, connect as netConnect, type Socket } from "node:net";
-import { connect as tlsConnect } from "node:tls";
+import { type ConnectionOptions as TlsOptions, connect as tlsConnect } from "node:tls";
+import { CortexError, ErrorCode } from "../../core/errors.js";
+import { isTlsError } from "../../core/tls-errors.js";
 import { type HostPort, hostPortOf } from "./reachability.js";
 
-export type ProbeResult = "ok" | "unreachable" | "auth-failed" | "not-the-protocol";
+export type ProbeResult = "ok" | "unreachable" | "auth-failed" | "not-the-protocol" | "tls-failed";
+
+/** PEM files for a TLS probe (REDIS_TLS_*). */
+export interface ProbeTlsFiles {
+  tlsCaFile?: string;
+  tlsCertFile?: string;
+  tlsKeyFile?: string;
+}
 
 interface Credentials {
   user?: string;
@@ -28,13 +38,18 @@ function credentialsOf(url: string): Credentials {
 /** Runs `talk` on a socket; resolves with its verdict, "unreachable" on error, close or timeout. */
 function converse(
   hp: HostPort,
-  tls: boolean,
+  tls: TlsOptions | undefined,
   timeoutMs: number,
   talk: (sock: Socket, lines: () => string[]) => ProbeResult | undefined,
 ): Promise<ProbeResult> {
   return new Promise((resolve) => {
     const sock: Socket = tls
-      ? tlsConnect({ host: hp.host, port: hp.port, ...(isIP(hp.host) ? {} : { servername: hp.host }) })
+      ? tlsConnect({
+          ...tls,
+          host: hp.host,
+          port: hp.port,
+          ...(isIP(hp.host) ? {} : { servername: hp.host }),
+        })
       : netConnect({ host: hp.host, port: hp.port });
     let buf = "";
     let gotData = false;
@@ -46,7 +61,7 @@ function converse(
     // Something accepted the connection but never answered like the server we expect.
     const timer = setTimeout(() => done(gotData ? "not-the-protocol" : "unreachable"), timeoutMs);
     // `on`, not `once`: a reset can still come after done() destroyed the socket.
-    sock.on("error", () => done("unreachable"));
+    sock.on("error", (err) => done(isTlsError(err) ? "tls-failed" : "unreachable"));
     sock.once("close", () => done(gotData ? "not-the-protocol" : "unreachable"));
     const lines = () => {
       const out = buf.split("\r\n");
@@ -78,7 +93,7 @@ export function probeNats(
   const hp = hostPortOf(url, 4222);
   const creds = credentialsOf(url);
   let sentConnect = false;
-  return converse(hp, false, opts.timeoutMs ?? 1_000, (sock, lines) => {
+  return converse(hp, undefined, opts.timeoutMs ?? 1_000, (sock, lines) => {
     for (const line of lines()) {
       if (!sentConnect) {
         if (!line.startsWith("INFO ")) return "not-the-protocol";
@@ -110,14 +125,17 @@ function resp(...args: string[]): string {
 }
 
 /** Redis: AUTH when the URL has a password (ACL user too), then PING; +PONG means we are in. */
-export function probeRedis(url: string, opts: { timeoutMs?: number } = {}): Promise<ProbeResult> {
+export function probeRedis(
+  url: string,
+  opts: { timeoutMs?: number } & ProbeTlsFiles = {},
+): Promise<ProbeResult> {
   const hp = hostPortOf(url, 6379);
   const creds = credentialsOf(url);
   // redis://:pass@h has an empty user, and redis://pass@h is not a password: only user:pass counts.
   const pass = creds.pass ?? "";
   const user = creds.user ?? "";
   let sent = false;
-  return converse(hp, /^rediss:/i.test(url), opts.timeoutMs ?? 1_000, (sock, lines) => {
+  return converse(hp, redisTlsOptions(url, opts), opts.timeoutMs ?? 1_000, (sock, lines) => {
     if (!sent) {
       sent = true;
       const auth =
@@ -135,4 +153,25 @@ export function probeRedis(url: string, opts: { timeoutMs?: number } = {}): Prom
     }
     return undefined;
   });
+}
+
+/** TLS options when the URL is rediss:// or a REDIS_TLS_* file is set; undefined for plain TCP. */
+function redisTlsOptions(url: string, files: ProbeTlsFiles): TlsOptions | undefined {
+  const tls: TlsOptions = {};
+  for (const [field, path] of [
+    ["ca", files.tlsCaFile],
+    ["cert", files.tlsCertFile],
+    ["key", files.tlsKeyFile],
+  ] as const) {
+    if (path === undefined) continue;
+    try {
+      tls[field] = readFileSync(path);
+    } catch (cause) {
+      throw new CortexError(ErrorCode.ConfigInvalid, `cannot read the Redis TLS file ${path}`, {
+        hint: "Point REDIS_TLS_CA / REDIS_TLS_CERT / REDIS_TLS_KEY at readable PEM files.",
+        cause,
+      });
+    }
+  }
+  return Object.keys(tls).length > 0 || /^rediss:/i.test(url) ? tls : undefined;
 }

@@ -7,9 +7,10 @@
  * A separate small process rather than a loop inside the daemon: whatever kills the daemon
  * (the V8 heap limit, SIGKILL) cannot take down what restarts it.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { openSync, rmSync, writeFileSync, writeSync } from "node:fs";
+import { execa, type Subprocess } from "execa";
 import { HEALTHY_RUN_MS, restartDelayMs } from "./backoff.js";
+import { logFileStdio } from "./log-file-stdio.js";
 import {
   type SupervisorConfig,
   type SupervisorState,
@@ -25,7 +26,7 @@ const MAX_CRASHES_IN_A_ROW = 10;
 const config = JSON.parse(process.argv[2] ?? "{}") as SupervisorConfig;
 const out = openSync(config.daemonLog, "a");
 const state: SupervisorState = { pid: process.pid, daemonPid: 0, restarts: 0 };
-let child: ChildProcess | undefined;
+let child: Subprocess | undefined;
 let startedAt = 0;
 let crashes = 0;
 let timer: NodeJS.Timeout | undefined;
@@ -46,7 +47,15 @@ function log(level: "info" | "warn" | "error", msg: string, extra: Record<string
 
 function startDaemon(): void {
   const args = [...config.nodeArgs, config.runScript, "daemon", ...config.daemonArgs];
-  const c = spawn(process.execPath, args, { stdio: ["ignore", out, out], env: process.env });
+  const c = execa(process.execPath, args, {
+    ...logFileStdio(out),
+    env: process.env,
+    // Exits are read from the "exit" event below; the daemon's own SIGTERM drain has no
+    // deadline here (`cortex down` has its own), and a supervisor that dies leaves it running.
+    reject: false,
+    forceKillAfterDelay: false,
+    cleanup: false,
+  });
   if (c.pid === undefined) {
     log("error", "could not spawn the daemon process; giving up");
     finish(1);

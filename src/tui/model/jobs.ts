@@ -1,8 +1,9 @@
 /** Job rows and log lines from events and listings. Pure. */
 import { isJobState, isTerminal, JobState } from "../../core/states.js";
 import type { JobEvent, JobInfo } from "../../gen/cortex/v1/api.js";
-import { shortId, stateTone } from "../format.js";
+import { stateTone } from "../format.js";
 import { type JobRow, type LogEntry, MAX_JOBS } from "./state.js";
+import { displayId } from "./table.js";
 
 export const isTerminalState = (state: string): boolean => isJobState(state) && isTerminal(state);
 
@@ -21,6 +22,7 @@ function emptyRow(ev: JobEvent): JobRow {
     attempts: 0,
     workerId: "",
     reason: "",
+    parentJobId: "",
     createdAtMs: 0,
     startedAtMs: 0,
     finishedAtMs: 0,
@@ -68,6 +70,7 @@ export function rowFromInfo(info: JobInfo, previous: JobRow | undefined): JobRow
     attempts: info.attempts,
     workerId: info.workerId,
     reason: info.reason,
+    parentJobId: info.parentJobId,
     createdAtMs: info.createdAtMs,
     startedAtMs: info.startedAtMs,
     finishedAtMs: info.finishedAtMs,
@@ -82,6 +85,7 @@ export function rowFromInfo(info: JobInfo, previous: JobRow | undefined): JobRow
       createdAtMs: info.createdAtMs > 0 ? info.createdAtMs : previous.createdAtMs,
       startedAtMs: previous.startedAtMs || info.startedAtMs,
       tenant: previous.tenant || info.tenant,
+      parentJobId: previous.parentJobId || info.parentJobId,
     };
   }
   return fresh;
@@ -111,7 +115,7 @@ export function logEntryFor(ev: JobEvent): LogEntry | undefined {
     topic: ev.topic,
     state: "",
   };
-  const id = shortId(ev.jobId);
+  const id = displayId(ev.jobId);
   switch (ev.kind) {
     case "state": {
       const move = ev.from ? `${ev.from}→${ev.to}` : ev.to;

@@ -6,8 +6,10 @@
 import { applyEvents, withMessage } from "./apply.js";
 import { openDetail } from "./detail.js";
 import { isTerminalState } from "./jobs.js";
-import { selectedIndex, selectedJob, visibleJobs } from "./selectors.js";
+import { selectedIndex, selectedJob, visibleJobs, visibleTable } from "./selectors.js";
+import { nextSortKey } from "./sort-order.js";
 import type { Effect, KeyPress, KeyView, Transition, WatchState } from "./state.js";
+import type { TableRow } from "./table.js";
 
 const done = (state: WatchState, ...effects: Effect[]): Transition => ({ state, effects });
 
@@ -22,6 +24,19 @@ function typed(key: KeyPress): string {
 }
 
 export function handleKey(state: WatchState, key: KeyPress, view: KeyView): Transition {
+  // Keys typed faster than a frame reach Ink as one input ("jl"): each counts.
+  const chars = Array.from(key.input);
+  if (chars.length > 1 && state.filterInput === undefined && typed(key) === key.input) {
+    let t: Transition = { state, effects: [] };
+    for (const [i, input] of chars.entries()) {
+      // After "/" the rest of the input is the filter's text.
+      const rest = t.state.filterInput !== undefined ? chars.slice(i).join("") : input;
+      const next = handleKey(t.state, { input: rest }, view);
+      t = { state: next.state, effects: [...t.effects, ...next.effects] };
+      if (rest !== input || t.state.quit) break;
+    }
+    return t;
+  }
   if (key.ctrl && key.input === "c") return quit(state);
   if (state.filterInput !== undefined) return filterKey(state, state.filterInput, key);
   if (state.confirm !== undefined) return confirmKey(state, state.confirm, key);
@@ -116,7 +131,44 @@ function detailKey(state: WatchState, key: KeyPress, view: KeyView): Transition 
   return done(state);
 }
 
+/** s / S: next sort column / reverse; the selection stays on its job. */
+function sortKey(state: WatchState, reverse: boolean): Transition {
+  const sort = reverse
+    ? { ...state.sort, reversed: !state.sort.reversed }
+    : { key: nextSortKey(state.sort.key), reversed: false };
+  const job = selectedJob(state);
+  return done({ ...state, sort, selectedId: job?.jobId });
+}
+
+/** Space toggles, → opens, ← closes the selected workflow (← on a child closes its parent). */
+function foldKey(state: WatchState, key: KeyPress): Transition | undefined {
+  const want = key.input === " " ? "toggle" : key.rightArrow ? "open" : key.leftArrow ? "close" : undefined;
+  if (want === undefined) return undefined;
+  const table = visibleTable(state);
+  const at =
+    table[
+      selectedIndex(
+        state,
+        table.map((t) => t.row),
+      )
+    ];
+  if (at === undefined) return done(state);
+  const parent: TableRow | undefined =
+    at.depth === 0 ? at : table.slice(0, table.indexOf(at)).findLast((t) => t.depth === 0);
+  if (parent === undefined || parent.children === 0) return done(state);
+  const open = want === "toggle" ? !parent.expanded : want === "open";
+  if (open === parent.expanded) return done(state);
+  const expanded = new Set(state.expanded);
+  if (open) expanded.add(parent.row.jobId);
+  else expanded.delete(parent.row.jobId);
+  return done({ ...state, expanded, selectedId: parent.row.jobId });
+}
+
 function listKey(state: WatchState, key: KeyPress, pageSize: number): Transition {
+  if (key.input === "s" || key.input === "S") return sortKey(state, key.input === "S");
+  if (key.input === "l") return done({ ...state, logPane: state.logPane === "all" ? "job" : "all" });
+  const folded = foldKey(state, key);
+  if (folded !== undefined) return folded;
   const rows = visibleJobs(state);
   const at = selectedIndex(state, rows);
   if (key.return) {

@@ -1,8 +1,9 @@
 /** Derived views of the state: what the list shows, where the selection is, the stats. Pure. */
 import { ALL_STATES } from "../../core/states.js";
 import { matchesSubject } from "../../core/topic-match.js";
-import { sortRows } from "./jobs.js";
+import { DEFAULT_SORT } from "./sort-order.js";
 import { type JobRow, type LogEntry, STATS_WINDOW_MS, type WatchState } from "./state.js";
+import { parentOf, sortJobRows, type TableRow, tableRows } from "./table.js";
 
 /**
  * `/text` matches a job whose state starts with it ("fail", "RUNNING") or whose topic
@@ -23,9 +24,29 @@ export function isStateFilter(filter: string): boolean {
   return upper !== "" && ALL_STATES.some((s) => s.startsWith(upper));
 }
 
-export function visibleJobs(state: Pick<WatchState, "jobs" | "filter">): JobRow[] {
-  const rows = sortRows(state.jobs.values());
-  return state.filter === "" ? rows : rows.filter((r) => matchesFilter(state.filter, r.topic, r.state));
+type TableInputs = Pick<WatchState, "jobs" | "filter"> &
+  Partial<Pick<WatchState, "sort" | "expanded" | "now">>;
+
+/** The table as shown: sorted, children folded under their parents; a filter lists matches flat. */
+export function visibleTable(state: TableInputs): TableRow[] {
+  const sorted = sortJobRows(state.jobs.values(), state.sort ?? DEFAULT_SORT, state.now ?? 0);
+  if (state.filter === "") return tableRows(sorted, state.expanded ?? new Set());
+  const matching = sorted.filter((r) => matchesFilter(state.filter, r.topic, r.state));
+  return tableRows(matching, new Set(), true);
+}
+
+export function visibleJobs(state: TableInputs): JobRow[] {
+  return visibleTable(state).map((t) => t.row);
+}
+
+/** The log pane's entries: every event, or in "job" mode those of the selected job and its children. */
+export function paneLog(state: WatchState): readonly LogEntry[] {
+  if (state.logPane === "all") return visibleLog(state);
+  const job = selectedJob(state);
+  if (job === undefined) return [];
+  const family = (id: string) =>
+    id === job.jobId || parentOf(state.jobs.get(id) ?? { jobId: id, parentJobId: "" }) === job.jobId;
+  return state.log.filter((e) => e.jobId !== "" && family(e.jobId));
 }
 
 export function visibleLog(state: Pick<WatchState, "log" | "filter">): readonly LogEntry[] {

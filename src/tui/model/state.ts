@@ -11,6 +11,7 @@ import type {
   ListWorkersResponse,
 } from "../../gen/cortex/v1/api.js";
 import type { Tone } from "../format.js";
+import { DEFAULT_SORT, type SortOrder } from "./sort-order.js";
 
 /** jobs/s and failures are counted over this window. */
 export const STATS_WINDOW_MS = 10_000;
@@ -35,6 +36,8 @@ export interface JobRow {
   attempts: number;
   workerId: string;
   reason: string;
+  /** From a listing ("" when known only from events: see parentOf). */
+  parentJobId: string;
   createdAtMs: number;
   startedAtMs: number;
   finishedAtMs: number;
@@ -141,6 +144,11 @@ export interface WatchState {
   /** Where the selection was, for when its job leaves the list. */
   selectedIndex: number;
   filter: string;
+  sort: SortOrder;
+  /** Workflow parents shown with their children (the rest are folded). */
+  expanded: ReadonlySet<string>;
+  /** The bottom pane: every event, or the selected job's (and its children's). */
+  logPane: "all" | "job";
   /** The filter being typed after `/`. */
   filterInput?: string;
   confirm?: { jobId: string; topic: string };
@@ -227,6 +235,9 @@ export function initialState(now: number): WatchState {
     paused: false,
     selectedIndex: 0,
     filter: "",
+    sort: DEFAULT_SORT,
+    expanded: new Set(),
+    logPane: "all",
     help: false,
     quit: false,
   };

@@ -36,8 +36,16 @@ export function footerLine(state: WatchState, columns: number): Line {
     state.detail !== undefined
       ? [...hint("Esc", "back"), ...hint("↑↓", "scroll"), ...hint("c", "cancel")]
       : [...hint("↑↓", "select"), ...hint("Enter", "open"), ...hint("/", "filter"), ...hint("c", "cancel")];
+  const table =
+    state.detail === undefined ? [...hint("s/S", "sort"), ...hint("␣", "fold"), ...hint("l", "log")] : [];
   return clipLine(
-    [...keys, ...hint("p", state.paused ? "resume" : "pause"), ...hint("?", "help"), ...hint("q", "quit")],
+    [
+      ...keys,
+      ...hint("p", state.paused ? "resume" : "pause"),
+      ...hint("?", "help"),
+      ...hint("q", "quit"),
+      ...table,
+    ],
     columns,
   );
 }
@@ -50,6 +58,9 @@ export const HELP: readonly (readonly [string, string])[] = [
   ["Esc", "back to the list / clear the filter"],
   ["/", "filter by topic or state (type, then Enter; empty clears)"],
   ["c", "cancel the selected job (asks y/n)"],
+  ["s / S", "sort by the next column / reverse the order (the header marks it ↓ or ↑)"],
+  ["Space ← →", "fold / unfold a workflow's child jobs under it"],
+  ["l", "events pane: the selected job's (and its children's) / all"],
   ["p", "pause / resume the feed (events are kept meanwhile)"],
   ["?", "this help"],
   ["q / Ctrl+C", "quit"],

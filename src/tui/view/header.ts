@@ -67,6 +67,12 @@ export function headerLines(state: WatchState, columns: number): Line[] {
     seg(`  failures/${window} `),
     seg(String(stats.failures), { bold: true, color: stats.failures > 0 ? "red" : undefined }),
   ];
+  const sort = state.sort;
+  if (sort.key !== "age" || sort.reversed)
+    second.push(
+      seg("  sort "),
+      seg(`${sort.key}${sort.reversed ? "↑" : "↓"}`, { color: "cyan", bold: true }),
+    );
   if (state.droppedEvents > 0) second.push(seg(`  dropped ${state.droppedEvents}`, { color: "yellow" }));
   if (state.paused) {
     second.push(seg("  ‖ PAUSED", { color: "magenta", bold: true }));

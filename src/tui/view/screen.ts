@@ -2,13 +2,16 @@
  * The whole screen as lines for a terminal of `columns` × `rows`. It uses rows − 1 lines at
  * most: Ink clears the whole terminal on every frame once output fills it, which flickers.
  */
-import { selectedIndex, visibleJobs, visibleLog } from "../model/selectors.js";
+
+import { paneLog, selectedIndex, selectedJob, visibleTable } from "../model/selectors.js";
 import type { WatchState } from "../model/state.js";
+import { displayId } from "../model/table.js";
 import { footerLine, helpLines } from "./chrome.js";
 import { detailBodyLines, detailHeaderLines, detailOffset } from "./detail.js";
 import { headerLines } from "./header.js";
+import { jobColumns, jobHeaderLine, jobLines } from "./job-table.js";
 import type { Line } from "./line.js";
-import { idColumnWidth, jobHeaderLine, jobLines, logLines, poolLines, titleLine } from "./sections.js";
+import { logLines, poolLines, titleLine } from "./sections.js";
 
 export interface ListLayout {
   poolLines: number;
@@ -19,13 +22,16 @@ export interface ListLayout {
 const POOLS_PER_LINE_MIN_WIDTH = 38;
 
 /** How many lines each section gets; sections shrink (log and pools first) on small terminals. */
-export function listLayout(rows: number, poolCount: number, columns: number): ListLayout {
+export function listLayout(rows: number, poolCount: number, columns: number, jobPane = false): ListLayout {
   let avail = Math.max(1, rows - 1) - 3; // header (2) and footer (1)
   const perLine = Math.max(1, Math.floor(columns / POOLS_PER_LINE_MIN_WIDTH));
   const needed = Math.max(1, Math.ceil(poolCount / perLine));
   const pools = avail >= 14 ? Math.min(needed, 4) : avail >= 10 ? Math.min(needed, 2) : 0;
   avail -= pools > 0 ? pools + 1 : 0;
-  const log = avail >= 10 ? Math.min(5, Math.floor((avail - 1) * 0.3)) : avail >= 6 ? 2 : 0;
+  // The selected job's log gets more room than the all-events tail.
+  const most = jobPane ? 12 : 5;
+  const share = jobPane ? 0.45 : 0.3;
+  const log = avail >= 10 ? Math.min(most, Math.floor((avail - 1) * share)) : avail >= 6 ? 2 : 0;
   avail -= log > 0 ? log + 1 : 0;
   return { poolLines: pools, jobLines: Math.max(0, avail - 1), logLines: log };
 }
@@ -76,7 +82,7 @@ export function screenModel(state: WatchState, columns: number, rows: number): S
     };
   }
 
-  const layout = listLayout(rows, state.pools.length, columns);
+  const layout = listLayout(rows, state.pools.length, columns, state.logPane === "job");
   const model: ScreenModel = { header, footer, pageSize: Math.max(1, layout.jobLines - 1), maxScroll: 0 };
   if (layout.poolLines > 0) {
     model.pools = [
@@ -84,31 +90,30 @@ export function screenModel(state: WatchState, columns: number, rows: number): S
       ...padTo(poolLines(state.pools, state.now, columns, layout.poolLines), layout.poolLines),
     ];
   }
-  const rowsShown = visibleJobs(state);
+  const table = visibleTable(state);
   const empty =
     state.filter !== ""
       ? `no jobs match "${state.filter}" (Esc clears the filter)`
       : state.connection.status === "live"
         ? "no jobs yet: submit one with `cortex submit echo hello`"
         : "waiting for the gateway…";
-  const idWidth = idColumnWidth(rowsShown);
+  // Widths follow the terminal and what the rows hold; a resize re-renders with the new width.
+  const cols = jobColumns(table, columns, state.sort);
+  const selected = selectedIndex(
+    state,
+    table.map((t) => t.row),
+  );
   model.jobs = [
-    jobHeaderLine(columns, idWidth),
-    ...jobLines(
-      rowsShown,
-      selectedIndex(state, rowsShown),
-      state.now,
-      columns,
-      layout.jobLines,
-      empty,
-      idWidth,
-    ),
+    jobHeaderLine(cols, columns),
+    ...jobLines(table, selected, state.now, cols, columns, layout.jobLines, empty),
   ];
   if (layout.logLines > 0) {
-    model.log = [
-      titleLine("EVENTS", columns, `${state.totalEvents} seen`),
-      ...logLines(visibleLog(state), columns, layout.logLines),
-    ];
+    const job = state.logPane === "job" ? selectedJob(state) : undefined;
+    const title =
+      state.logPane === "all"
+        ? titleLine("EVENTS", columns, `${state.totalEvents} seen`)
+        : titleLine(`EVENTS of ${job ? displayId(job.jobId) : "no job"}`, columns, "l: all events");
+    model.log = [title, ...logLines(paneLog(state), columns, layout.logLines)];
   }
   return model;
 }

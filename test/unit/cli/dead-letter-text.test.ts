@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { deadLetterJson, deadLetterRow } from "../../../src/cli/dead-letter-text.js";
+import { deadLetterRow } from "../../../src/cli/dead-letter-text.js";
+import { deadLetterJson } from "../../../src/core/api-json.js";
 import type { DeadLetterInfo } from "../../../src/gen/cortex/v1/api.js";
 
 const info: DeadLetterInfo = {
@@ -22,7 +23,8 @@ const info: DeadLetterInfo = {
 
 describe("cortex dlq output", () => {
   it("--json uses the API's snake_case names", () => {
-    expect(deadLetterJson(info)).toMatchObject({ id: info.id, at_ms: 1_000, job_id: "", packet_kept: true });
+    expect(deadLetterJson(info)).toMatchObject({ id: info.id, at_ms: 1_000, packet_kept: true });
+    expect(deadLetterJson(info)).not.toHaveProperty("job_id");
   });
 
   it("table cells are one bounded line, '-' when empty", () => {

@@ -1,7 +1,7 @@
-import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { Config } from "@oclif/core";
+import { execaSync } from "execa";
 import { describe, expect, it } from "vitest";
 import { type PackageJson, runFastPath, versionFlags, versionLine } from "../../../src/cli/fast-path.cjs";
 import { packageRoot } from "../../../src/config/package-root.js";
@@ -36,7 +36,8 @@ describe("CLI fast path", () => {
   });
 
   it("the built binary answers --version on the fast path and hands anything else to oclif", () => {
-    const node = (args: string[]) => execFileSync(process.execPath, [CLI_BIN, ...args], { encoding: "utf8" });
+    const node = (args: string[]) =>
+      execaSync(process.execPath, [CLI_BIN, ...args], { stripFinalNewline: false }).stdout;
     expect(node(["--version"])).toBe(`${versionLine(pjson)}\n`);
     // oclif's own help for a command proves the ESM side still loads from the CommonJS bin.
     expect(node(["ps", "--help"])).toContain("USAGE");

@@ -24,5 +24,6 @@ describe("short job ids", () => {
     expect(parseShortId("1b8a...-s-patch-1")).toEqual({ prefix: "1b8a", suffix: "-s-patch-1" });
     expect(parseShortId("1b8a…-s-x-1")).toEqual({ prefix: "1b8a", suffix: "-s-x-1" });
     expect(parseShortId("1b8a35")).toEqual({ prefix: "1b8a35", suffix: "" });
+    expect(parseShortId("1b8a35ad/s-patch-1")).toEqual({ prefix: "1b8a35ad", suffix: "-s-patch-1" });
   });
 });

@@ -47,6 +47,14 @@ describe("CORTEX_API_KEYS_FILE", () => {
     expect(loadApiKeysFile(json)).toEqual([{ key: KEY_B, tenant: "globex" }]);
   });
 
+  it("refuses a tenant that could not prefix job ids (it would hold '~' or a separator)", () => {
+    for (const tenant of ["acme~x", "a.b", "-acme"]) {
+      const err = loadError(file("tenant.yaml", `keys:\n  - key: ${KEY_A}\n    tenant: "${tenant}"\n`));
+      expect(err.code).toBe(ErrorCode.ConfigInvalid);
+      expect(err.message).toMatch(/keys\[0\]\.tenant: expected a tenant name/);
+    }
+  });
+
   it("names the line and key path of a short key without ever echoing it", () => {
     const err = loadError(file("short.yaml", "keys:\n  - key: tooshort-1\n    tenant: acme\n"));
     expect(err.code).toBe(ErrorCode.ConfigInvalid);

@@ -13,7 +13,7 @@ import { initialState, type WatchState } from "../../../src/tui/model/state.js";
 import { updateAll } from "../../../src/tui/model/update.js";
 import { clipLine, fillLine, lineText, seg } from "../../../src/tui/view/line.js";
 import { listLayout, screenLines, screenModel } from "../../../src/tui/view/screen.js";
-import { idColumnWidth, poolLines } from "../../../src/tui/view/sections.js";
+import { poolLines } from "../../../src/tui/view/sections.js";
 import { event, jobInfo } from "./fake-gateway.js";
 
 const T0 = 1_800_000_000_000;
@@ -221,14 +221,5 @@ describe("pools", () => {
   it("one per line on narrow terminals", () => {
     const lines = poolLines(pools, T0, 60, 2).map(lineText);
     expect(lines).toEqual([expect.stringMatching(/^p0 /), "+6 more pools"]);
-  });
-});
-
-describe("job ids in the table", () => {
-  it("widens the id column for a workflow child's short id and keeps 8 for plain ids", () => {
-    const wf = "1b8a35ad-0c63-4e93-9f00-5d2c1b8a35ad";
-    expect(idColumnWidth([{ jobId: wf }])).toBe(8);
-    expect(idColumnWidth([{ jobId: wf }, { jobId: `${wf}-s-patch-1` }])).toBe("1b8a35ad…-s-patch-1".length);
-    expect(idColumnWidth([{ jobId: `${wf}-s-${"x".repeat(40)}-1` }])).toBe(24);
   });
 });

@@ -10,7 +10,7 @@ import { listDeadLetters, retryDeadLetter } from "../dead-letters.js";
 import { cancelJob, getJob, listJobs, type QueryDeps, traceJobs } from "../job-queries.js";
 import { type SubmitLimits, submitJob } from "../submit-job.js";
 import { listWorkers } from "../worker-queries.js";
-import { jobDetailJson, protoJson, workersJson } from "./json.js";
+import { deadLettersPageJson, jobDetailJson, jobsPageJson, protoJson, workersJson } from "./json.js";
 import {
   cancelRequest,
   getJobRequest,
@@ -56,7 +56,7 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
 
   app.get(Routes.jobs, async (req) => {
     const res = await listJobs(deps, listJobsRequest(req.query), deps.principalOf(req));
-    return { jobs: protoJson(res.jobs), next_cursor: res.nextCursor };
+    return jobsPageJson(res);
   });
 
   app.post(Routes.jobs, async (req, reply) => {
@@ -83,7 +83,7 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
 
   app.get(Routes.deadLetters, async (req) => {
     const res = await listDeadLetters(deps, listDeadLettersRequest(req.query), deps.principalOf(req));
-    return { letters: protoJson(res.letters), next_cursor: res.nextCursor };
+    return deadLettersPageJson(res);
   });
 
   app.post<IdParams>(Routes.retryDeadLetter, async (req) => {
