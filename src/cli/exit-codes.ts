@@ -18,6 +18,7 @@ export function exitCodeFor(err: CortexError): number {
     case ErrorCode.StoreTlsFailed:
       return ExitCode.StackDown;
     case ErrorCode.InvalidArgument:
+    case ErrorCode.AmbiguousJobId:
     case ErrorCode.ConfigInvalid:
     case ErrorCode.ConfigNotFound:
       return ExitCode.Usage;

@@ -15,6 +15,7 @@ import { newJobId, newTraceId } from "../core/ids.js";
 import type { JobEvent, SubmitJobResponse } from "../gen/cortex/v1/api.js";
 import { ExitCode } from "./exit-codes.js";
 import { describeTransition } from "./print-job.js";
+import { explainWaiting, onInterrupt } from "./waiting-hints.js";
 
 /** Flags every "submit one job and maybe follow it" command shares (seconds for --timeout). */
 export function followFlags(defaultTimeoutS: number) {
@@ -179,9 +180,17 @@ export async function submitAndFollow(
   const progress = opts.quiet
     ? undefined
     : await watchProgress(client, traceId, jobId, (ev) => printer.progress(ev));
+  const stopInterruptHint = onInterrupt(
+    () => jobId,
+    opts.stderr ?? process.stderr,
+    () => printer.endLine(),
+  );
+  let waiting: { stop(): Promise<void> } | undefined;
   try {
     const submitted = await client.submitJob({ ...req, jobId, traceId });
     printer.info(`${ansis.dim("job")} ${submitted.jobId} ${ansis.dim(`(${req.topic})`)}`);
+    if (!opts.quiet)
+      waiting = explainWaiting(client, submitted.jobId, (why) => printer.info(`  ${ansis.yellow(why)}`));
     const done = await waitForJob(client, submitted.jobId, {
       timeoutMs: opts.timeoutMs,
       onState: (state, e) => printer.state(state, e),
@@ -192,6 +201,8 @@ export async function submitAndFollow(
       done: { ...done, streamed: printer.streamed, progressEvents: printer.progressEvents },
     };
   } finally {
+    stopInterruptHint();
+    await waiting?.stop();
     await progress?.stop();
   }
 }

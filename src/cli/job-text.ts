@@ -5,9 +5,49 @@
 import { isJobState, isTerminal } from "../core/states.js";
 
 export const SHORT_ID_LENGTH = 8;
+/** Marks the elided middle of a child's short id; `...` is accepted back as well. */
+export const SHORT_ID_ELLIPSIS = "…";
+/** Workflow children are named `<workflow id>-s-<step>-<n>` (orchestrator). */
+const CHILD_ID_RE = /^(.+?)(-s-.+)$/;
 
+/**
+ * The id as `cortex jobs` and `watch` show it: its first 8 characters, and for a workflow
+ * child also the part that tells siblings apart (`1b8a35ad…-s-patch-1`). Every short form
+ * is accepted back by `cortex job` / `cancel` (parseShortId).
+ */
 export function shortId(jobId: string): string {
+  const child = CHILD_ID_RE.exec(jobId);
+  if (child?.[1] !== undefined && child[2] !== undefined && child[1].length > SHORT_ID_LENGTH) {
+    return `${child[1].slice(0, SHORT_ID_LENGTH)}${SHORT_ID_ELLIPSIS}${child[2]}`;
+  }
   return jobId.slice(0, SHORT_ID_LENGTH);
+}
+
+/** What an id the user typed stands for: ids starting with `prefix` and ending with `suffix`. */
+export interface ShortIdPattern {
+  prefix: string;
+  suffix: string;
+}
+
+/** `1b8a…-s-patch-1` (or `...`, or watch's `1b8a/s-patch-1`) is a prefix and a suffix; anything else a prefix. */
+export function parseShortId(given: string): ShortIdPattern {
+  const at = given.includes(SHORT_ID_ELLIPSIS) ? given.indexOf(SHORT_ID_ELLIPSIS) : given.indexOf("...");
+  if (at < 0) {
+    // watch names a child `<parent short id>/s-patch-1`; "/" is outside the job-id charset.
+    const slash = given.indexOf("/");
+    if (slash < 0) return { prefix: given, suffix: "" };
+    return { prefix: given.slice(0, slash), suffix: `-${given.slice(slash + 1)}` };
+  }
+  const mark = given.startsWith(SHORT_ID_ELLIPSIS, at) ? SHORT_ID_ELLIPSIS.length : 3;
+  return { prefix: given.slice(0, at), suffix: given.slice(at + mark) };
+}
+
+export function matchesShortId(jobId: string, p: ShortIdPattern): boolean {
+  return (
+    jobId.length >= p.prefix.length + p.suffix.length &&
+    jobId.startsWith(p.prefix) &&
+    jobId.endsWith(p.suffix)
+  );
 }
 
 /** "4s", "3m12s", "2h5m", "3d"; "-" for unknown (negative) spans. */

@@ -15,6 +15,7 @@ export function jobSummaryLines(job: JobInfo): string[] {
   const lines = [
     `job       ${job.jobId}`,
     `state     ${colourState(job.state)}${job.reason ? ansis.dim(` (${job.reason})`) : ""}`,
+    ...(job.waitingReason ? [`waiting   ${ansis.yellow(job.waitingReason)}`] : []),
     `topic     ${job.topic}    tenant ${job.tenant}    priority ${job.priority}`,
     `trace     ${job.traceId}`,
     `attempts  ${job.attempts}${job.workerId ? `    worker ${job.workerId}` : ""}`,

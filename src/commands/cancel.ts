@@ -1,12 +1,18 @@
 import { Args, Flags } from "@oclif/core";
 import { BaseCommand } from "../cli/base-command.js";
 import { gatewayFromEnv } from "../cli/gateway.js";
+import { resolveJobId } from "../cli/resolve-job-id.js";
 import { colourState } from "../cli/state-colour.js";
 import type { CancelResult } from "../client/json-shapes.js";
 
 export default class Cancel extends BaseCommand {
   static override summary = "Cancel a job that has not finished (a running job's worker is told to stop)";
-  static override args = { id: Args.string({ description: "job id", required: true }) };
+  static override args = {
+    id: Args.string({
+      description: "job id, a unique prefix of one, or a short id as `cortex jobs` shows it",
+      required: true,
+    }),
+  };
   static override flags = {
     reason: Flags.string({ description: "why, recorded on the job", default: "cancelled by user" }),
   };
@@ -15,7 +21,7 @@ export default class Cancel extends BaseCommand {
     const { args, flags } = await this.parse(Cancel);
     const client = await gatewayFromEnv();
     try {
-      const res = await client.cancelJob(args.id, flags.reason);
+      const res = await client.cancelJob(await resolveJobId(client, args.id), flags.reason);
       if (!this.jsonEnabled()) {
         this.log(
           res.cancelled

@@ -2,19 +2,25 @@ import { Args } from "@oclif/core";
 import { BaseCommand } from "../cli/base-command.js";
 import { gatewayFromEnv } from "../cli/gateway.js";
 import { jobSummaryLines, timelineLines } from "../cli/print-job.js";
+import { resolveJobId } from "../cli/resolve-job-id.js";
 import type { JobResult } from "../client/json-shapes.js";
 import { jobDetailJson } from "../core/api-json.js";
 
 export default class Job extends BaseCommand {
   static override summary = "Show a job: state, timeline and result";
   static override examples = ["<%= config.bin %> job 4f0c…", "<%= config.bin %> job 4f0c… --json"];
-  static override args = { id: Args.string({ description: "job id", required: true }) };
+  static override args = {
+    id: Args.string({
+      description: "job id, a unique prefix of one, or a short id as `cortex jobs` shows it",
+      required: true,
+    }),
+  };
 
   async run(): Promise<JobResult> {
     const { args } = await this.parse(Job);
     const client = await gatewayFromEnv();
     try {
-      const res = await client.getJob(args.id, {
+      const res = await client.getJob(await resolveJobId(client, args.id), {
         includeResult: true,
         includeContext: true,
         includeEvents: true,

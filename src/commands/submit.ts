@@ -5,6 +5,7 @@ import { ExitCode } from "../cli/exit-codes.js";
 import { gatewayFromEnv } from "../cli/gateway.js";
 import { JOB_KINDS, topicForKind } from "../cli/job-kinds.js";
 import { describeTransition } from "../cli/print-job.js";
+import { explainWaiting, onInterrupt } from "../cli/waiting-hints.js";
 import type { SubmitResult } from "../client/json-shapes.js";
 import { submitAndWait } from "../client/submit-and-wait.js";
 import { CortexError, ErrorCode } from "../core/errors.js";
@@ -55,6 +56,7 @@ export default class Submit extends BaseCommand {
       }
     }
     const client = await gatewayFromEnv();
+    const stopHints: (() => void)[] = [];
     try {
       const req = {
         prompt: args.prompt ?? "",
@@ -70,12 +72,18 @@ export default class Submit extends BaseCommand {
       }
       const human = !this.jsonEnabled();
       const out: SubmitResult = { job_id: "", trace_id: "", topic };
+      stopHints.push(onInterrupt(() => out.job_id, process.stderr));
       const done = await submitAndWait(client, req, {
         timeoutMs: flags.timeout * 1000,
         onSubmitted: (sub) => {
           out.job_id = sub.jobId;
           out.trace_id = sub.traceId;
-          if (human) this.logToStderr(`${ansis.dim("job")} ${sub.jobId} ${ansis.dim(`(${topic})`)}`);
+          if (!human) return;
+          this.logToStderr(`${ansis.dim("job")} ${sub.jobId} ${ansis.dim(`(${topic})`)}`);
+          const waiting = explainWaiting(client, sub.jobId, (why) =>
+            this.logToStderr(`  ${ansis.yellow(why)}`),
+          );
+          stopHints.push(() => void waiting.stop());
         },
         onState: (state, e) => {
           if (human)
@@ -99,6 +107,7 @@ export default class Submit extends BaseCommand {
       }
       return out;
     } finally {
+      for (const stop of stopHints) stop();
       client.close();
     }
   }

@@ -24,6 +24,8 @@ export const ErrorCode = {
   InvalidTransition: "INVALID_TRANSITION",
   JobNotFound: "JOB_NOT_FOUND",
   JobExists: "JOB_EXISTS",
+  /** A short job id (a prefix) matches several jobs; the message lists them. */
+  AmbiguousJobId: "AMBIGUOUS_JOB_ID",
   /** No dead letter has that id (retried already, or past its retention). */
   DeadLetterNotFound: "DEAD_LETTER_NOT_FOUND",
   InvalidArgument: "INVALID_ARGUMENT",

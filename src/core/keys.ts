@@ -6,6 +6,8 @@ export interface KeyNames {
   events(jobId: string): string;
   index(state: string): string;
   recent(): string;
+  /** sorted set of every job id (all score 0), for id-prefix lookups */
+  ids(): string;
   trace(traceId: string): string;
   /** first-result-wins guard per job and attempt */
   resultGuard(jobId: string, attempt: number): string;
@@ -28,6 +30,7 @@ export function keyNames(prefix = ""): KeyNames {
     events: (id) => `${p}job:events:${id}`,
     index: (state) => `${p}job:index:${state}`,
     recent: () => `${p}job:recent`,
+    ids: () => `${p}job:ids`,
     trace: (traceId) => `${p}trace:${traceId}`,
     resultGuard: (id, attempt) => `${p}job:result:${id}:${attempt}`,
     late: (id) => `${p}job:late:${id}`,

@@ -188,6 +188,11 @@ export interface ListJobsQuery {
   limit?: number;
   /** Opaque cursor from a previous page. */
   cursor?: string;
+  /**
+   * Only ids starting with this, ordered by id (bytewise, ascending) instead of by time: how
+   * short ids are resolved. The other filters still apply.
+   */
+  idPrefix?: string;
 }
 
 export interface JobPage {

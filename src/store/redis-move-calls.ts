@@ -48,6 +48,7 @@ export function admitArgs(ctx: MoveContext, req: AdmitRequest): Arg[] {
     k.events(job.jobId),
     k.eventStream(),
     k.eventSeq(),
+    k.ids(),
     job.jobId,
     now,
     ctxJson,

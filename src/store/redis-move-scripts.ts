@@ -72,7 +72,7 @@ end
 `;
 
 /**
- * KEYS: meta, ctx, recent, trace, events, stream, seq
+ * KEYS: meta, ctx, recent, trace, events, stream, seq, ids
  * ARGV: jobId, now, ctxJson, contextStored (1/0), streamMax, pendingEventTail, retention,
  *       indexPrefix, terminalStates (",A,B,"), fingerprint, tenant, traceId, notQueuedCode,
  *       nsteps, steps (6 each), then the record's field/value pairs (fingerprint included)
@@ -82,7 +82,7 @@ end
  * ran: it is replaced (its history kept), so a failed submit can be retried with its id.
  */
 export const ADMIT_JOB = {
-  numberOfKeys: 7,
+  numberOfKeys: 8,
   lua: `${LUA_PLAN_STEPS}${LUA_APPLY_PLAN}
 local K = {meta = KEYS[1], events = KEYS[5], stream = KEYS[6], seq = KEYS[7]}
 local jobId, now, streamMax, indexPrefix = ARGV[1], ARGV[2], ARGV[5], ARGV[8]
@@ -108,6 +108,7 @@ local fieldsAt = 15 + nsteps * 6
 if ARGV[4] ~= '1' then redis.call('SET', KEYS[2], ARGV[3]) end
 redis.call('HSET', KEYS[1], unpack(ARGV, fieldsAt))
 redis.call('ZADD', KEYS[3], now, jobId)
+redis.call('ZADD', KEYS[8], 0, jobId)
 if not inTrace then redis.call('RPUSH', KEYS[4], jobId) end
 redis.call('PERSIST', KEYS[4])
 local seq = redis.call('INCR', KEYS[7])

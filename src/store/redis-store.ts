@@ -48,13 +48,13 @@ import type {
   TransitionOutcome,
   TransitionRequest,
 } from "./job-store.js";
-import { decodeCursor, encodeCursor } from "./list-cursor.js";
 import { allowedFromList } from "./move-steps.js";
 import { type ConnectionOptions, connectRedis, toStoreError } from "./redis-connection.js";
 import { type DeadLetterCommands, PUT_DEAD_LETTER, RedisDeadLetters } from "./redis-dead-letters.js";
+import { defineListCommands, type ListCommands, listJobsOnRedis } from "./redis-list-jobs.js";
 import { admitArgs, admitOutcome, finishArgs, finishOutcome, type MoveContext } from "./redis-move-calls.js";
 import { ADMIT_JOB, FINISH_ATTEMPT } from "./redis-move-scripts.js";
-import { APPEND_EVENT, LIST_JOBS, PUT_RESULT, TRANSITION } from "./redis-scripts.js";
+import { APPEND_EVENT, PUT_RESULT, TRANSITION } from "./redis-scripts.js";
 
 export type { StoreLogger } from "./redis-connection.js";
 
@@ -63,17 +63,14 @@ export type RedisStoreOptions = JobStoreOptions & ConnectionOptions;
 
 const DEFAULT_RETENTION_SECONDS = 7 * 24 * 3600;
 const DEFAULT_EVENT_STREAM_MAX = 10_000;
-const DEFAULT_LIMIT = 50;
-const MAX_LIMIT = 1_000;
 
 type Arg = string | number;
 
 /** The scripts, as ioredis registers them with defineCommand. */
-interface ScriptCommands extends DeadLetterCommands {
+interface ScriptCommands extends DeadLetterCommands, ListCommands {
   cortexTransition(...args: Arg[]): Promise<[string, unknown?, unknown?, unknown?, unknown?]>;
   cortexPutResult(...args: Arg[]): Promise<"late" | "duplicate" | "stored">;
   cortexAppendEvent(...args: Arg[]): Promise<number>;
-  cortexListJobs(...args: Arg[]): Promise<[string, string, string[][]]>;
   cortexAdmitJob(...args: Arg[]): Promise<[string, unknown?, unknown?, unknown?]>;
   cortexFinishAttempt(...args: Arg[]): Promise<[string, unknown?, unknown?, unknown?]>;
 }
@@ -95,10 +92,10 @@ export async function createRedisStore(opts: RedisStoreOptions): Promise<RedisJo
   scripted.defineCommand("cortexTransition", TRANSITION);
   scripted.defineCommand("cortexPutResult", PUT_RESULT);
   scripted.defineCommand("cortexAppendEvent", APPEND_EVENT);
-  scripted.defineCommand("cortexListJobs", LIST_JOBS);
   scripted.defineCommand("cortexAdmitJob", ADMIT_JOB);
   scripted.defineCommand("cortexFinishAttempt", FINISH_ATTEMPT);
   scripted.defineCommand("cortexPutDeadLetter", PUT_DEAD_LETTER);
+  defineListCommands(scripted);
   return new RedisJobStore(scripted, opts);
 }
 
@@ -288,28 +285,7 @@ export class RedisJobStore implements JobStore {
   }
 
   async listJobs(query: ListJobsQuery): Promise<JobPage> {
-    const limit = Math.min(Math.max(Math.floor(query.limit ?? DEFAULT_LIMIT), 1), MAX_LIMIT);
-    const cursor = query.cursor ? decodeCursor(query.cursor) : undefined;
-    const key = query.state ? this.keys.index(query.state) : this.keys.recent();
-    const [score, member, metas] = await this.call(() =>
-      this.redis.cortexListJobs(
-        key,
-        this.keys.meta(""),
-        limit,
-        cursor?.[0] ?? "",
-        cursor?.[1] ?? "",
-        query.topic ?? "",
-        query.tenant ?? "",
-        Math.min(10_000, Math.max(1_000, limit * 10)),
-      ),
-    );
-    const jobs: JobRecord[] = [];
-    for (const m of metas) {
-      const h = pairsToRecord(m);
-      const job = this.failures.job(h.job_id ?? "", () => decodeJob(h));
-      if (job) jobs.push(job);
-    }
-    return score === "" ? { jobs } : { jobs, nextCursor: encodeCursor(score, member) };
+    return this.call(() => listJobsOnRedis(this.redis, this.keys, query, this.failures));
   }
 
   async events(jobId: string): Promise<JobEventRecord[]> {

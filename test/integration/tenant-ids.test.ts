@@ -153,6 +153,22 @@ describe("job ids of tenant-bound keys", () => {
     expect(all).toEqual(expect.arrayContaining([`acme~${x}`, `globex~${x}`]));
   });
 
+  it("maps a bound caller's id prefix into its namespace and shows the matches without it", async () => {
+    const acme = grpcClient(ACME);
+    const globex = grpcClient(GLOBEX);
+    const run = newJobId().slice(0, 8);
+    await acme.submitJob({ topic: "job.echo", jobId: `${run}-mine` });
+    await globex.submitJob({ topic: "job.echo", jobId: `${run}-theirs` });
+    const ids = async (c: GatewayClient, idPrefix: string) =>
+      (await c.listJobs({ idPrefix })).jobs.map((j) => j.jobId);
+    expect(await ids(acme, run)).toEqual([`${run}-mine`]);
+    expect(await ids(globex, run)).toEqual([`${run}-theirs`]);
+    expect(await ids(globex, "acme~")).toEqual([]);
+    expect(await ids(grpcClient(ADMIN), `acme~${run}`)).toEqual([`acme~${run}-mine`]);
+    const page = await http<{ jobs: { job_id: string }[] }>(`/api/v1/jobs?id_prefix=${run}`, ACME);
+    expect(page.body.jobs.map((j) => j.job_id)).toEqual([`${run}-mine`]);
+  });
+
   it("reaches another tenant's job by no spelling, and names only the id the caller gave", async () => {
     const z = `acme-only-${newJobId()}`;
     await grpcClient(ACME).submitJob({ topic: "job.echo", jobId: z });

@@ -12,6 +12,7 @@ import { ALL_STATES, canTransition, isTerminal, type JobState, TRANSITIONS } fro
 import type { JobRecord, JobStore, NewJob, TransitionRequest } from "../../src/store/job-store.js";
 import { describeAdmitAndFinish } from "./store-contract-admit-finish.js";
 import { describeDeadLetters } from "./store-contract-dead-letters.js";
+import { describeIdPrefix } from "./store-contract-id-prefix.js";
 import { describePoisonReads, type StoreCorruptor } from "./store-contract-poison.js";
 
 export interface RedisInspect {
@@ -399,6 +400,7 @@ export function runStoreContract(name: string, factory: () => Promise<StoreUnder
 
     describeAdmitAndFinish({ store: () => store, walkTo, inspectOrSkip });
     describeDeadLetters({ store: () => store });
+    describeIdPrefix({ store: () => store, newJob, inspectOrSkip });
     describePoisonReads({
       store: () => store,
       corruptorOrSkip: (ctx: TestContext): StoreCorruptor => {

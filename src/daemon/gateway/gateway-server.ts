@@ -7,6 +7,7 @@ import { NO_RETRY_TIMEOUTS } from "../../config/index.js";
 import { CortexError, ErrorCode } from "../../core/errors.js";
 import { parseEventPayload } from "../../core/job-event.js";
 import { Subjects } from "../../core/subjects.js";
+import { waitingReason } from "../../core/waiting-reason.js";
 import {
   HEARTBEAT_INTERVAL_MS,
   MISSED_BEATS_BEFORE_FORGET,
@@ -213,6 +214,7 @@ export class GatewayServer implements Component {
           logger,
           jobs: this.jobs,
           liveTopic: this.liveTopic,
+          waitingFor: this.waitingFor,
           limits: this.limits(),
           keys: this.keys,
           hub: this.hub,
@@ -306,6 +308,7 @@ export class GatewayServer implements Component {
       logger,
       jobs: this.jobs,
       liveTopic: this.liveTopic,
+      waitingFor: this.waitingFor,
       limits: this.limits(),
       registry: this.registry,
       hub: this.hub,
@@ -340,6 +343,12 @@ export class GatewayServer implements Component {
   private readonly liveTopic = (topic: string): boolean => {
     const pool = Object.hasOwn(this.cfg.poolTopics, topic) ? this.cfg.poolTopics[topic] : undefined;
     return pool !== undefined && this.registry.hasLiveWorker(pool);
+  };
+
+  private readonly waitingFor = (state: string, topic: string): string => {
+    const pool = Object.hasOwn(this.cfg.poolTopics, topic) ? this.cfg.poolTopics[topic] : undefined;
+    const live = pool !== undefined && this.registry.hasLiveWorker(pool);
+    return waitingReason({ state, topic, pool, live, backend: this.cfg.backend });
   };
 
   private limits(): ApiContext["limits"] {

@@ -25,6 +25,7 @@ export function toJobInfo(job: JobRecord): JobInfo {
     startedAtMs: job.startedAt ?? 0,
     finishedAtMs: job.finishedAt ?? 0,
     adapterId: job.adapterId ?? "",
+    waitingReason: "",
   };
 }
 

@@ -40,6 +40,8 @@ export interface QueryDeps {
   jobs: JobLifecycle;
   /** A worker of the topic's pool is live. */
   liveTopic(topic: string): boolean;
+  /** Why a job of this topic that no worker took waits ("" = a worker is live); see core/waiting-reason.ts. */
+  waitingFor?(state: string, topic: string): string;
 }
 
 function requireJobId(jobId: string): void {
@@ -80,8 +82,10 @@ export async function getJob(
     req.includeContext ? deps.store.getContext(job.jobId) : undefined,
     req.includeEvents ? deps.store.events(job.jobId) : [],
   ]);
+  const info = toJobInfo(job);
+  info.waitingReason = deps.waitingFor?.(job.state, job.topic) ?? "";
   return {
-    job: shownJobInfo(principal, toJobInfo(job)),
+    job: shownJobInfo(principal, info),
     resultJson: result === undefined ? "" : JSON.stringify(result),
     contextJson: context === undefined ? "" : JSON.stringify(context),
     events: events.map((e) => shownJobEvent(principal, toJobEvent(e))),
@@ -118,6 +122,8 @@ export async function listJobs(
     );
   }
   if (req.cursor !== "") query.cursor = req.cursor;
+  // A bound caller's prefix is of its own ids, so it is mapped like a full id.
+  if (req.idPrefix !== "") query.idPrefix = internalJobId(principal, req.idPrefix);
   const page = await deps.store.listJobs(query);
   // The cursor stays opaque: it may carry a stored id, but only of the caller's own tenant.
   return {

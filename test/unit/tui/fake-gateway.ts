@@ -72,6 +72,7 @@ export function jobInfo(p: Partial<JobInfo> = {}): JobInfo {
     startedAtMs: 0,
     finishedAtMs: 0,
     adapterId: "",
+    waitingReason: "",
     ...p,
   };
 }

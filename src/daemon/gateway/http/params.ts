@@ -54,6 +54,7 @@ const listJobsQuery = z.object({
   tenant: text,
   limit: count("limit"),
   cursor: text,
+  id_prefix: text,
 });
 
 export function listJobsRequest(query: unknown): ListJobsRequest {
@@ -64,6 +65,7 @@ export function listJobsRequest(query: unknown): ListJobsRequest {
     tenant: q.tenant ?? "",
     limit: q.limit ?? 0,
     cursor: q.cursor ?? "",
+    idPrefix: q.id_prefix ?? "",
   });
 }
 

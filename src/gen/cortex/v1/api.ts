@@ -130,6 +130,11 @@ export interface JobInfo {
   startedAtMs: number;
   finishedAtMs: number;
   adapterId: string;
+  /**
+   * Why a job that is not moving waits, with what to do (e.g. no live worker in its pool);
+   * "" = it is not waiting on anything the gateway can name.
+   */
+  waitingReason: string;
 }
 
 export interface GetJobResponse {
@@ -148,6 +153,12 @@ export interface ListJobsRequest {
   tenant: string;
   limit: number;
   cursor: string;
+  /**
+   * cortex additions
+   * Only jobs whose id starts with this, ordered by id (ascending); "" = any. For resolving
+   * the short ids the CLI shows.
+   */
+  idPrefix: string;
 }
 
 export interface ListJobsResponse {
@@ -1207,6 +1218,7 @@ function createBaseJobInfo(): JobInfo {
     startedAtMs: 0,
     finishedAtMs: 0,
     adapterId: "",
+    waitingReason: "",
   };
 }
 
@@ -1271,6 +1283,9 @@ export const JobInfo: MessageFns<JobInfo> = {
     }
     if (message.adapterId !== "") {
       writer.uint32(162).string(message.adapterId);
+    }
+    if (message.waitingReason !== "") {
+      writer.uint32(170).string(message.waitingReason);
     }
     return writer;
   },
@@ -1448,6 +1463,14 @@ export const JobInfo: MessageFns<JobInfo> = {
             message.adapterId = reader.string();
             continue;
           }
+          case 21: {
+            if (tag !== 170) {
+              break;
+            }
+
+            message.waitingReason = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1485,6 +1508,7 @@ export const JobInfo: MessageFns<JobInfo> = {
     message.startedAtMs = object.startedAtMs ?? 0;
     message.finishedAtMs = object.finishedAtMs ?? 0;
     message.adapterId = object.adapterId ?? "";
+    message.waitingReason = object.waitingReason ?? "";
     return message;
   },
 };
@@ -1581,7 +1605,7 @@ export const GetJobResponse: MessageFns<GetJobResponse> = {
 };
 
 function createBaseListJobsRequest(): ListJobsRequest {
-  return { state: "", topic: "", tenant: "", limit: 0, cursor: "" };
+  return { state: "", topic: "", tenant: "", limit: 0, cursor: "", idPrefix: "" };
 }
 
 export const ListJobsRequest: MessageFns<ListJobsRequest> = {
@@ -1600,6 +1624,9 @@ export const ListJobsRequest: MessageFns<ListJobsRequest> = {
     }
     if (message.cursor !== "") {
       writer.uint32(42).string(message.cursor);
+    }
+    if (message.idPrefix !== "") {
+      writer.uint32(162).string(message.idPrefix);
     }
     return writer;
   },
@@ -1657,6 +1684,14 @@ export const ListJobsRequest: MessageFns<ListJobsRequest> = {
             message.cursor = reader.string();
             continue;
           }
+          case 20: {
+            if (tag !== 162) {
+              break;
+            }
+
+            message.idPrefix = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1679,6 +1714,7 @@ export const ListJobsRequest: MessageFns<ListJobsRequest> = {
     message.tenant = object.tenant ?? "";
     message.limit = object.limit ?? 0;
     message.cursor = object.cursor ?? "";
+    message.idPrefix = object.idPrefix ?? "";
     return message;
   },
 };

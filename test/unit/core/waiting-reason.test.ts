@@ -1,0 +1,35 @@
+import { describe, expect, it } from "vitest";
+import { waitingReason, workerKindFor } from "../../../src/core/waiting-reason.js";
+
+const base = { state: "SCHEDULED", topic: "job.echo", pool: "echo", live: false, backend: "nats" };
+
+describe("waiting reason", () => {
+  it("names the pool and the worker kind to start on the nats backend", () => {
+    expect(waitingReason(base)).toBe(
+      "no live worker in pool echo — start one with `cortex worker start echo`",
+    );
+    expect(waitingReason({ ...base, topic: "job.custom", pool: "mine" })).toContain(
+      "`cortex worker start <kind>`",
+    );
+  });
+
+  it("points at pools.yaml and cortex up on embedded, where worker start is refused", () => {
+    const text = waitingReason({ ...base, backend: "embedded" });
+    expect(text).toContain("no live worker in pool echo");
+    expect(text).toContain("pools.yaml");
+    expect(text).toContain("cortex up");
+    expect(text).not.toContain("worker start");
+  });
+
+  it("is empty when a worker is live, the job moved on, or no pool serves the topic", () => {
+    expect(waitingReason({ ...base, live: true })).toBe("");
+    expect(waitingReason({ ...base, state: "RUNNING" })).toBe("");
+    expect(waitingReason({ ...base, pool: undefined })).toBe("");
+    expect(waitingReason({ ...base, state: "PENDING" })).not.toBe("");
+  });
+
+  it("finds the kind serving a topic", () => {
+    expect(workerKindFor("job.workflow.plan")).toBe("planner");
+    expect(workerKindFor("job.nope")).toBeUndefined();
+  });
+});
