@@ -4,10 +4,11 @@
  * whatever the cwd and however --file is spelled, the live tokens shown as code, --out
  * without the diff on stdout; logs raw when piped, across rotated files, one `component` key.
  */
-import { execFileSync } from "node:child_process";
+
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { execaSync } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CliResult, runCli } from "../support/cli.js";
 import { type OllamaFixture, startOllamaFixture } from "../support/ollama-fixture.js";
@@ -36,7 +37,7 @@ describe("submit code patch paths and cortex logs", () => {
     const up = await stack.cli(["up", "--json"]);
     expect(up.code, up.stderr).toBe(0);
     repo = mkdtempSync(join(tmpdir(), "cortex-paths-repo-"));
-    execFileSync("git", ["init", "-q", repo]);
+    execaSync("git", ["init", "-q", repo]);
     mkdirSync(join(repo, "src"));
     writeFileSync(join(repo, "src", "calc.py"), ORIGINAL);
     plain = mkdtempSync(join(tmpdir(), "cortex-paths-plain-"));
@@ -51,7 +52,7 @@ describe("submit code patch paths and cortex logs", () => {
 
   const applies = (patch: string, cwd: string) => {
     writeFileSync(join(cwd, "fix.patch"), patch);
-    execFileSync("git", ["apply", "--check", "fix.patch"], { cwd, stdio: "pipe" });
+    execaSync("git", ["apply", "--check", "fix.patch"], { cwd });
     rmSync(join(cwd, "fix.patch"));
   };
 
