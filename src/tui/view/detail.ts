@@ -80,6 +80,11 @@ export function detailHeaderLines(
     ),
   );
   if (s.reason) lines.push(clipLine([seg("reason "), seg(s.reason, { color: stateTone(state) })], columns));
+  const waiting = d.job?.waitingReason;
+  // The gateway's text (no live worker in the pool, and how to start one), while the job still waits.
+  if (waiting && (state === "PENDING" || state === "SCHEDULED")) {
+    lines.push(clipLine([seg("waiting "), seg(waiting, { color: "yellow" })], columns));
+  }
   if (d.error) lines.push(clipLine([seg(d.error, { color: "red" })], columns));
   return lines;
 }

@@ -124,6 +124,27 @@ describe("screen at 80×24", () => {
     expect(lines[0]).toMatch(/^ JOB job-39-x+/);
   });
 
+  it("the detail view says why a job waits, until it moves on", () => {
+    const jobId = `job-39-${"x".repeat(30)}`;
+    const why = "no live worker in pool echo — start one with `cortex worker start echo`";
+    const open = (state: string) =>
+      updateAll(busyState(), [
+        { type: "key", key: { input: "", return: true } },
+        {
+          type: "detailLoaded",
+          jobId: `job-39-${"x".repeat(30)}`,
+          response: {
+            job: jobInfo({ jobId, state, waitingReason: why }),
+            resultJson: "",
+            contextJson: "",
+            events: [],
+          },
+        },
+      ]).state;
+    expect(text(open("SCHEDULED"), 160, 30).join("\n")).toContain(`waiting ${why}`);
+    expect(text(open("RUNNING"), 160, 30).join("\n")).not.toContain("waiting no live worker");
+  });
+
   it("the help fits", () => {
     const s = updateAll(busyState(), [{ type: "key", key: { input: "?" } }]).state;
     const lines = text(s, 80, 24);
