@@ -10,6 +10,7 @@
 import { Flags } from "@oclif/core";
 import ansis from "ansis";
 import type { GatewayClient, SubmitJobInput } from "../client/gateway-client.js";
+import type { SubmitResult } from "../client/json-shapes.js";
 import { type WaitForJobResult, waitForJob } from "../client/wait-for-job.js";
 import { newJobId, newTraceId } from "../core/ids.js";
 import type { JobEvent, SubmitJobResponse } from "../gen/cortex/v1/api.js";
@@ -49,16 +50,7 @@ export interface FollowedJob extends WaitForJobResult {
 }
 
 /** The `--wait --json` document of a submit command (same shape as `cortex submit`). */
-export interface SubmittedJob {
-  job_id: string;
-  trace_id: string;
-  topic: string;
-  state?: string;
-  attempts?: number;
-  reason?: string;
-  worker_id?: string;
-  result?: unknown;
-}
+export type SubmittedJob = SubmitResult;
 
 /**
  * Prints a followed job: state lines on stderr, tokens on their sink. A state line that
