@@ -78,6 +78,11 @@ export interface DurablePublishOptions {
 }
 
 export interface Bus {
+  /**
+   * How long a durable publish may take, at most, before it settles (stored or failed): its
+   * connection wait plus its ack wait. Undefined when it settles at once (in process).
+   */
+  readonly publishSettleMs?: number;
   /** Create or update the streams the design needs. Idempotent. */
   provision(): Promise<void>;
   /** Fire-and-forget core publish (heartbeats, events, progress, cancels). */

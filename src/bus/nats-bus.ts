@@ -85,6 +85,7 @@ export class NatsBus implements Bus {
   private readonly url: string;
   private readonly logger: BusLogger;
   private readonly requestTimeoutMs: number;
+  readonly publishSettleMs: number;
   private readonly host: WorkConsumerHost;
   private readonly acks: PubAckInbox;
   private readonly streamReplicas: number | undefined;
@@ -97,6 +98,7 @@ export class NatsBus implements Bus {
     this.url = redactUrl(opts.url);
     this.logger = opts.logger ?? silentLogger;
     this.requestTimeoutMs = opts.requestTimeoutMs ?? 5_000;
+    this.publishSettleMs = 2 * this.requestTimeoutMs;
     this.streamReplicas = opts.streamReplicas;
     this.js = nc.jetstream({ timeout: this.requestTimeoutMs });
     this.acks = new PubAckInbox(nc, this.url, this.requestTimeoutMs);

@@ -11,7 +11,7 @@ import {
   type ServiceError,
   status,
 } from "@grpc/grpc-js";
-import { API_KEY_METADATA } from "../core/grpc-metadata.js";
+import { API_KEY_METADATA, SUBMIT_ATTEMPT_METADATA } from "../core/grpc-metadata.js";
 import {
   CancelJobRequest,
   CortexApiClient,
@@ -88,7 +88,11 @@ export function createGatewayClient(opts: GatewayClientOptions = {}): GatewayCli
     // retried with client-made ids: see submit-retry.ts
     submitJob: (req) =>
       submitWithRetry(
-        (r) => unary((md, o, cb) => raw.submitJob(SubmitJobRequest.fromPartial(r), md, o, cb)),
+        (r, attempt) =>
+          unary((md, o, cb) => {
+            if (attempt > 1) md.set(SUBMIT_ATTEMPT_METADATA, String(attempt));
+            raw.submitJob(SubmitJobRequest.fromPartial(r), md, o, cb);
+          }),
         req,
         opts.submitRetry,
       ),

@@ -36,7 +36,8 @@ export function withClientIds(req: SubmitJobInput): SubmitJobInput {
 }
 
 export async function submitWithRetry(
-  submit: (req: SubmitJobInput) => Promise<SubmitJobResponse>,
+  /** `attempt`: 1 for the first call, then 2, 3, … for its retries. */
+  submit: (req: SubmitJobInput, attempt: number) => Promise<SubmitJobResponse>,
   req: SubmitJobInput,
   opts: SubmitRetryOptions = {},
 ): Promise<SubmitJobResponse> {
@@ -50,7 +51,7 @@ export async function submitWithRetry(
   const named = withClientIds(req);
   for (let n = 1; ; n++) {
     try {
-      return await submit(named);
+      return await submit(named, n);
     } catch (err) {
       if (n >= attempts || !isRetryableSubmitError(err)) throw err;
       await sleep(backoffDelay(n, backoff));

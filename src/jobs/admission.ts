@@ -4,6 +4,7 @@
  * unchecked: when the policy cannot be evaluated the job waits PENDING on `sys.job.submit`
  * for the scheduler to check it again (or the caller is told to retry).
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import { poolForTopic } from "../config/index.js";
 import { CortexError, ErrorCode, isCortexError } from "../core/errors.js";
 import { jobFingerprint, NOT_QUEUED } from "../core/job-fingerprint.js";
@@ -38,7 +39,19 @@ export interface AdmitOptions {
   contextStored?: boolean;
   /** When the policy cannot answer: leave the job PENDING for the scheduler ("defer"), or throw. */
   onSafetyDown: "defer" | "throw";
+  /**
+   * The client's retry of a submit that may have reached another gateway: an existing job is
+   * answered only once the first admission's publish must have settled.
+   */
+  retry?: boolean;
 }
+
+/** States a job holds while its admission may still be publishing it. */
+const MAY_AWAIT_PUBLISH: ReadonlySet<JobState> = new Set([
+  JobState.Pending,
+  JobState.Scheduled,
+  JobState.Dispatched,
+]);
 
 interface Decision {
   steps: MoveStep[];
@@ -96,7 +109,7 @@ export class Admission {
       steps: decision.steps,
       ...(opts.contextStored ? { contextStored: true } : {}),
     });
-    if (!admitted.ok) return existing(job, admitted);
+    if (!admitted.ok) return this.existingOrReadmit(job, opts, admitted);
     this.deps.observer?.decided?.(job.topic);
     if (decision.outcome === "denied") this.deps.observer?.denied?.(job.topic);
     this.moves.announced(admitted.job);
@@ -182,10 +195,31 @@ export class Admission {
       steps: [],
       ...(opts.contextStored ? { contextStored: true } : {}),
     });
-    if (!admitted.ok) return existing(job, admitted);
+    if (!admitted.ok) return this.existingOrReadmit(job, opts, admitted);
     this.feed.publish(admitted.events);
     await this.publishSubmit(admitted.job);
     return { job: admitted.job, outcome: "deferred" };
+  }
+
+  /**
+   * The same submit again. Its job may still wait for the first admission's publish in another
+   * process (young, not running yet): then the answer waits until that publish must have
+   * settled, so a job it marked not queued is admitted again here instead of being reported
+   * accepted. Only a client's retries pay this wait; a plain duplicate submit is answered at once.
+   */
+  private async existingOrReadmit(
+    job: NewJob,
+    opts: AdmitOptions,
+    taken: Extract<AdmitOutcome, { ok: false }>,
+  ): Promise<Admitted> {
+    const answer = existing(job, taken);
+    const settleMs = this.deps.bus.publishSettleMs;
+    if (opts.retry !== true || settleMs === undefined || !MAY_AWAIT_PUBLISH.has(taken.current)) return answer;
+    const wait = taken.job.createdAt + settleMs - (this.deps.clock ?? Date.now)();
+    if (wait <= 0) return answer;
+    // Bounded: a clock skew between gateways must not hold a retry longer than the publish could.
+    await sleep(Math.min(wait, settleMs));
+    return this.admitOnce(job, opts);
   }
 
   /** The msgId is the job id: a second publish of the same job is dropped by JetStream. */

@@ -4,6 +4,7 @@
  * submit the bus refused can be retried with its id, and a client retry after a lost answer
  * makes one job.
  */
+import * as grpc from "@grpc/grpc-js";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Bus, WorkConsumer } from "../../src/bus/bus.js";
@@ -11,10 +12,12 @@ import { connectNatsBus } from "../../src/bus/nats-bus.js";
 import { createGatewayClient, type GatewayClient } from "../../src/client/gateway-client.js";
 import { busUnavailable, CortexError, ErrorCode } from "../../src/core/errors.js";
 import { EventKind } from "../../src/core/event-kinds.js";
+import { SUBMIT_ATTEMPT_METADATA } from "../../src/core/grpc-metadata.js";
 import { newJobId, newTraceId } from "../../src/core/ids.js";
 import { JobState } from "../../src/core/states.js";
 import { Streams, Subjects } from "../../src/core/subjects.js";
 import { GatewayServer } from "../../src/daemon/gateway/gateway-server.js";
+import { CortexApiClient, SubmitJobRequest, type SubmitJobResponse } from "../../src/gen/cortex/v1/api.js";
 import type { JobStore } from "../../src/store/job-store.js";
 import { createRedisStore, type RedisJobStore } from "../../src/store/redis-store.js";
 import { type NatsHandle, startNats } from "../support/nats-server.js";
@@ -27,6 +30,8 @@ let redis: RedisHandle;
 let bus: Bus;
 let store: RedisJobStore;
 let gateway: GatewayServer;
+/** A second gateway process on the same store and bus, with no failures. */
+let gateway2: GatewayServer;
 let client: GatewayClient;
 let submitConsumer: WorkConsumer;
 /** Publishes to refuse as if NATS were down, and admissions to delay past the client's deadline. */
@@ -91,6 +96,13 @@ beforeAll(async () => {
     config: { grpcPort: 0, httpPort: 0, poolTopics: { "job.echo": "echo" }, redisUrl: redis.url },
   });
   await gateway.start();
+  gateway2 = new GatewayServer({
+    bus,
+    store,
+    logger,
+    config: { grpcPort: 0, httpPort: 0, poolTopics: { "job.echo": "echo" }, redisUrl: redis.url },
+  });
+  await gateway2.start();
   client = createGatewayClient({
     address: `127.0.0.1:${gateway.ports().grpc}`,
     timeoutMs: 400,
@@ -117,6 +129,7 @@ afterAll(async () => {
   client?.close();
   await submitConsumer?.stop();
   await gateway?.stop();
+  await gateway2?.stop();
   await store?.close();
   await bus?.close();
   await Promise.all([nats?.stop(), redis?.stop()]);
@@ -206,6 +219,38 @@ describe("idempotent SubmitJob", () => {
     await settle();
     expect(await store.getJob(res.jobId)).toMatchObject({ state: JobState.Pending });
     expect(submits.get(res.jobId)).toBe(1);
+  });
+
+  it("a retry that reaches another gateway while the first admission still waits for its publish runs the job", async () => {
+    slowFailPublishes = 1;
+    const req = { topic: "job.echo", jobId: newJobId(), traceId: newTraceId(), contextJson: '{"p":"moved"}' };
+    // The first call goes to the gateway whose publish hangs, then fails (600 ms); the client
+    // gives up at 400 ms and sends its retry to the other gateway, as behind a load balancer.
+    const first = createGatewayClient({
+      address: `127.0.0.1:${gateway.ports().grpc}`,
+      timeoutMs: 400,
+      submitRetry: { attempts: 1 },
+    });
+    // DEADLINE_EXCEEDED, which the client reports as the stack not answering in time.
+    expect((await errorOf(first.submitJob(req))).code).toBe(ErrorCode.StackUnreachable);
+    first.close();
+    const other = new CortexApiClient(
+      `127.0.0.1:${gateway2.ports().grpc}`,
+      grpc.credentials.createInsecure(),
+    );
+    const md = new grpc.Metadata();
+    md.set(SUBMIT_ATTEMPT_METADATA, "2");
+    const answer = await new Promise<SubmitJobResponse>((resolve, reject) =>
+      other.submitJob(SubmitJobRequest.fromPartial(req), md, { deadline: Date.now() + 5_000 }, (err, res) =>
+        err ? reject(err) : resolve(res),
+      ),
+    );
+    other.close();
+    expect(answer.jobId).toBe(req.jobId);
+    await settle();
+    // Told accepted, so queued: not the FAILED "not queued" the first admission wrote meanwhile.
+    expect(await store.getJob(req.jobId)).toMatchObject({ state: JobState.Pending });
+    expect(submits.get(req.jobId)).toBe(1);
   });
 
   it("retries a submit the bus refused with the same id by itself", async () => {

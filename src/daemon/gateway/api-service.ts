@@ -13,7 +13,7 @@ import {
 import type { Logger } from "pino";
 import { errFields } from "../../core/clip.js";
 import { CortexError } from "../../core/errors.js";
-import { API_KEY_METADATA } from "../../core/grpc-metadata.js";
+import { API_KEY_METADATA, SUBMIT_ATTEMPT_METADATA } from "../../core/grpc-metadata.js";
 import { redactUrl } from "../../core/redact-url.js";
 import type { WorkerRegistry } from "../../core/worker-registry.js";
 import type {
@@ -78,17 +78,22 @@ function logFailure(logger: Logger, method: string, err: unknown): void {
   else logger.debug({ ...errFields(err), method }, "gateway call rejected");
 }
 
+/** A SubmitJob the client sends again (see SUBMIT_ATTEMPT_METADATA). */
+function isSubmitRetry(md: Metadata): boolean {
+  return Number(md.get(SUBMIT_ATTEMPT_METADATA)[0] ?? 1) > 1;
+}
+
 function unary<Req, Res>(
   ctx: ApiContext,
   method: string,
-  fn: (req: Req, principal: Principal) => Promise<Res>,
+  fn: (req: Req, principal: Principal, metadata: Metadata) => Promise<Res>,
 ): handleUnaryCall<Req, Res> {
   return (call, callback) => {
     const started = performance.now();
     const observe = (code: status) =>
       ctx.metrics?.observeGrpc(method, code, (performance.now() - started) / 1000);
     Promise.resolve()
-      .then(() => fn(call.request, authenticate(ctx, call)))
+      .then(() => fn(call.request, authenticate(ctx, call), call.metadata))
       .then(
         (res) => {
           observe(status.OK);
@@ -234,7 +239,7 @@ function submitAndWatchManyCall(ctx: ApiContext): handleBidiStreamingCall<Submit
 
 export function createApiService(ctx: ApiContext): CortexApiServer {
   return {
-    submitJob: unary(ctx, "SubmitJob", (req, who) => submitJob(ctx, req, who)),
+    submitJob: unary(ctx, "SubmitJob", (req, who, md) => submitJob(ctx, req, who, isSubmitRetry(md))),
     getJobStatus: unary(ctx, "GetJobStatus", (req, who) => getJobStatus(ctx, req, who)),
     getJob: unary(ctx, "GetJob", (req, who) => getJob(ctx, req, who)),
     listJobs: unary(ctx, "ListJobs", (req, who) => listJobs(ctx, req, who)),

@@ -138,12 +138,14 @@ export async function enqueuePrepared(
   deps: SubmitDeps,
   job: NewJob,
   principal: Principal = OPEN_PRINCIPAL,
+  retry = false,
 ): Promise<JobRecord> {
   let record: JobRecord;
   try {
     ({ job: record } = await deps.jobs.admission.admit(job, {
       live: deps.liveTopic(job.topic),
       onSafetyDown: "defer",
+      ...(retry ? { retry } : {}),
     }));
   } catch (err) {
     throw shownError(principal, err);
@@ -158,7 +160,8 @@ export async function submitJob(
   deps: SubmitDeps,
   req: SubmitJobRequest,
   principal: Principal = OPEN_PRINCIPAL,
+  retry = false,
 ): Promise<SubmitJobResponse> {
-  const record = await enqueuePrepared(deps, prepareSubmit(deps, req, principal), principal);
+  const record = await enqueuePrepared(deps, prepareSubmit(deps, req, principal), principal, retry);
   return { jobId: shownId(principal, record.jobId), traceId: record.traceId };
 }
