@@ -95,20 +95,6 @@ describe("cortex up, honestly", () => {
     expect(text.stdout).toContain(`dashboard  http://127.0.0.1:${env.CORTEX_HTTP_PORT}/`);
   });
 
-  it("serves the nodejs_/process_ default metrics on one port only", async () => {
-    const env = stack.env;
-    const ports = [
-      env.CORTEX_SCHEDULER_METRICS_PORT,
-      env.CORTEX_GATEWAY_METRICS_PORT,
-      env.CORTEX_ORCHESTRATOR_METRICS_PORT,
-    ];
-    const texts = await Promise.all(
-      ports.map(async (p) => (await fetch(`http://127.0.0.1:${p}/metrics`)).text()),
-    );
-    const withDefaults = texts.map((t) => /^(nodejs|process)_\w+/m.test(t));
-    expect(withDefaults).toEqual([true, false, false]);
-  });
-
   it("up --timeout 0 with the stack up says it is up", async () => {
     const r = await stack.cli(["up", "--timeout", "0"]);
     expectOk(r);
