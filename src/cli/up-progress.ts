@@ -10,7 +10,8 @@ export type ProgressMode = "spinner" | "lines" | "quiet";
 
 export function progressMode(json: boolean, stream: NodeJS.WriteStream = process.stderr): ProgressMode {
   if (json) return "quiet";
-  return stream.isTTY ? "spinner" : "lines";
+  // A pseudo-terminal without a size (columns 0) would make ora clear "infinitely many" lines.
+  return stream.isTTY && (stream.columns ?? 0) > 0 ? "spinner" : "lines";
 }
 
 function seconds(ms: number): string {
@@ -72,12 +73,13 @@ export class UpProgress {
 
   private finish(line: string): void {
     if (this.mode === "quiet") return;
+    // Components that came up in the same poll share the step's clock.
+    const took = this.startedAt > 0 ? ` ${ansis.dim(seconds(Date.now() - this.startedAt))}` : "";
     if (this.spinner !== undefined) {
-      const took = ansis.dim(seconds(Date.now() - this.startedAt));
       this.clearTicker();
-      this.spinner.stopAndPersist({ symbol: "", text: `${line} ${took}` });
+      this.spinner.stopAndPersist({ symbol: "", text: `${line}${took}` });
       this.spinner = undefined;
-    } else this.write(line);
+    } else this.write(this.mode === "spinner" ? `${line}${took}` : line);
   }
 
   private clearTicker(): void {

@@ -9,7 +9,7 @@ export interface WaitForStackOptions {
   /** The daemon we started: a gateway answering with another instance id is not ours. */
   instanceId?: string;
   onComponent?: (c: ComponentStatus) => void;
-  /** What it is waiting for now, for the progress display. */
+  /** What it is waiting for now, in a few words, for the progress display. */
   onWaiting?: (what: string) => void;
 }
 
@@ -39,16 +39,18 @@ export async function waitForStack(address: string, opts: WaitForStackOptions): 
         if (opts.instanceId !== undefined && status.instanceId !== opts.instanceId) {
           // Another stack holds the port; ours fails to bind and exits, which ends the wait.
           last = `another cortex daemon (pid ${status.pid}) answers on ${address}`;
+          opts.onWaiting?.(last);
         } else {
           for (const c of status.components) opts.onComponent?.(c);
           const pending = status.components.filter((c) => c.state !== "running");
           if (status.components.length > 0 && pending.length === 0) return status;
           last = `waiting for ${pending.map((c) => c.name).join(", ")}`;
+          opts.onWaiting?.(last);
         }
       } catch (err) {
         last = (err as Error).message;
+        opts.onWaiting?.("waiting for the gateway");
       }
-      opts.onWaiting?.(last);
       if (Date.now() >= deadline) break;
       await new Promise((r) => setTimeout(r, 150));
     }
