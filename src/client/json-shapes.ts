@@ -72,8 +72,21 @@ export interface DlqRetryResult {
 }
 
 /** `cortex ps --json`: GetStatus beside GET /api/v1/workers' two lists. */
+/** Every address a running stack listens on (`up --json`, `ps --json`). */
+export interface EndpointsJson {
+  /** host:port of the gRPC API (what the CLI talks to). */
+  grpc: string;
+  /** Base URL of the HTTP API and the WebSocket stream. */
+  http?: string;
+  /** The dashboard, served at / on the HTTP port. */
+  dashboard?: string;
+  /** Prometheus endpoints: scheduler, gateway, orchestrator (each when it runs). */
+  metrics: { component: string; url: string }[];
+}
+
 export interface PsResult {
   pid: number;
+  endpoints: EndpointsJson;
   version: string;
   backend: string;
   /** The embedded store's SQLite file; absent on nats. */
@@ -102,6 +115,12 @@ export interface UpResult {
   home: string;
   servers: { kind: string; url: string; managed: boolean; pid?: number }[];
   components: { name: string; state: string; address?: string }[];
+  endpoints: EndpointsJson;
+  /**
+   * Settings of this shell that differ from those the running daemon was started with
+   * (already-running only); `cortex up --restart` applies them.
+   */
+  changed_settings?: { name: string; running: string; here: string }[];
 }
 
 export interface DownResult {

@@ -140,6 +140,8 @@ const envSchema = z.object({
   // the heap conservatively, which keeps the resident size near the live set.
   CORTEX_DAEMON_HEAP_MB: count(512),
   CORTEX_GATEWAY_ADDR: hostPort().optional(),
+  /** Set by `cortex up` on the daemon it starts; GetStatus reports it so `up` knows its own daemon. */
+  CORTEX_INSTANCE_ID: nonEmptyString().optional(),
   /** Workflows ask the planner for a plan (default on); off = always the default plan. */
   USE_PLANNER: flag().optional(),
   /** Comma-separated topics (or patterns) a workflow step may use; unset = src/workers/orchestrator default. */

@@ -8,6 +8,8 @@ export interface ComponentInfo {
   pid: number;
   startedAtMs: number;
   detail: string;
+  /** host:port of the component's Prometheus endpoint; "" when it has none. */
+  metricsAddress: string;
 }
 
 export interface Component {

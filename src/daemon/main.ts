@@ -72,6 +72,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       pid: process.pid,
       startedAtMs: Date.now(),
       detail,
+      metricsAddress: "",
     };
     running.push({ component, info });
     await component.start();
@@ -148,6 +149,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
 
     if (wanted.has("scheduler") && bus && store && jobs) {
       const registry = new Registry();
+      // The process metrics go on one endpoint per process: the scheduler's when it runs here.
       registerProcessMetrics(registry);
       const scheduler = new Scheduler({
         bus,
@@ -168,11 +170,12 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       });
       closers.unshift(() => metrics.close());
       const info = running[running.length - 1]?.info;
-      if (info) info.detail = `metrics ${env.CORTEX_BIND}:${metrics.port}`;
+      if (info) info.metricsAddress = `${env.CORTEX_BIND}:${metrics.port}`;
     }
 
     if (wanted.has("gateway") && bus && store && jobs) {
       const gatewayRegistry = new Registry();
+      if (!wanted.has("scheduler")) registerProcessMetrics(gatewayRegistry);
       const gateway = new GatewayServer({
         bus,
         store,
@@ -190,6 +193,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
           redisUrl: backend?.kind === "nats" ? backend.storeUrl : "",
           backend: env.CORTEX_BACKEND,
           dataPath: backend?.dataPath ?? "",
+          ...(env.CORTEX_INSTANCE_ID ? { instanceId: env.CORTEX_INSTANCE_ID } : {}),
         },
         statusProvider: statuses,
         metrics: gatewayRegistry,
@@ -203,7 +207,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         portEnvVar: "CORTEX_GATEWAY_METRICS_PORT",
       });
       closers.unshift(() => gatewayMetrics.close());
-      if (gatewayInfo) gatewayInfo.detail = `metrics ${env.CORTEX_BIND}:${gatewayMetrics.port}`;
+      if (gatewayInfo) gatewayInfo.metricsAddress = `${env.CORTEX_BIND}:${gatewayMetrics.port}`;
     }
     // Workers last: the gateway's registry is listening for their first heartbeat.
     if (wanted.has("workers") && bus && store) {
@@ -234,8 +238,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
           portEnvVar: "CORTEX_ORCHESTRATOR_METRICS_PORT",
         });
         closers.unshift(() => workflowMetrics.close());
-        if (workersInfo)
-          workersInfo.detail = `orchestrator metrics ${env.CORTEX_BIND}:${workflowMetrics.port}`;
+        if (workersInfo) workersInfo.metricsAddress = `${env.CORTEX_BIND}:${workflowMetrics.port}`;
       }
     }
   } catch (err) {

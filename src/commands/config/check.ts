@@ -1,11 +1,9 @@
 import { Flags } from "@oclif/core";
 import { applyBackendFlag, backendFlag } from "../../cli/backend-flag.js";
 import { BaseCommand } from "../../cli/base-command.js";
+import { validateConfig } from "../../cli/validate-config.js";
 import type { ConfigCheckResult } from "../../client/json-shapes.js";
-import { loadApiKeysFile } from "../../config/api-keys.js";
 import { embeddedDbPath } from "../../config/data-path.js";
-import { loadConfig } from "../../config/index.js";
-import { assertWorkerRouting } from "../../core/routing-check.js";
 import { parseWorkerKindName, workerKindNames } from "../../core/worker-kinds.js";
 
 export default class ConfigCheck extends BaseCommand {
@@ -35,8 +33,7 @@ export default class ConfigCheck extends BaseCommand {
           .filter((k) => k !== "")
           .map(parseWorkerKindName)
       : workerKindNames();
-    const config = loadConfig();
-    assertWorkerRouting(kinds, config.pools.topics, config.paths.pools);
+    const { config, apiKeys } = validateConfig(kinds);
     const result: ConfigCheckResult = {
       ok: true,
       paths: config.paths,
@@ -52,7 +49,7 @@ export default class ConfigCheck extends BaseCommand {
       worker_kinds: kinds,
     };
     const keysPath = config.env.CORTEX_API_KEYS_FILE;
-    if (keysPath) result.api_keys = { path: keysPath, keys: loadApiKeysFile(keysPath).length };
+    if (keysPath && apiKeys !== undefined) result.api_keys = { path: keysPath, keys: apiKeys };
     if (!this.jsonEnabled()) {
       const b = result.backend;
       this.log(

@@ -55,6 +55,9 @@ export interface ApiContext extends QueryDeps {
     redisUrl: string;
     backend: string;
     dataPath: string;
+    instanceId: string;
+    /** "" until the HTTP API listens. */
+    httpAddress: () => string;
   };
   /** Open WatchEvents streams, ended by the gateway on stop. */
   streams: Set<{ end(): void }>;
@@ -125,6 +128,8 @@ async function getStatus(ctx: ApiContext): Promise<GetStatusResponse> {
     redisConnected: probe.store.ok,
     backend: ctx.status.backend,
     dataPath: ctx.status.dataPath,
+    instanceId: ctx.status.instanceId,
+    httpAddress: ctx.status.httpAddress(),
   };
 }
 

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { Server, ServerCredentials } from "@grpc/grpc-js";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
@@ -62,6 +63,8 @@ export interface GatewayConfig {
   /** Shown by GetStatus: "embedded" or "nats", and the embedded store's file. */
   backend?: string;
   dataPath?: string;
+  /** Shown by GetStatus: who started this daemon (`cortex up` sets CORTEX_INSTANCE_ID); random otherwise. */
+  instanceId?: string;
   version?: string;
   /** How long stop() lets calls finish before cutting them. */
   shutdownGraceMs?: number;
@@ -97,7 +100,9 @@ export class GatewayServer implements Component {
   readonly registry: WorkerRegistry;
   private readonly hub = new EventHub();
   private readonly streams = new Set<{ end(): void }>();
-  private readonly cfg: Required<Omit<GatewayConfig, "apiKey" | "apiKeys" | "httpHost" | "version">> & {
+  private readonly cfg: Required<
+    Omit<GatewayConfig, "apiKey" | "apiKeys" | "httpHost" | "version" | "instanceId">
+  > & {
     httpHost: string;
   };
   private readonly keys: ApiKeys;
@@ -110,6 +115,7 @@ export class GatewayServer implements Component {
   private startedAtMs = 0;
   private badEvents = 0;
   private readonly jobs: JobLifecycle;
+  private readonly instanceId: string;
 
   constructor(private readonly opts: GatewayOptions) {
     const c = opts.config ?? {};
@@ -135,6 +141,7 @@ export class GatewayServer implements Component {
       missedBeats: this.cfg.missedBeats,
       ...(opts.now ? { now: opts.now } : {}),
     });
+    this.instanceId = c.instanceId ?? randomUUID();
     this.keys = new ApiKeys({ apiKey: c.apiKey, keys: c.apiKeys });
     this.jobs =
       opts.jobs ??
@@ -324,6 +331,8 @@ export class GatewayServer implements Component {
         redisUrl: this.cfg.redisUrl,
         backend: this.cfg.backend,
         dataPath: this.cfg.dataPath,
+        instanceId: this.instanceId,
+        httpAddress: () => (this.bound ? hostPort(this.cfg.httpHost, this.bound.http) : ""),
       },
       streams: this.streams,
     };
@@ -376,6 +385,7 @@ export class GatewayServer implements Component {
       pid: process.pid,
       startedAtMs: this.startedAtMs,
       detail: "",
+      metricsAddress: "",
     };
   }
 }

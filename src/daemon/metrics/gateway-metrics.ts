@@ -5,7 +5,6 @@
  */
 import { status as GrpcStatus } from "@grpc/grpc-js";
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
-import { registerProcessMetrics } from "./process-metrics.js";
 
 // API calls are store/bus round trips: milliseconds, seconds when something is slow.
 const REQUEST_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -30,7 +29,6 @@ export class GatewayMetrics {
 
   constructor(registry: Registry, gauges: GatewayGauges) {
     const registers = [registry];
-    registerProcessMetrics(registry);
     this.httpRequests = new Counter({
       name: "cortex_api_gateway_http_requests_total",
       help: "HTTP requests answered by the gateway, by method, route template and status code",

@@ -6,8 +6,8 @@ import { redactUrl } from "../../core/redact-url.js";
 import type { CortexHome } from "./home.js";
 import { logFileStdio } from "./log-file-stdio.js";
 import { type ProbeResult, type ProbeTlsFiles, probeNats, probeRedis } from "./protocol-probe.js";
-import { type HostPort, hostPortOf, waitReachable } from "./reachability.js";
-import type { ManagedServer } from "./stack-file.js";
+import { type HostPort, hostPortOf } from "./reachability.js";
+import { isAlive, type ManagedServer } from "./stack-file.js";
 
 const SBIN_DIRS = ["/usr/sbin", "/usr/local/sbin", "/usr/bin", "/usr/local/bin", "/opt/homebrew/bin"];
 
@@ -66,6 +66,34 @@ const SPECS: Record<"nats" | "redis", ServerSpec> = {
   },
 };
 
+/** How long a server may take to answer the probe; a plain TCP listener is told apart within it. */
+const PROBE_TIMEOUT_MS = 1_000;
+/** How long a server we started may take to answer. */
+const START_TIMEOUT_MS = 10_000;
+
+/**
+ * Waits until the server we started answers the protocol probe; false as soon as it exits
+ * (say, because its port is taken: then something else would answer, not our server).
+ */
+async function waitAnswering(
+  kind: "nats" | "redis",
+  url: string,
+  pid: number,
+  opts: { natsCredsFile?: boolean; redisTls?: ProbeTlsFiles },
+): Promise<boolean> {
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (!isAlive(pid)) return false;
+    const probe =
+      kind === "nats"
+        ? await probeNats(url, { credsFile: opts.natsCredsFile === true, timeoutMs: 300 })
+        : await probeRedis(url, { ...opts.redisTls, timeoutMs: 300 });
+    if (probe === "ok") return isAlive(pid);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return false;
+}
+
 export type EnsureOutcome =
   | { kind: "nats" | "redis"; status: "reachable"; url: string }
   | { kind: "nats" | "redis"; status: "started"; url: string; server: ManagedServer };
@@ -87,14 +115,21 @@ export async function ensureServer(
   const shown = redactUrl(url);
   const probe: ProbeResult =
     kind === "nats"
-      ? await probeNats(url, { credsFile: opts.natsCredsFile === true })
-      : await probeRedis(url, opts.redisTls);
+      ? await probeNats(url, { credsFile: opts.natsCredsFile === true, timeoutMs: PROBE_TIMEOUT_MS })
+      : await probeRedis(url, { ...opts.redisTls, timeoutMs: PROBE_TIMEOUT_MS });
   if (probe === "ok") return { kind, status: "reachable", url: shown };
   if (probe === "auth-failed")
     throw kind === "nats" ? busAuthFailed(url, undefined) : storeAuthFailed(url, undefined);
   // Only the Redis probe speaks TLS (the NATS one stops at INFO).
   if (probe === "tls-failed") throw storeTlsFailed(url, undefined);
   const name = kind === "nats" ? "NATS" : "Redis";
+  if (probe === "silent") {
+    throw new CortexError(
+      ErrorCode.StackUnreachable,
+      `something at ${hp.host}:${hp.port} accepts connections but did not answer as ${name} within ${PROBE_TIMEOUT_MS} ms`,
+      { hint: `Point ${spec.envVar} at a ${name} server, or free the port.` },
+    );
+  }
   if (probe === "not-the-protocol") {
     throw new CortexError(
       ErrorCode.StackUnreachable,
@@ -115,7 +150,8 @@ export async function ensureServer(
   const child = execa(bin, spec.args(hp, home), { detached: true, ...logFileStdio(out), reject: false });
   child.unref();
   const pid = child.pid;
-  if (pid === undefined || !(await waitReachable(hp, 10_000))) {
+  if (pid === undefined || !(await waitAnswering(kind, url, pid, opts))) {
+    if (pid !== undefined && isAlive(pid)) process.kill(pid, "SIGTERM");
     throw new CortexError(
       ErrorCode.StackUnreachable,
       `${spec.binary} did not start on ${hp.host}:${hp.port}`,

@@ -11,7 +11,8 @@ import { CortexError, ErrorCode } from "../../core/errors.js";
 import { isTlsError } from "../../core/tls-errors.js";
 import { type HostPort, hostPortOf } from "./reachability.js";
 
-export type ProbeResult = "ok" | "unreachable" | "auth-failed" | "not-the-protocol" | "tls-failed";
+/** "silent": something accepted the connection and said nothing within the timeout (a plain TCP listener). */
+export type ProbeResult = "ok" | "unreachable" | "auth-failed" | "not-the-protocol" | "tls-failed" | "silent";
 
 /** PEM files for a TLS probe (REDIS_TLS_*). */
 export interface ProbeTlsFiles {
@@ -35,7 +36,7 @@ function credentialsOf(url: string): Credentials {
   return { user: decodeURIComponent(m[1].slice(0, colon)), pass: decodeURIComponent(m[1].slice(colon + 1)) };
 }
 
-/** Runs `talk` on a socket; resolves with its verdict, "unreachable" on error, close or timeout. */
+/** Runs `talk` on a socket; resolves with its verdict, "unreachable" on error or close, "silent" on a mute listener. */
 function converse(
   hp: HostPort,
   tls: TlsOptions | undefined,
@@ -53,13 +54,17 @@ function converse(
       : netConnect({ host: hp.host, port: hp.port });
     let buf = "";
     let gotData = false;
+    let connected = false;
     const done = (r: ProbeResult) => {
       clearTimeout(timer);
       sock.destroy();
       resolve(r);
     };
     // Something accepted the connection but never answered like the server we expect.
-    const timer = setTimeout(() => done(gotData ? "not-the-protocol" : "unreachable"), timeoutMs);
+    const timer = setTimeout(
+      () => done(gotData ? "not-the-protocol" : connected ? "silent" : "unreachable"),
+      timeoutMs,
+    );
     // `on`, not `once`: a reset can still come after done() destroyed the socket.
     sock.on("error", (err) => done(isTlsError(err) ? "tls-failed" : "unreachable"));
     sock.once("close", () => done(gotData ? "not-the-protocol" : "unreachable"));
@@ -80,8 +85,12 @@ function converse(
       }
       if (verdict !== undefined) done(verdict);
     });
-    if (!tls) sock.once("connect", () => talk(sock, () => []));
-    else sock.once("secureConnect", () => talk(sock, () => []));
+    const onConnect = () => {
+      connected = true;
+      talk(sock, () => []);
+    };
+    if (!tls) sock.once("connect", onConnect);
+    else sock.once("secureConnect", onConnect);
   });
 }
 

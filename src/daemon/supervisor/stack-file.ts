@@ -10,7 +10,10 @@ export interface ManagedServer {
 export interface StackFile {
   daemonPid?: number;
   startedAt?: number;
+  /** CORTEX_INSTANCE_ID of the daemon `up` started; its gateway reports it in GetStatus. */
+  instanceId?: string;
   servers: ManagedServer[];
+  /** Settings the daemon was started with (src/cli/daemon-settings.ts). */
   env: Record<string, string>;
 }
 

@@ -217,8 +217,24 @@ export class FakeGateway implements GatewayClient {
   async getStatus(): Promise<GetStatusResponse> {
     return {
       components: [
-        { name: "gateway", state: "running", address: "fake:1", pid: 1, startedAtMs: 0, detail: "" },
-        { name: "scheduler", state: "running", address: "", pid: 1, startedAtMs: 0, detail: "" },
+        {
+          name: "gateway",
+          state: "running",
+          address: "fake:1",
+          pid: 1,
+          startedAtMs: 0,
+          detail: "",
+          metricsAddress: "",
+        },
+        {
+          name: "scheduler",
+          state: "running",
+          address: "",
+          pid: 1,
+          startedAtMs: 0,
+          detail: "",
+          metricsAddress: "",
+        },
       ],
       version: "0.1.0",
       pid: 1,
@@ -229,6 +245,8 @@ export class FakeGateway implements GatewayClient {
       redisConnected: true,
       backend: "nats",
       dataPath: "",
+      instanceId: "fake",
+      httpAddress: "",
     };
   }
 

@@ -49,6 +49,7 @@ function busyState(): WatchState {
           pid: 1,
           startedAtMs: 0,
           detail: "",
+          metricsAddress: "",
         })),
         version: "0.1.0",
         pid: 1,
@@ -59,6 +60,8 @@ function busyState(): WatchState {
         redisConnected: false,
         backend: "nats",
         dataPath: "",
+        instanceId: "",
+        httpAddress: "",
       },
     },
     {

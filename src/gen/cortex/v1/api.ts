@@ -35,6 +35,11 @@ export interface ComponentStatus {
   pid: number;
   startedAtMs: number;
   detail: string;
+  /**
+   * cortex additions
+   * host:port of this component's Prometheus endpoint; empty when it has none.
+   */
+  metricsAddress: string;
 }
 
 export interface GetStatusResponse {
@@ -53,6 +58,13 @@ export interface GetStatusResponse {
   backend: string;
   /** The embedded store's SQLite file; empty on the nats backend. */
   dataPath: string;
+  /**
+   * Set by `cortex up` for the daemon it starts (random otherwise): `up` checks that the
+   * gateway answering is its own daemon, not whatever else holds the port.
+   */
+  instanceId: string;
+  /** host:port of the HTTP API (the dashboard is served at / on it). */
+  httpAddress: string;
 }
 
 export interface SubmitJobRequest {
@@ -323,7 +335,7 @@ export const GetStatusRequest: MessageFns<GetStatusRequest> = {
 };
 
 function createBaseComponentStatus(): ComponentStatus {
-  return { name: "", state: "", address: "", pid: 0, startedAtMs: 0, detail: "" };
+  return { name: "", state: "", address: "", pid: 0, startedAtMs: 0, detail: "", metricsAddress: "" };
 }
 
 export const ComponentStatus: MessageFns<ComponentStatus> = {
@@ -345,6 +357,9 @@ export const ComponentStatus: MessageFns<ComponentStatus> = {
     }
     if (message.detail !== "") {
       writer.uint32(50).string(message.detail);
+    }
+    if (message.metricsAddress !== "") {
+      writer.uint32(162).string(message.metricsAddress);
     }
     return writer;
   },
@@ -410,6 +425,14 @@ export const ComponentStatus: MessageFns<ComponentStatus> = {
             message.detail = reader.string();
             continue;
           }
+          case 20: {
+            if (tag !== 162) {
+              break;
+            }
+
+            message.metricsAddress = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -433,6 +456,7 @@ export const ComponentStatus: MessageFns<ComponentStatus> = {
     message.pid = object.pid ?? 0;
     message.startedAtMs = object.startedAtMs ?? 0;
     message.detail = object.detail ?? "";
+    message.metricsAddress = object.metricsAddress ?? "";
     return message;
   },
 };
@@ -449,6 +473,8 @@ function createBaseGetStatusResponse(): GetStatusResponse {
     redisConnected: false,
     backend: "",
     dataPath: "",
+    instanceId: "",
+    httpAddress: "",
   };
 }
 
@@ -483,6 +509,12 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
     }
     if (message.dataPath !== "") {
       writer.uint32(170).string(message.dataPath);
+    }
+    if (message.instanceId !== "") {
+      writer.uint32(178).string(message.instanceId);
+    }
+    if (message.httpAddress !== "") {
+      writer.uint32(186).string(message.httpAddress);
     }
     return writer;
   },
@@ -580,6 +612,22 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
             message.dataPath = reader.string();
             continue;
           }
+          case 22: {
+            if (tag !== 178) {
+              break;
+            }
+
+            message.instanceId = reader.string();
+            continue;
+          }
+          case 23: {
+            if (tag !== 186) {
+              break;
+            }
+
+            message.httpAddress = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -607,6 +655,8 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
     message.redisConnected = object.redisConnected ?? false;
     message.backend = object.backend ?? "";
     message.dataPath = object.dataPath ?? "";
+    message.instanceId = object.instanceId ?? "";
+    message.httpAddress = object.httpAddress ?? "";
     return message;
   },
 };

@@ -1,0 +1,31 @@
+/** The addresses a running stack listens on, from its GetStatus, for `up` and `ps`. */
+import ansis from "ansis";
+import type { EndpointsJson } from "../client/json-shapes.js";
+import type { GetStatusResponse } from "../gen/cortex/v1/api.js";
+
+export function endpointsOf(status: GetStatusResponse, grpcFallback: string): EndpointsJson {
+  const gateway = status.components.find((c) => c.name === "gateway");
+  const http = status.httpAddress === "" ? undefined : `http://${status.httpAddress}`;
+  return {
+    grpc: gateway?.address || grpcFallback,
+    ...(http === undefined ? {} : { http, dashboard: `${http}/` }),
+    metrics: status.components
+      .filter((c) => c.metricsAddress !== "")
+      // The workers component serves the orchestrator's metrics (CORTEX_ORCHESTRATOR_METRICS_PORT).
+      .map((c) => ({
+        component: c.name === "workers" ? "orchestrator" : c.name,
+        url: `http://${c.metricsAddress}/metrics`,
+      })),
+  };
+}
+
+/** One line per address, aligned like `up`'s component lines. */
+export function endpointLines(e: EndpointsJson): string[] {
+  const row = (label: string, value: string) => `  ${label.padEnd(10)} ${value}`;
+  return [
+    row("gRPC", e.grpc),
+    ...(e.http === undefined ? [] : [row("HTTP", e.http)]),
+    ...(e.dashboard === undefined ? [] : [row("dashboard", ansis.cyan(e.dashboard))]),
+    ...e.metrics.map((m) => row("metrics", `${m.url} ${ansis.dim(`(${m.component})`)}`)),
+  ];
+}
