@@ -26,7 +26,7 @@ const timeoutsYaml = `workflows: {}
 topics:
   ${TOPIC}:
     timeout_seconds: ${TIMEOUT_S}
-    max_retries: 0
+    max_retries: 1
 reconciler:
   dispatch_timeout_seconds: 20
   running_timeout_seconds: 30
@@ -137,11 +137,12 @@ describe.runIf(onNats())("go worker over the v1 wire", () => {
     done.forEach((d, n) => {
       expect(d.job.state).toBe("SUCCEEDED");
       expect(d.job.workerId).toBe(WORKER_ID);
+      expect(d.job.attempts).toBe(1);
       expect(d.result).toMatchObject({ job_id: ids[n], processed_by: WORKER_ID, received_ctx: { n } });
     });
   }, 60_000);
 
-  it("a failure, a timeout and a cancel end as the protocol says", async () => {
+  it("a failure and a timeout are retried once, a cancel reaches the worker", async () => {
     const failed = await stack.cli([
       "submit",
       TOPIC,
@@ -150,11 +151,12 @@ describe.runIf(onNats())("go worker over the v1 wire", () => {
       "--wait",
       "--json",
     ]);
-    expect(failed.json as SubmitResult).toMatchObject({ state: "FAILED" });
+    // One retry (max_retries 1): the v1 result of each attempt counts that attempt.
+    expect(failed.json as SubmitResult).toMatchObject({ state: "FAILED", attempts: 2 });
     expect((failed.json as SubmitResult).reason).toMatch(/boom from go/);
 
     const slow = await stack.cli(["submit", TOPIC, "--context", '{"sleep_ms":60000}', "--wait", "--json"]);
-    expect(slow.json as SubmitResult).toMatchObject({ state: "TIMEOUT" });
+    expect(slow.json as SubmitResult).toMatchObject({ state: "TIMEOUT", attempts: 2 });
     expect((slow.json as SubmitResult).reason).toMatch(/deadline/);
 
     // The one slot is busy with a job that would hold it for the whole deadline.
@@ -171,8 +173,10 @@ describe.runIf(onNats())("go worker over the v1 wire", () => {
     expect((await client.cancelJob(jobId, "e2e cancel")).cancelled).toBe(true);
     const next = await client.submitJob({ topic: TOPIC, contextJson: '{"after":"cancel"}' });
     expect((await waitForJob(client, next.jobId, { timeoutMs: 10_000 })).job.state).toBe("SUCCEEDED");
-    // Without the cancel reaching the worker the slot frees only at the 2 s deadline.
-    expect(Date.now() - cancelledAt).toBeLessThan(TIMEOUT_S * 1000 - 200);
+    const freedMs = Date.now() - cancelledAt;
+    console.log(`slot free again ${freedMs} ms after the cancel`);
+    // Without the cancel reaching the worker the slot frees only at the deadline.
+    expect(freedMs).toBeLessThan(TIMEOUT_S * 1000 - 300);
     expect((await client.getJob(jobId)).job?.state).toBe("CANCELLED");
   }, 60_000);
 });
