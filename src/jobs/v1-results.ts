@@ -27,21 +27,6 @@ export class V1Results {
     if (result.finished) return;
     const { logger, store, timeouts } = this.deps;
     const { to, reason } = targetOf(result);
-    const base: Omit<TransitionRequest, "to" | "reason"> = {
-      jobId: result.jobId,
-      from: ACTIVE,
-      ...(result.workerId ? { workerId: result.workerId } : {}),
-      ...(result.resultPtr ? { resultPtr: result.resultPtr } : {}),
-      // A result from an attempt that has since been superseded must not move the job.
-      ...(result.attempt > 0 ? { expectAttempt: result.attempt } : {}),
-    };
-    // Ending the job: the result goes out with the terminal event.
-    const ending = { ...base, withResult: true, ...(reason === undefined ? {} : { reason }) };
-    if (to === JobState.Succeeded) {
-      const done = await this.moves.apply({ ...ending, to });
-      if (!done.ok) logger.info({ jobId: result.jobId, outcome: done }, "late or stale result ignored");
-      return;
-    }
     const job = await store.getJob(result.jobId);
     if (!job) {
       logger.warn({ jobId: result.jobId }, "dropping a result for a job the store does not know");
@@ -51,7 +36,22 @@ export class V1Results {
       logger.info({ jobId: job.jobId, state: job.state, workerId: result.workerId }, "late result ignored");
       return;
     }
-    if (shouldRetry(timeouts, job.topic, to, job.attempts)) {
+    // A v1 worker never records RUNNING, so its attempt is still uncounted while DISPATCHED:
+    // the dispatch carried attempts + 1, and the result counts it.
+    const uncounted = job.state === JobState.Dispatched;
+    const base: Omit<TransitionRequest, "to" | "reason"> = {
+      jobId: result.jobId,
+      from: uncounted ? [JobState.Dispatched] : ACTIVE,
+      ...(uncounted ? { incrementAttempts: true } : {}),
+      ...(result.workerId ? { workerId: result.workerId } : {}),
+      ...(result.resultPtr ? { resultPtr: result.resultPtr } : {}),
+      // A result from an attempt that has since been superseded must not move the job.
+      ...(result.attempt > 0 ? { expectAttempt: uncounted ? result.attempt - 1 : result.attempt } : {}),
+    };
+    const attempt = uncounted ? job.attempts + 1 : job.attempts;
+    // Ending the job: the result goes out with the terminal event.
+    const ending = { ...base, withResult: true, ...(reason === undefined ? {} : { reason }) };
+    if (shouldRetry(timeouts, job.topic, to, attempt)) {
       const retry = await this.moves.apply({
         ...base,
         to: JobState.Scheduled,
@@ -62,7 +62,7 @@ export class V1Results {
       return;
     }
     const done = await this.moves.apply({ ...ending, to });
-    if (!done.ok) logger.info({ jobId: job.jobId, outcome: done }, "stale result ignored");
+    if (!done.ok) logger.info({ jobId: job.jobId, outcome: done }, "late or stale result ignored");
   }
 }
 
