@@ -189,6 +189,25 @@ describe("cortex watch in tmux", () => {
     expect(await waitForScreen((t) => EXITED.test(t), 5_000, "the exit marker")).toContain(`${MARKER}0`);
   });
 
+  it("cortex logs on a terminal is pretty-printed, and raw JSON lines when piped", async () => {
+    await tmux("send-keys", "-t", SESSION, "clear", "Enter");
+    await waitForScreen((t) => /^[$#] ?\n*$/.test(t), 5_000, "the cleared pane");
+    await tmux(
+      "send-keys",
+      "-t",
+      SESSION,
+      `'${process.execPath}' '${CLI_BIN}' logs gateway -n 5; echo "${MARKER}$?"`,
+      "Enter",
+    );
+    const pretty = await waitForScreen((t) => EXITED.test(t), 15_000, "the logs command's end");
+    expect(pretty).toContain(`${MARKER}0`);
+    expect(pretty).toMatch(/\bINFO\b/);
+    expect(pretty).not.toContain('"level":');
+    const piped = await stack.cli(["logs", "gateway", "-n", "5"]);
+    expect(piped.code, piped.stderr).toBe(0);
+    expect(piped.stdout.trim().split("\n")[0]).toMatch(/^\{"level":/);
+  });
+
   it("cortex jobs lists newest first, filters, and prints JSON", async () => {
     const ids: string[] = [];
     for (const word of ["one", "two"]) {
