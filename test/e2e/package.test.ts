@@ -32,8 +32,11 @@ const job: JobInfo = done.job;
 const client = createClient({ timeoutMs: 5_000 });
 const got = await client.get(job.jobId, { includeResult: true });
 const missing = await client.get("no-such-job").catch((err: unknown) => (isCortexError(err) ? err.code : err));
+const many = await client.submitMany([1, 2].map((n) => ({ topic: "job.echo", prompt: \`many \${n}\` })));
+const manyStates = many.map((o) => (o.status === "fulfilled" ? o.value.job.state : String(o.reason)));
+const listed = (await client.list({ topic: "job.echo", limit: 10 })).jobs.length;
 client.close();
-console.log(JSON.stringify({ state: job.state, result: done.result, stored: got.job?.state, missing }));
+console.log(JSON.stringify({ state: job.state, result: done.result, stored: got.job?.state, missing, manyStates, listed }));
 `;
 
 const TSCONFIG = {
@@ -144,6 +147,8 @@ describe.skipIf(onNats())("the packed package", () => {
       result: { received_ctx: { prompt: "hello from the package" } },
       stored: "SUCCEEDED",
       missing: "JOB_NOT_FOUND",
+      manyStates: ["SUCCEEDED", "SUCCEEDED"],
+      listed: 3,
     });
   }, 90_000);
 
@@ -156,4 +161,8 @@ describe.skipIf(onNats())("the packed package", () => {
     expect(deep.exitCode).not.toBe(0);
     expect(deep.stderr).toContain("ERR_PACKAGE_PATH_NOT_EXPORTED");
   });
+
+  it.todo(
+    "follow-up (after sdk-worker merges): the installed package's cortex/worker type-checks, and a handler module defining a worker runs a job of its topic on both backends",
+  );
 });
