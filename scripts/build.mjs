@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // `npm run build`: tsc into dist/, the .d.ts of the package's public entry points (only those:
-// not every module's types are nameable), then oclif.manifest.json from what tsc wrote. The manifest
-// is written even when tsc reports type errors (tsc still emits), so it never describes an
-// older dist/; the exit code is tsc's, or the manifest's when only that failed.
+// not every module's types can be named, see tsconfig.types.json), then oclif.manifest.json from
+// what tsc wrote. The manifest is written even when tsc reports type errors (tsc still emits), so
+// it never describes an older dist/; the exit code is the first failed step's.
 import { spawnSync } from "node:child_process";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
