@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// `npm run build`: tsc into dist/, then oclif.manifest.json from what tsc wrote. The manifest
-// is written even when tsc reports type errors (tsc still emits), so it never describes an
-// older dist/; the exit code is tsc's, or the manifest's when only that failed.
+// `npm run build`: tsc into dist/, the .d.ts of the package's public entry points (only those:
+// not every module's types can be named, see tsconfig.types.json), then oclif.manifest.json from
+// what tsc wrote. The manifest is written even when tsc reports type errors (tsc still emits), so
+// it never describes an older dist/; the exit code is the first failed step's.
 import { spawnSync } from "node:child_process";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
@@ -12,5 +13,6 @@ const tscBin = createRequire(import.meta.url).resolve("typescript/bin/tsc");
 const run = (args) => spawnSync(process.execPath, args, { cwd: root, stdio: "inherit" }).status ?? 1;
 
 const tsc = run([tscBin, "-p", "tsconfig.build.json"]);
+const types = run([tscBin, "-p", "tsconfig.types.json"]);
 const manifest = run([join(root, "scripts", "oclif-manifest.mjs")]);
-process.exitCode = tsc !== 0 ? tsc : manifest;
+process.exitCode = tsc !== 0 ? tsc : types !== 0 ? types : manifest;
