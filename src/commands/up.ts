@@ -1,4 +1,4 @@
-import { join } from "node:path";
+import { delimiter, join, resolve } from "node:path";
 import { Flags } from "@oclif/core";
 import ansis from "ansis";
 import { applyBackendFlag, backendFlag } from "../cli/backend-flag.js";
@@ -8,6 +8,7 @@ import { createGatewayClient } from "../client/gateway-client.js";
 import type { UpResult } from "../client/json-shapes.js";
 import { embeddedDbPath } from "../config/data-path.js";
 import { loadEnv, redisTlsFiles } from "../config/env.js";
+import { configuredWorkerModules, loadConfig } from "../config/index.js";
 import { CortexError, ErrorCode } from "../core/errors.js";
 import { redactUrl } from "../core/redact-url.js";
 import {
@@ -20,6 +21,7 @@ import {
 import { ensureHome, resolveHome } from "../daemon/supervisor/home.js";
 import { ensureServer } from "../daemon/supervisor/managed-servers.js";
 import { isAlive, readStackFile, type StackFile, writeStackFile } from "../daemon/supervisor/stack-file.js";
+import { loadRoutedWorkers } from "../sdk/load-modules.js";
 
 export default class Up extends BaseCommand {
   static override summary = "Start the cortex stack in the background and wait until it is ready";
@@ -32,10 +34,16 @@ export default class Up extends BaseCommand {
     "<%= config.bin %> up",
     "<%= config.bin %> up --backend nats",
     "<%= config.bin %> up --json",
+    "<%= config.bin %> up --worker ./handlers.js",
   ];
   static override flags = {
     backend: backendFlag,
     timeout: Flags.integer({ description: "seconds to wait for the stack to be ready", default: 60 }),
+    worker: Flags.string({
+      description:
+        "a handler module (worker SDK) for the daemon to load; repeatable (also pools.yaml `workers:`)",
+      multiple: true,
+    }),
   };
 
   async run(): Promise<UpResult> {
@@ -49,6 +57,10 @@ export default class Up extends BaseCommand {
       if (!this.jsonEnabled()) this.logToStderr(line);
     };
     const ok = ansis.green("✓");
+
+    const workerModules = (flags.worker ?? []).map((p) => resolve(p));
+    if (workerModules.length > 0) process.env.CORTEX_WORKER_MODULES = workerModules.join(delimiter);
+    await checkWorkerModules();
 
     const existing = runningDaemonPid(home) ?? (await restartingDaemonPid(home));
     if (existing !== undefined) {
@@ -161,6 +173,16 @@ export default class Up extends BaseCommand {
       );
     }
   }
+}
+
+/**
+ * Loads the handler modules here first, so one that fails to load (or that pools.yaml does
+ * not route) stops `up` with its file and error (exit 2) instead of a daemon that dies.
+ */
+async function checkWorkerModules(): Promise<void> {
+  const config = loadConfig();
+  const modules = configuredWorkerModules(config);
+  if (modules.length > 0) await loadRoutedWorkers(modules, config.pools.topics, config.paths.pools);
 }
 
 function sourceOf(source: string): string {
