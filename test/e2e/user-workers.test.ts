@@ -29,10 +29,6 @@ export default defineWorker({
       ctx.progress("alpha ");
       await new Promise((r) => setTimeout(r, 50));
       ctx.progress("beta");
-      // On nats an in-daemon worker's end reaches the gateway in process, before its last
-      // progress comes back over NATS, so the last tokens of a job may be cut; chat-advanced
-      // prints the whole answer for that reason.
-      await new Promise((r) => setTimeout(r, 150));
       return { done: true };
     },
     "job.u.slow": (input, ctx) => new Promise((_, reject) => {
