@@ -229,6 +229,9 @@ describe("user workers (worker SDK)", () => {
       }
       expect(job?.job?.waiting_reason).toContain("cortex worker start <module>");
       expect(job?.job?.waiting_reason).toContain('pool "remote"');
+      const broken = await stack.cli(["worker", "start", join(dir, "broken.js")]);
+      expect(broken.code).toBe(2);
+      expect(broken.stderr).toContain(join(dir, "broken.js"));
       remote = spawnCli(["worker", "start", join(dir, "remote.js")], stack.env);
       let state = "";
       for (let i = 0; i < 100 && state !== "SUCCEEDED"; i++) {
