@@ -17,6 +17,8 @@ export interface SubmitAndWaitOptions extends WaitForJobOptions {
   onSubmitted?: (sub: SubmitJobResponse) => void;
   /** Submit on this shared stream (client.submitMany()) instead of a call of its own. */
   many?: SubmitMany;
+  /** The job's progress (tokens, notes) as the stream carries it; the fallback path has none. */
+  onProgress?: (ev: JobEvent) => void;
 }
 
 const terminal = (state: string): boolean => isJobState(state) && isTerminal(state);
@@ -75,7 +77,11 @@ export async function submitAndWait(
         opts.onState?.(JobState.Pending);
         continue;
       }
-      if (ev.to === "") continue; // progress, dropped markers: the gateway settles the end
+      if (ev.to === "") {
+        // progress, dropped markers: the gateway settles the end
+        if (ev.text !== "" && ev.kind !== EventKind.Dropped) opts.onProgress?.(ev);
+        continue;
+      }
       applyEvent(info, ev);
       if (ev.to !== lastState) {
         lastState = ev.to;

@@ -1,7 +1,7 @@
 import { Flags } from "@oclif/core";
 import { applyBackendFlag, backendFlag, splitNeedsNats } from "../cli/backend-flag.js";
 import { BaseCommand } from "../cli/base-command.js";
-import { loadConfig } from "../config/index.js";
+import { configuredWorkerModules, loadConfig } from "../config/index.js";
 import { CortexError, ErrorCode } from "../core/errors.js";
 import { COMPONENT_NAMES, parseOnly } from "../daemon/component.js";
 import { createLogger, daemonLogFile, logFileFromStdout } from "../daemon/logger.js";
@@ -48,6 +48,7 @@ export default class Daemon extends BaseCommand {
       components,
       config,
       logger: root,
+      workerModules: configuredWorkerModules(config),
       ...(flags.concurrency !== undefined ? { concurrency: flags.concurrency } : {}),
     });
     logger.info("daemon ready");

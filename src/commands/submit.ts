@@ -73,8 +73,19 @@ export default class Submit extends BaseCommand {
       const human = !this.jsonEnabled();
       const out: SubmitResult = { job_id: "", trace_id: "", topic };
       stopHints.push(onInterrupt(() => out.job_id, process.stderr));
+      let midLine = false;
       const done = await submitAndWait(client, req, {
         timeoutMs: flags.timeout * 1000,
+        // A handler's progress (worker SDK ctx.progress, LLM tokens) streams to stdout before the result.
+        onProgress: (ev) => {
+          if (!human) return;
+          if (ev.kind !== "token") {
+            this.logToStderr(`  ${ansis.dim(ev.text)}`);
+            return;
+          }
+          process.stdout.write(ev.text);
+          midLine = !ev.text.endsWith("\n");
+        },
         onSubmitted: (sub) => {
           out.job_id = sub.jobId;
           out.trace_id = sub.traceId;
@@ -92,6 +103,7 @@ export default class Submit extends BaseCommand {
             );
         },
       });
+      if (midLine) process.stdout.write("\n");
       out.state = done.job.state;
       out.attempts = done.job.attempts;
       if (done.job.reason) out.reason = done.job.reason;

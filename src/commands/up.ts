@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { join } from "node:path";
+import { delimiter, join, resolve } from "node:path";
 import { Flags } from "@oclif/core";
 import ansis from "ansis";
 import { applyBackendFlag, backendFlag } from "../cli/backend-flag.js";
@@ -14,7 +14,7 @@ import { StackNotReady, waitForStack } from "../cli/wait-for-stack.js";
 import type { UpResult } from "../client/json-shapes.js";
 import { embeddedDbPath } from "../config/data-path.js";
 import { redisTlsFiles } from "../config/env.js";
-import type { CortexConfig } from "../config/index.js";
+import { type CortexConfig, configuredWorkerModules } from "../config/index.js";
 import { compactJson } from "../core/api-json.js";
 import { CortexError, ErrorCode } from "../core/errors.js";
 import { redactUrl } from "../core/redact-url.js";
@@ -32,6 +32,7 @@ import { ensureServer } from "../daemon/supervisor/managed-servers.js";
 import { isAlive, readStackFile, type StackFile, writeStackFile } from "../daemon/supervisor/stack-file.js";
 import { stopStack } from "../daemon/supervisor/stop-stack.js";
 import type { GetStatusResponse } from "../gen/cortex/v1/api.js";
+import { loadRoutedWorkers } from "../sdk/load-modules.js";
 
 export default class Up extends BaseCommand {
   static override summary = "Start the cortex stack in the background and wait until it is ready";
@@ -47,18 +48,27 @@ export default class Up extends BaseCommand {
     "<%= config.bin %> up --backend nats",
     "<%= config.bin %> up --restart",
     "<%= config.bin %> up --json",
+    "<%= config.bin %> up --worker ./handlers.js",
   ];
   static override flags = {
     backend: backendFlag,
     timeout: Flags.integer({ description: "seconds to wait for the stack to be ready", default: 60, min: 0 }),
     restart: Flags.boolean({ description: "stop a running stack first (`cortex down`), then start it" }),
+    worker: Flags.string({
+      description:
+        "a handler module (worker SDK) for the daemon to load; repeatable (also pools.yaml `workers:`)",
+      multiple: true,
+    }),
   };
 
   async run(): Promise<UpResult> {
     const { flags } = await this.parse(Up);
     applyBackendFlag(flags.backend);
-    // Before anything starts: a bad pools.yaml is a usage error (exit 2), not a daemon that dies.
+    const workerModules = (flags.worker ?? []).map((p) => resolve(p));
+    if (workerModules.length > 0) process.env.CORTEX_WORKER_MODULES = workerModules.join(delimiter);
+    // Before anything starts: a bad pools.yaml or handler module is a usage error (exit 2), not a daemon that dies.
     const { config } = validateConfig(workerKindNames());
+    await checkWorkerModules(config);
     const home = resolveHome({ ...process.env, CORTEX_HOME: config.env.CORTEX_HOME });
     ensureHome(home);
     const progress = new UpProgress(progressMode(this.jsonEnabled()), (line) => this.logToStderr(line));
@@ -264,6 +274,15 @@ function notReady(home: CortexHome, err: unknown, runLines: readonly string[]): 
 function runErrorOf(lines: readonly string[]): [string | undefined, string | undefined] {
   const [first, second] = runError(lines);
   return [first?.replace(/^Error:\s*/, ""), second];
+}
+
+/**
+ * Loads the handler modules here first, so one that fails to load (or that pools.yaml does
+ * not route) stops `up` with its file and error (exit 2) instead of a daemon that dies.
+ */
+async function checkWorkerModules(config: CortexConfig): Promise<void> {
+  const modules = configuredWorkerModules(config);
+  if (modules.length > 0) await loadRoutedWorkers(modules, config.pools.topics, config.paths.pools);
 }
 
 function sourceOf(source: string): string {

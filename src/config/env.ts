@@ -152,6 +152,8 @@ const envSchema = z.object({
     .refine(isValidTopic, { error: "expected a topic such as job.chat.advanced" })
     .optional(),
   CORTEX_API_KEY: z.string().optional(),
+  /** Absolute handler-module paths joined by the path delimiter (what `cortex up --worker` passes the daemon). */
+  CORTEX_WORKER_MODULES: nonEmptyString().optional(),
 });
 
 type ParsedEnv = z.infer<typeof envSchema>;

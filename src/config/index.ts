@@ -1,4 +1,4 @@
-import { resolve } from "node:path";
+import { delimiter, dirname, resolve } from "node:path";
 import { type CortexEnv, loadEnv } from "./env.js";
 import { shippedConfigPath } from "./package-root.js";
 import { loadPoolsFile, POOLS_ENV_VAR, type PoolsConfig } from "./pools.js";
@@ -88,4 +88,14 @@ export function loadConfig(opts: LoadConfigOptions = {}): CortexConfig {
     env,
     paths,
   };
+}
+
+/**
+ * The handler modules the daemon loads: CORTEX_WORKER_MODULES (from `cortex up --worker`),
+ * then pools.yaml `workers:` (relative to pools.yaml), as absolute paths without repeats.
+ */
+export function configuredWorkerModules(config: CortexConfig): string[] {
+  const fromEnv = (config.env.CORTEX_WORKER_MODULES ?? "").split(delimiter).filter((p) => p !== "");
+  const fromPools = (config.pools.workers ?? []).map((p) => resolve(dirname(config.paths.pools), p));
+  return [...new Set([...fromEnv.map((p) => resolve(p)), ...fromPools])];
 }

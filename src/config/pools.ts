@@ -15,6 +15,8 @@ export const poolsConfigSchema = z.strictObject({
   pools: z
     .record(poolName(), poolSettingsSchema, { error: "expected a map of pool name -> settings" })
     .optional(),
+  /** Worker-SDK handler modules the daemon loads (`cortex up`), relative to this file. */
+  workers: z.array(nonEmptyString(), { error: "expected a list of module paths" }).optional(),
 });
 
 export type PoolSettings = z.infer<typeof poolSettingsSchema>;

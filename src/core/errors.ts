@@ -54,6 +54,8 @@ export const ErrorCode = {
   TooManyInFlight: "TOO_MANY_IN_FLIGHT",
   /** A stream's client read too slowly: the gateway closed it rather than buffer more. */
   StreamBehind: "STREAM_BEHIND",
+  /** A handler threw NonRetryableError (worker SDK): the job fails without another attempt. */
+  NonRetryable: "NON_RETRYABLE",
   Internal: "INTERNAL",
 } as const;
 

@@ -56,3 +56,36 @@ export function assertWorkerRouting(
     details: { path: poolsPath, mismatches: mismatches.map((m) => ({ ...m, text: describe(m) })) },
   });
 }
+
+/** A user worker as the routing check sees it: where it was defined, its pool and topics. */
+export interface UserWorkerRoute {
+  file: string;
+  pool: string;
+  topics: readonly string[];
+}
+
+/**
+ * Throws CONFIG_INVALID when a user worker's topic is missing from pools.yaml or routed to
+ * another pool: the message names the topic, both pools, the module and the pools.yaml path.
+ */
+export function assertUserWorkerRouting(
+  workers: readonly UserWorkerRoute[],
+  topicToPool: Readonly<Record<string, string>>,
+  poolsPath: string,
+): void {
+  for (const w of workers) {
+    for (const topic of w.topics) {
+      const configured = Object.hasOwn(topicToPool, topic) ? topicToPool[topic] : undefined;
+      if (configured === w.pool) continue;
+      const now = configured === undefined ? "does not list it" : `routes it to pool "${configured}"`;
+      throw new CortexError(
+        ErrorCode.ConfigInvalid,
+        `${poolsPath}: the worker in ${w.file} handles ${topic} in pool "${w.pool}", but pools.yaml ${now}`,
+        {
+          hint: `Set "${topic}: ${w.pool}" under topics in ${poolsPath} (pools.yaml is the one routing table), or change the worker's pool.`,
+          details: { path: poolsPath, file: w.file, topic, pool: w.pool, configuredPool: configured ?? null },
+        },
+      );
+    }
+  }
+}

@@ -31,9 +31,18 @@ export function workerKindFor(topic: string): string | undefined {
 export function waitingReason(f: WaitingFacts): string {
   if (!WAITING_STATES.has(f.state) || f.live || f.pool === undefined) return "";
   const head = `no live worker in pool ${f.pool}`;
+  const kind = workerKindFor(f.topic);
+  if (kind === undefined) {
+    // A user pool: its worker is a handler module (worker SDK), not a built-in kind.
+    const where =
+      f.backend === "embedded"
+        ? "load its module into the daemon: `cortex down && cortex up --worker <module>` (or `workers:` in pools.yaml)"
+        : "start one with `cortex worker start <module>`";
+    return `${head} — ${where}, a module whose defineWorker has pool "${f.pool}"`;
+  }
   if (f.backend === "embedded") {
     // `worker start` needs the nats backend: the embedded daemon runs every worker itself.
     return `${head} — the embedded daemon runs the workers of the pools in pools.yaml itself: check \`cortex ps\`, or restart the stack with \`cortex down && cortex up\``;
   }
-  return `${head} — start one with \`cortex worker start ${workerKindFor(f.topic) ?? "<kind>"}\``;
+  return `${head} — start one with \`cortex worker start ${kind}\``;
 }

@@ -12,6 +12,7 @@ import { redactUrl } from "../core/redact-url.js";
 import { assertWorkerRouting } from "../core/routing-check.js";
 import { type WorkerKindName, workerKindNames } from "../core/worker-kinds.js";
 import { JobLifecycle, localPolicy, type PolicyGate } from "../jobs/index.js";
+import { type LoadedWorker, loadRoutedWorkers } from "../sdk/load-modules.js";
 import type { JobStore } from "../store/job-store.js";
 import type { Component, ComponentInfo, ComponentName } from "./component.js";
 import { type Backend, connectBackend } from "./connect-backend.js";
@@ -29,6 +30,8 @@ export interface DaemonOptions {
   logger: Logger;
   /** Worker kinds to run when "workers" is selected (default: all known kinds). */
   workerKinds?: readonly WorkerKindName[];
+  /** Handler modules (worker SDK) to load and run when "workers" is selected. */
+  workerModules?: readonly string[];
   concurrency?: number;
 }
 
@@ -88,6 +91,10 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     const kinds = opts.workerKinds ?? workerKindNames();
     // Likewise a pools.yaml that routes a running kind's topic elsewhere: its jobs would never arrive.
     if (wanted.has("workers")) assertWorkerRouting(kinds, config.pools.topics, config.paths.pools);
+    // A module that fails to load, or whose topics pools.yaml routes elsewhere, stops the start here.
+    const userWorkers: LoadedWorker[] = wanted.has("workers")
+      ? await loadRoutedWorkers(opts.workerModules ?? [], config.pools.topics, config.paths.pools)
+      : [];
     const needsBus = wanted.has("scheduler") || wanted.has("gateway") || wanted.has("workers");
     let bus: Bus | undefined;
     let store: JobStore | undefined;
@@ -221,6 +228,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         timeouts: config.timeouts,
         env,
         kinds,
+        userWorkers,
         ...(opts.concurrency !== undefined ? { concurrency: opts.concurrency } : {}),
         // the worker runtime tags its own lines with component "worker"
         logger: root,

@@ -43,6 +43,8 @@ export interface HandlerOwner {
 
 export interface WorkerDeps {
   handlerFor(kind: WorkerKindName, owner: HandlerOwner): JobHandler;
+  /** The shared LLM client, built on first use (also what SDK handlers get as ctx.llm). */
+  llm(): LlmClient;
   /** Closes the shared clients; call after the runtimes drained. */
   close(): void;
 }
@@ -103,6 +105,7 @@ export function createWorkerDeps(opts: WorkerDepsOptions): WorkerDeps {
 
   return {
     handlerFor,
+    llm: llmClient,
     close() {
       safety?.close();
     },

@@ -3,8 +3,12 @@ import { type TimeoutsConfig, timeoutFor } from "../config/index.js";
 import { ErrorCode } from "../core/errors.js";
 import { JobState } from "../core/states.js";
 
-/** Failures that another attempt cannot fix: the input itself is wrong or gone. */
-const NOT_RETRYABLE: ReadonlySet<string> = new Set([ErrorCode.InvalidArgument, "CONTEXT_MISSING"]);
+/** Failures that another attempt cannot fix: the input is wrong or gone, or the handler said so. */
+const NOT_RETRYABLE: ReadonlySet<string> = new Set([
+  ErrorCode.InvalidArgument,
+  ErrorCode.NonRetryable,
+  "CONTEXT_MISSING",
+]);
 
 /** Attempts a job of `topic` may have in all (max_retries + 1). */
 export function maxAttempts(timeouts: TimeoutsConfig, topic: string): number {

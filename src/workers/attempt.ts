@@ -29,6 +29,9 @@ import type { TopicSettings } from "./runtime-options.js";
 /** How long a finished attempt's end is retried in place during an outage before the message goes back. */
 export const FINISH_RETRY_MS = 30_000;
 
+/** Longest wait for a job's last progress to cross the bus before its end is recorded. */
+const PROGRESS_SETTLE_MS = 500;
+
 /** A job that ends sooner records RUNNING together with its end (one store step, not two). */
 export const RUNNING_MARK_MS = 250;
 
@@ -223,6 +226,9 @@ export class AttemptRunner {
       clearTimeout(timer);
       // Queued tokens go out before the result is published, so watchers see them first.
       progress.close();
+      // A gateway in this process hears the end at once but the tokens only back from the
+      // bus: one round trip lets them arrive first. Bounded, and skipped without progress.
+      if (progress.sent() > 0) await this.bus.ping(PROGRESS_SETTLE_MS).catch(() => undefined);
     }
   }
 }

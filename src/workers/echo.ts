@@ -1,9 +1,13 @@
 /**
  * The echo worker: returns the context it received. An optional `sleep_ms` makes it a
  * stand-in for slow work in tests and demos (capped, and abortable by cancel/timeout).
+ * Written with the worker SDK, as a user's worker would be, to show the SDK is enough.
  */
 import { setTimeout as sleep } from "node:timers/promises";
+import { JobTopics } from "../core/subjects.js";
+import { defineWorker, type TopicDefinition } from "../sdk/index.js";
 import type { JobHandler } from "./handler.js";
+import { sdkTopicHandler, servicesUnavailable } from "./sdk-handler.js";
 
 /** Longest sleep a context may ask for, so a typo cannot pin a worker slot for hours. */
 export const ECHO_MAX_SLEEP_MS = 60_000;
@@ -15,17 +19,29 @@ export interface EchoResult {
   completed_at_utc: string;
 }
 
-export const echoHandler: JobHandler = async (job, signal): Promise<EchoResult> => {
-  const sleepMs = requestedSleep(job.context.sleep_ms);
-  if (sleepMs > 0) await sleep(sleepMs, undefined, { signal });
-  signal.throwIfAborted();
-  return {
-    job_id: job.jobId,
-    processed_by: job.workerId,
-    received_ctx: job.context,
-    completed_at_utc: new Date().toISOString(),
-  };
-};
+export const echoWorker = defineWorker({
+  pool: "echo",
+  topics: {
+    [JobTopics.echo]: async (input, ctx): Promise<EchoResult> => {
+      const context = input as Record<string, unknown>;
+      const sleepMs = requestedSleep(context.sleep_ms);
+      if (sleepMs > 0) await sleep(sleepMs, undefined, { signal: ctx.signal });
+      ctx.signal.throwIfAborted();
+      return {
+        job_id: ctx.jobId,
+        processed_by: ctx.workerId,
+        received_ctx: context,
+        completed_at_utc: new Date().toISOString(),
+      };
+    },
+  },
+});
+
+/** Echo needs nothing beyond its job (no child jobs, no model); tests run it on their own topics too. */
+export const echoHandler: JobHandler = sdkTopicHandler(
+  echoWorker.topics[JobTopics.echo] as TopicDefinition,
+  servicesUnavailable("echo"),
+);
 
 function requestedSleep(value: unknown): number {
   const ms = typeof value === "string" ? Number(value) : value;

@@ -135,7 +135,7 @@ describe("architecture: DESIGN.md dependency rules", () => {
 
   it("daemon and workers never import client, commands, tui or cli", () => {
     const front = new Set(["client", "commands", "tui", "cli"]);
-    for (const back of ["daemon", "workers"]) {
+    for (const back of ["daemon", "workers", "sdk"]) {
       expect(violations(back, (_e, to) => to !== undefined && front.has(to))).toEqual([]);
     }
   });
@@ -147,6 +147,13 @@ describe("architecture: DESIGN.md dependency rules", () => {
         [],
       );
     }
+  });
+
+  it("src/sdk (the worker SDK, an outer layer like workers) imports only core, gen and the LLM types", () => {
+    const ok = new Set(["sdk", "core", "gen"]);
+    expect(
+      violations("sdk", (e, to) => to !== undefined && !ok.has(to) && e.to !== "src/llm/types.ts"),
+    ).toEqual([]);
   });
 
   it("workers never import the daemon", () => {

@@ -41,7 +41,7 @@ describe("config file errors are one line naming file, line, key path and expect
     const err = errorOf(() => loadPoolsFile(fixture("pools-unknown-key.yaml")));
     expect(err.code).toBe(ErrorCode.ConfigInvalid);
     expect(err.message).toBe(
-      `${shown("pools-unknown-key.yaml")}:4: unknown key "topicz" (expected one of: topics, pools)`,
+      `${shown("pools-unknown-key.yaml")}:4: unknown key "topicz" (expected one of: topics, pools, workers)`,
     );
     expect(err.hint).toBe("Fix the file or point POOL_CONFIG_PATH at another one.");
   });

@@ -73,7 +73,7 @@ describe("loadConfig", () => {
 
   const bad = write("bad.yaml", "bogus: 1\n");
   for (const [variable, expected] of [
-    ["POOL_CONFIG_PATH", "topics, pools"],
+    ["POOL_CONFIG_PATH", "topics, pools, workers"],
     ["TIMEOUT_CONFIG_PATH", "workflows, topics, reconciler"],
     ["SAFETY_CONFIG_PATH", "default_tenant, default_effect, rules"],
   ] as const) {

@@ -8,9 +8,20 @@ describe("waiting reason", () => {
     expect(waitingReason(base)).toBe(
       "no live worker in pool echo — start one with `cortex worker start echo`",
     );
-    expect(waitingReason({ ...base, topic: "job.custom", pool: "mine" })).toContain(
-      "`cortex worker start <kind>`",
+  });
+
+  it("names the module command for a user pool (worker SDK)", () => {
+    expect(waitingReason({ ...base, topic: "job.summarize", pool: "summarize" })).toBe(
+      'no live worker in pool summarize — start one with `cortex worker start <module>`, a module whose defineWorker has pool "summarize"',
     );
+    const embedded = waitingReason({
+      ...base,
+      topic: "job.summarize",
+      pool: "summarize",
+      backend: "embedded",
+    });
+    expect(embedded).toContain("cortex up --worker <module>");
+    expect(embedded).not.toContain("worker start");
   });
 
   it("points at pools.yaml and cortex up on embedded, where worker start is refused", () => {
