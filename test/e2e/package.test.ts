@@ -2,9 +2,11 @@
  * The package as a user gets it: `npm pack` of the built checkout, the tarball installed into
  * a fresh project with npm, and a small TypeScript program, type-checked by tsc against the
  * installed .d.ts and run with node, that submits an echo job to a running stack through
- * `import … from "cortex"`. Deep imports are blocked by `exports`.
+ * `import … from "cortex"`, and a handler module written with `cortex/worker` that the
+ * daemon loads (`cortex up --worker`) and runs a job of its topic. Deep imports are blocked
+ * by `exports`.
  */
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -21,7 +23,22 @@ const INSTALL_TIMEOUT_MS = 120_000;
 /** Pack and install (about 20 s alone) beside the stack's start, on a loaded machine. */
 const SETUP_TIMEOUT_MS = 180_000;
 
+/** A user's handler module: it imports the SDK from the installed package, not from this checkout. */
+const HANDLERS = `import { defineWorker } from "cortex/worker";
+export default defineWorker({
+  pool: "pkg",
+  topics: { "job.pkg.hello": (input, ctx) => ({ hello: input.prompt, attempt: ctx.attempt }) },
+});
+`;
+
 const PROGRAM = `import { type CortexClient, createClient, isCortexError, type JobInfo, submitAndWait } from "cortex";
+import { defineWorker, NonRetryableError } from "cortex/worker";
+
+// The worker SDK's types are real too.
+void defineWorker({ pool: "pkg", topics: { "job.pkg.typed": async (_input, ctx) => ({ id: ctx.jobId, t: ctx.tenant }) } });
+// @ts-expect-error a worker needs its pool
+void defineWorker({ topics: {} });
+void new NonRetryableError("typed");
 
 // The types are real, not any: a job needs a topic.
 // @ts-expect-error topic is missing
@@ -35,8 +52,9 @@ const missing = await client.get("no-such-job").catch((err: unknown) => (isCorte
 const many = await client.submitMany([1, 2].map((n) => ({ topic: "job.echo", prompt: \`many \${n}\` })));
 const manyStates = many.map((o) => (o.status === "fulfilled" ? o.value.job.state : String(o.reason)));
 const listed = (await client.list({ topic: "job.echo", limit: 10 })).jobs.length;
+const user = await submitAndWait({ topic: "job.pkg.hello", prompt: "from the package" }, { timeoutMs: 30_000 });
 client.close();
-console.log(JSON.stringify({ state: job.state, result: done.result, stored: got.job?.state, missing, manyStates, listed }));
+console.log(JSON.stringify({ state: job.state, result: done.result, stored: got.job?.state, missing, manyStates, listed, user: { state: user.job.state, result: user.result } }));
 `;
 
 const TSCONFIG = {
@@ -74,8 +92,14 @@ describe.skipIf(onNats())("the packed package", () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "cortex-package-"));
     const project = join(dir, "project");
+    // The shipped routing plus the user's topic, served by the handler module's pool.
+    const pools = join(dir, "pools.yaml");
+    writeFileSync(
+      pools,
+      `${readFileSync(join(packageRoot(), "config/pools.yaml"), "utf8")}  job.pkg.hello: pkg\n`,
+    );
     const [started] = await Promise.all([
-      startTestStack({ extraEnv: { API_KEY } }),
+      startTestStack({ extraEnv: { API_KEY, POOL_CONFIG_PATH: pools } }),
       timed("pack", () =>
         // --ignore-scripts: `prepare` would rebuild dist/, which the e2e suite has built already.
         execa("npm", ["pack", packageRoot(), "--ignore-scripts", "--silent", "--pack-destination", dir], {
@@ -110,7 +134,8 @@ describe.skipIf(onNats())("the packed package", () => {
         { cwd: project, timeout: INSTALL_TIMEOUT_MS },
       ),
     );
-    const up = await stack.cli(["up", "--json"]);
+    writeFileSync(join(project, "handlers.mjs"), HANDLERS);
+    const up = await stack.cli(["up", "--worker", join(project, "handlers.mjs"), "--json"]);
     expect(up.code, up.stderr).toBe(0);
   }, SETUP_TIMEOUT_MS);
 
@@ -120,7 +145,7 @@ describe.skipIf(onNats())("the packed package", () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it("type-checks and runs a program that imports cortex and gets an echo job's result", async () => {
+  it("type-checks and runs a program that imports cortex and cortex/worker, gets an echo job's result and one of its own worker's", async () => {
     const project = join(dir, "project");
     const tsc = await timed("tsc", () =>
       execa(process.execPath, [TSC, "-p", "tsconfig.json"], { cwd: project, reject: false, timeout: 60_000 }),
@@ -149,6 +174,7 @@ describe.skipIf(onNats())("the packed package", () => {
       missing: "JOB_NOT_FOUND",
       manyStates: ["SUCCEEDED", "SUCCEEDED"],
       listed: 3,
+      user: { state: "SUCCEEDED", result: { hello: "from the package", attempt: 1 } },
     });
   }, 90_000);
 
@@ -161,8 +187,4 @@ describe.skipIf(onNats())("the packed package", () => {
     expect(deep.exitCode).not.toBe(0);
     expect(deep.stderr).toContain("ERR_PACKAGE_PATH_NOT_EXPORTED");
   });
-
-  it.todo(
-    "follow-up (after sdk-worker merges): the installed package's cortex/worker type-checks, and a handler module defining a worker runs a job of its topic on both backends",
-  );
 });
