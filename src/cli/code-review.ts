@@ -7,7 +7,9 @@
 import { Flags } from "@oclif/core";
 import ansis from "ansis";
 import type { GatewayClient } from "../client/gateway-client.js";
+import type { EventStream } from "../client/gateway-types.js";
 import { type WaitForJobResult, waitForJob } from "../client/wait-for-job.js";
+import { newJobId, newTraceId } from "../core/ids.js";
 import { parseStepJobId, plannerJobId } from "../core/plan.js";
 import { isJobState, isTerminal } from "../core/states.js";
 import { JobTopics } from "../core/subjects.js";
@@ -72,18 +74,27 @@ export async function runCodeReview(io: CommandIo, flags: CodeReviewFlags): Prom
   const human = !io.jsonEnabled();
   const client = await gatewayFromEnv();
   try {
+    const following = flags.wait || flags.out !== undefined || flags.apply;
+    const ids = { jobId: newJobId(), traceId: newTraceId() };
+    // Progress notes (the plan line) are streamed, never stored: the trace is watched before
+    // the submit, so none is sent before the watch is there.
+    const steps =
+      following && human ? client.watchEvents({ traceId: ids.traceId, backfill: 1000 }) : undefined;
+    await steps?.ready.catch(() => undefined);
     const sub = await client.submitJob({
+      ...ids,
       topic: WORKFLOW_TOPIC,
       contextJson: JSON.stringify(context),
       priority: flags.priority,
       tenant: flags.tenant ?? "",
     });
     const base: SubmittedJob = { job_id: sub.jobId, trace_id: sub.traceId, topic: WORKFLOW_TOPIC };
-    if (!flags.wait && flags.out === undefined && !flags.apply) {
+    if (!following) {
       if (human) io.log(sub.jobId);
       return base;
     }
     const done = await followWorkflow(client, sub, {
+      ...(steps ? { steps } : {}),
       timeoutMs: flags.timeout * 1000,
       print: human ? (line) => io.logToStderr(line) : undefined,
     });
@@ -132,6 +143,8 @@ export interface FollowWorkflowOptions {
   timeoutMs: number;
   /** Where live lines go; undefined = follow silently (--json). */
   print?: ((line: string) => void) | undefined;
+  /** The workflow's trace, already watched (opened before the submit); opened here otherwise. */
+  steps?: EventStream;
 }
 
 /** How long to let the step stream catch up after the parent ended, so no final step line is cut. */
@@ -155,7 +168,9 @@ export async function followWorkflow(
   const parentEndSeen = new Promise<void>((r) => {
     parentEnded = r;
   });
-  const steps = print ? client.watchEvents({ traceId: parent.traceId, backfill: 1000 }) : undefined;
+  const steps = print
+    ? (opts.steps ?? client.watchEvents({ traceId: parent.traceId, backfill: 1000 }))
+    : undefined;
   const stepLines = (async () => {
     if (!steps || !print) return;
     for await (const ev of steps) {
