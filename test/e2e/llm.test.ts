@@ -211,6 +211,11 @@ describe("LLM workers through the CLI", () => {
         expect(check?.outcome).toBe("skip");
         expect(check?.detail).toContain(fixture.url);
       }
+      // The text says the same word as the JSON.
+      const text = await stack.cli(["smoke"]);
+      expect(text.code, text.stdout).toBe(0);
+      expect(`${text.stdout}${text.stderr}`).toMatch(/chat-advanced\b.*\bskip\b/);
+      expect(`${text.stdout}${text.stderr}`).not.toContain("skipped");
     } finally {
       await fixture.setBehaviour({});
     }

@@ -4,9 +4,13 @@
  * built CLI. Run `npm run build` first (`npm test` does).
  */
 import { randomUUID } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { JobsResult, SubmitResult } from "../../src/client/json-shapes.js";
+import { packageRoot } from "../../src/config/package-root.js";
 import { CLI_BIN } from "../support/cli.js";
 import { findBinary } from "../support/find-binary.js";
 import { startTestStack, type TestStack } from "../support/stack.js";
@@ -21,6 +25,7 @@ describe("cortex watch in tmux", () => {
   let tmuxBin: string;
   const socket = `cortex-watch-${process.pid}-${Date.now()}`;
   let env: NodeJS.ProcessEnv;
+  let poolsDir: string | undefined;
 
   const tmux = async (...args: string[]): Promise<string> =>
     (await execa(tmuxBin, ["-L", socket, ...args], { env, extendEnv: false, stripFinalNewline: false }))
@@ -44,7 +49,8 @@ describe("cortex watch in tmux", () => {
     }
   }
 
-  async function startWatch(...args: string[]): Promise<void> {
+  /** Runs the built CLI in the cleared pane, its exit code echoed after it as MARKER<code>. */
+  async function runInPane(...args: string[]): Promise<void> {
     await tmux("send-keys", "-t", SESSION, "clear", "Enter");
     // Typed ahead, the command would be echoed by the terminal before `clear` runs and then
     // be wiped by it, leaving no command line for the exit check to find.
@@ -53,9 +59,13 @@ describe("cortex watch in tmux", () => {
       "send-keys",
       "-t",
       SESSION,
-      `'${process.execPath}' '${CLI_BIN}' ${["watch", ...args].join(" ")}; echo "${MARKER}$?"`,
+      `'${process.execPath}' '${CLI_BIN}' ${args.join(" ")}; echo "${MARKER}$?"`,
       "Enter",
     );
+  }
+
+  async function startWatch(...args: string[]): Promise<void> {
+    await runInPane("watch", ...args);
     await waitForScreen((t) => t.includes("● live") && t.includes("components"), 20_000, "the live header");
   }
 
@@ -64,7 +74,14 @@ describe("cortex watch in tmux", () => {
     if (bin === undefined)
       throw new Error("tmux not found: install it (Debian/Ubuntu: `apt-get install -y tmux`).");
     tmuxBin = bin;
-    stack = await startTestStack();
+    // The shipped routing plus a topic whose pool has no worker, for the waiting text.
+    poolsDir = mkdtempSync(join(tmpdir(), "cortex-watch-pools-"));
+    const pools = join(poolsDir, "pools.yaml");
+    writeFileSync(
+      pools,
+      `${readFileSync(join(packageRoot(), "config/pools.yaml"), "utf8")}  job.nowhere: nowhere\n`,
+    );
+    stack = await startTestStack({ extraEnv: { POOL_CONFIG_PATH: pools } });
     const up = await stack.cli(["up", "--json"]);
     expect(up.code, up.stderr).toBe(0);
     // The pane's shell gets the stack's environment; no CI variables, so Ink draws live.
@@ -75,6 +92,7 @@ describe("cortex watch in tmux", () => {
   afterAll(async () => {
     if (tmuxBin) await tmux("kill-server").catch(() => undefined);
     await stack?.stop();
+    if (poolsDir) rmSync(poolsDir, { recursive: true, force: true });
   });
 
   it("shows a submitted job within a second, Enter shows its result, q exits 0 and restores the pane", async () => {
@@ -190,15 +208,7 @@ describe("cortex watch in tmux", () => {
   });
 
   it("cortex logs on a terminal is pretty-printed, and raw JSON lines when piped", async () => {
-    await tmux("send-keys", "-t", SESSION, "clear", "Enter");
-    await waitForScreen((t) => /^[$#] ?\n*$/.test(t), 5_000, "the cleared pane");
-    await tmux(
-      "send-keys",
-      "-t",
-      SESSION,
-      `'${process.execPath}' '${CLI_BIN}' logs gateway -n 5; echo "${MARKER}$?"`,
-      "Enter",
-    );
+    await runInPane("logs", "gateway", "-n", "5");
     const pretty = await waitForScreen((t) => EXITED.test(t), 15_000, "the logs command's end");
     expect(pretty).toContain(`${MARKER}0`);
     expect(pretty).toMatch(/\bINFO\b/);
@@ -233,5 +243,24 @@ describe("cortex watch in tmux", () => {
     const bad = await stack.cli(["jobs", "--state", "SLEEPING"]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/state/);
+  });
+
+  it("a job's detail says why it waits when its pool has no live worker", async () => {
+    const sub = await stack.cli(["submit", "job.nowhere", "waiting", "--json"]);
+    expect(sub.code, sub.stderr).toBe(0);
+    const id = (sub.json as SubmitResult).job_id;
+    await startWatch();
+    const row = new RegExp(`>${id.slice(0, 8)}\\s+job\\.nowhere\\s+SCHEDULED`);
+    await waitForScreen((t) => row.test(t), 5_000, "the waiting job's row");
+    await tmux("send-keys", "-t", SESSION, "Enter");
+    const detail = await waitForScreen(
+      (t) => /waiting no live worker in pool nowhere/.test(t.replace(/\n/g, " ")),
+      5_000,
+      "the waiting text",
+    );
+    expect(detail.split("\n")[0]).toContain(`JOB ${id}`);
+    await tmux("send-keys", "-t", SESSION, "Escape");
+    await tmux("send-keys", "-t", SESSION, "q");
+    expect(await waitForScreen((t) => EXITED.test(t), 5_000, "the exit marker")).toContain(`${MARKER}0`);
   });
 });
