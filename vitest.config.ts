@@ -10,6 +10,9 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: "forks",
+    // Two files at a time: most of the suite waits on servers and processes, so on a 2-core
+    // machine this halves its time (vitest's default there is one). Ports: test/support/free-port.ts.
+    maxWorkers: 2,
     reporters: ["default"],
     // The end-to-end suite once per backend (DESIGN.md "Tests"); `vitest run` runs all three.
     projects: [
