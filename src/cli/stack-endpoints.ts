@@ -8,7 +8,8 @@ export function endpointsOf(status: GetStatusResponse, grpcFallback: string): En
   const http = status.httpAddress === "" ? undefined : `http://${status.httpAddress}`;
   return {
     grpc: gateway?.address || grpcFallback,
-    ...(http === undefined ? {} : { http, dashboard: `${http}/` }),
+    // No dashboard address: the gateway serves none yet, and a URL that answers 404 misleads.
+    ...(http === undefined ? {} : { http }),
     metrics: status.components
       .filter((c) => c.metricsAddress !== "")
       // The workers component serves the orchestrator's metrics (CORTEX_ORCHESTRATOR_METRICS_PORT).
@@ -25,7 +26,6 @@ export function endpointLines(e: EndpointsJson): string[] {
   return [
     row("gRPC", e.grpc),
     ...(e.http === undefined ? [] : [row("HTTP", e.http)]),
-    ...(e.dashboard === undefined ? [] : [row("dashboard", ansis.cyan(e.dashboard))]),
     ...e.metrics.map((m) => row("metrics", `${m.url} ${ansis.dim(`(${m.component})`)}`)),
   ];
 }

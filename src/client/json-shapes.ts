@@ -78,8 +78,6 @@ export interface EndpointsJson {
   grpc: string;
   /** Base URL of the HTTP API and the WebSocket stream. */
   http?: string;
-  /** The dashboard, served at / on the HTTP port. */
-  dashboard?: string;
   /** Prometheus endpoints: scheduler, gateway, orchestrator (each when it runs). */
   metrics: { component: string; url: string }[];
 }

@@ -70,12 +70,11 @@ afterAll(async () => {
 });
 
 describe("cortex up, honestly", () => {
-  it("up --json and ps --json list gRPC, HTTP, dashboard and every metrics endpoint", async () => {
+  it("up --json and ps --json list gRPC, HTTP and every metrics endpoint, and no dashboard while none is served", async () => {
     const env = stack.env;
     const expected: EndpointsJson = {
       grpc: `127.0.0.1:${env.CORTEX_GRPC_PORT}`,
       http: `http://127.0.0.1:${env.CORTEX_HTTP_PORT}`,
-      dashboard: `http://127.0.0.1:${env.CORTEX_HTTP_PORT}/`,
       metrics: [
         { component: "scheduler", url: `http://127.0.0.1:${env.CORTEX_SCHEDULER_METRICS_PORT}/metrics` },
         { component: "gateway", url: `http://127.0.0.1:${env.CORTEX_GATEWAY_METRICS_PORT}/metrics` },
@@ -92,7 +91,8 @@ describe("cortex up, honestly", () => {
     expectOk(ps);
     expect((ps.json as PsResult).endpoints).toEqual(expected);
     const text = await stack.cli(["ps"]);
-    expect(text.stdout).toContain(`dashboard  http://127.0.0.1:${env.CORTEX_HTTP_PORT}/`);
+    expect(text.stdout).toContain(`HTTP       http://127.0.0.1:${env.CORTEX_HTTP_PORT}`);
+    expect(text.stdout).not.toContain("dashboard");
   });
 
   it("up --timeout 0 with the stack up says it is up", async () => {
