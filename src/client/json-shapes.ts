@@ -137,6 +137,8 @@ export interface ConfigCheckResult {
   worker_kinds: WorkerKindName[];
   /** Keys in CORTEX_API_KEYS_FILE, when it is set (the keys themselves are never printed). */
   api_keys?: { path: string; keys: number };
+  /** Handler modules (pools.yaml `workers:`, CORTEX_WORKER_MODULES), loaded and routed. */
+  worker_modules?: { file: string; pool: string; topics: string[] }[];
 }
 
 /** `cortex pull-model --json`: NDJSON progress lines (Ollama's own fields), then this. */

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import type { ConfigCheckResult } from "../../src/client/json-shapes.js";
+import { packageRoot } from "../../src/config/package-root.js";
 import { runCli } from "../support/cli.js";
 
 const baseEnv = (): NodeJS.ProcessEnv => ({ PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: "1" });
@@ -39,6 +40,34 @@ describe("cortex config check", () => {
     const r = await runCli(["config", "check"], { ...baseEnv(), POOL_CONFIG_PATH: path });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(`${path}:3: unknown key "topicz"`);
+  });
+
+  it("loads and routes the handler modules pools.yaml names, as `cortex up` does", async () => {
+    const sdk = join(packageRoot(), "dist/sdk/index.js");
+    writeFileSync(
+      join(dir, "good.mjs"),
+      `import { defineWorker } from ${JSON.stringify(sdk)};\nexport default defineWorker({ pool: "mine", topics: { "job.mine": () => 1 } });\n`,
+    );
+    writeFileSync(join(dir, "broken.mjs"), "export default {;\n");
+    const pools = (workers: string, route: string) => {
+      const path = join(dir, `pools-${workers}-${route}.yaml`);
+      writeFileSync(
+        path,
+        `topics:\n  job.echo: echo\n  job.mine: ${route}\nworkers:\n  - ./${workers}.mjs\n`,
+      );
+      return { ...baseEnv(), POOL_CONFIG_PATH: path };
+    };
+    const ok = await runCli(["config", "check", "--json", "--kinds", "echo"], pools("good", "mine"));
+    expect(ok.code, ok.stderr).toBe(0);
+    expect((ok.json as ConfigCheckResult).worker_modules).toEqual([
+      { file: join(dir, "good.mjs"), pool: "mine", topics: ["job.mine"] },
+    ]);
+    const broken = await runCli(["config", "check", "--kinds", "echo"], pools("broken", "mine"));
+    expect(broken.code).toBe(2);
+    expect(broken.stderr).toContain(join(dir, "broken.mjs"));
+    const misrouted = await runCli(["config", "check", "--kinds", "echo"], pools("good", "other"));
+    expect(misrouted.code).toBe(2);
+    expect(misrouted.stderr).toContain("job.mine");
   });
 
   it("validates CORTEX_API_KEYS_FILE without ever printing a key", async () => {

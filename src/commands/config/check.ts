@@ -4,7 +4,9 @@ import { BaseCommand } from "../../cli/base-command.js";
 import { validateConfig } from "../../cli/validate-config.js";
 import type { ConfigCheckResult } from "../../client/json-shapes.js";
 import { embeddedDbPath } from "../../config/data-path.js";
+import { configuredWorkerModules } from "../../config/index.js";
 import { parseWorkerKindName, workerKindNames } from "../../core/worker-kinds.js";
+import { loadRoutedWorkers } from "../../sdk/load-modules.js";
 
 export default class ConfigCheck extends BaseCommand {
   static override summary =
@@ -50,6 +52,16 @@ export default class ConfigCheck extends BaseCommand {
     };
     const keysPath = config.env.CORTEX_API_KEYS_FILE;
     if (keysPath && apiKeys !== undefined) result.api_keys = { path: keysPath, keys: apiKeys };
+    // Loaded as `cortex up` loads them: a module that fails, or a topic pools.yaml does not route, is exit 2.
+    const modules = configuredWorkerModules(config);
+    if (modules.length > 0) {
+      const loaded = await loadRoutedWorkers(modules, config.pools.topics, config.paths.pools);
+      result.worker_modules = loaded.map((w) => ({
+        file: w.file,
+        pool: w.definition.pool,
+        topics: Object.keys(w.definition.topics),
+      }));
+    }
     if (!this.jsonEnabled()) {
       const b = result.backend;
       this.log(
@@ -60,6 +72,8 @@ export default class ConfigCheck extends BaseCommand {
       this.log(`safety    ${config.paths.safety} (${result.rules} rules)`);
       this.log(`routing   ${kinds.length} worker kinds routed to their pools (${kinds.join(", ")})`);
       if (result.api_keys) this.log(`api keys  ${result.api_keys.path} (${result.api_keys.keys} keys)`);
+      for (const w of result.worker_modules ?? [])
+        this.log(`worker    ${w.file} (pool ${w.pool}: ${w.topics.join(", ")})`);
       this.log("config is valid");
     }
     return result;
