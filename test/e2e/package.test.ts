@@ -13,7 +13,6 @@ import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { packageRoot } from "../../src/config/package-root.js";
-import { onNats } from "../support/backend.js";
 import { startTestStack, type TestStack } from "../support/stack.js";
 
 const API_KEY = "package-test-key";
@@ -74,9 +73,8 @@ const TSCONFIG = {
   files: ["main.ts"],
 };
 
-// On one backend only: packing and installing take 15 to 45 s here, and nothing in them or in
-// the client depends on the backend behind the gateway.
-describe.skipIf(onNats())("the packed package", () => {
+// On both backends: the worker defined with the installed SDK runs in the daemon of each.
+describe("the packed package", () => {
   let stack: TestStack;
   let dir: string;
   const timings: Record<string, number> = {};
