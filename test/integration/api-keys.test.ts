@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { Bus } from "../../src/bus/bus.js";
 import { newPacket } from "../../src/bus/codec.js";
 import { connectNatsBus } from "../../src/bus/nats-bus.js";
-import { createGatewayClient, type GatewayClient } from "../../src/client/gateway-client.js";
+import type { GatewayClient } from "../../src/client/gateway-client.js";
 import { ErrorCode } from "../../src/core/errors.js";
 import { newTraceId } from "../../src/core/ids.js";
 import { heartbeatSubject, Subjects } from "../../src/core/subjects.js";
@@ -19,10 +19,8 @@ import { type ApiError, httpJson, openStream, streamRefusal } from "../support/h
 import { type NatsHandle, startNats } from "../support/nats-server.js";
 import { type RedisHandle, startRedis, uniquePrefix } from "../support/redis-server.js";
 import { rejection } from "../support/rejection.js";
+import { ACME, ADMIN, GLOBEX, keyedClients } from "../support/tenant-keys.js";
 
-const ADMIN = "admin-key-0123456789abcdef";
-const ACME = "acme-key-0123456789abcdef";
-const GLOBEX = "globex-key-0123456789abcdef";
 const WRONG = "wrong-key-0123456789abcdef";
 
 const logLines: string[] = [];
@@ -42,13 +40,8 @@ let store: RedisJobStore;
 let gateway: GatewayServer;
 let base: string;
 let wsBase: string;
-const clients: GatewayClient[] = [];
-
-function grpcClient(apiKey: string): GatewayClient {
-  const c = createGatewayClient({ address: `127.0.0.1:${gateway.ports().grpc}`, apiKey, timeoutMs: 5_000 });
-  clients.push(c);
-  return c;
-}
+const keyed = keyedClients(() => gateway.ports().grpc);
+const grpcClient = (apiKey: string): GatewayClient => keyed.client(apiKey);
 
 function get<T = Record<string, unknown>>(path: string, key?: string) {
   return httpJson<T>(`${base}${path}`, { headers: key ? { "x-api-key": key } : {} });
@@ -87,7 +80,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const c of clients) c.close();
+  keyed.closeAll();
   await gateway?.stop();
   await store?.close();
   await bus?.close();

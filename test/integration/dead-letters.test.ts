@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Bus } from "../../src/bus/bus.js";
 import { newPacket } from "../../src/bus/codec.js";
 import { connectNatsBus } from "../../src/bus/nats-bus.js";
-import { createGatewayClient, type GatewayClient } from "../../src/client/gateway-client.js";
+import type { GatewayClient } from "../../src/client/gateway-client.js";
 import { CortexError, ErrorCode } from "../../src/core/errors.js";
 import { newTraceId } from "../../src/core/ids.js";
 import { invalidField } from "../../src/core/job-validation.js";
@@ -21,11 +21,9 @@ import { deadLetter } from "../../src/jobs/index.js";
 import { createRedisStore, type RedisJobStore } from "../../src/store/redis-store.js";
 import { type NatsHandle, startNats } from "../support/nats-server.js";
 import { type RedisHandle, startRedis, uniquePrefix } from "../support/redis-server.js";
+import { ACME, ADMIN, GLOBEX, keyedClients, TENANT_KEYS } from "../support/tenant-keys.js";
 
 const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
-const ADMIN = "admin-key-0123456789abcdef";
-const ACME = "acme-key-0123456789abcdef";
-const GLOBEX = "globex-key-0123456789abcdef";
 const allowAll: SafetyChecker = { check: async () => ({ decision: "ALLOW", reason: "" }) };
 
 let nats: NatsHandle;
@@ -34,13 +32,8 @@ let bus: Bus;
 let store: RedisJobStore;
 let scheduler: Scheduler;
 let gateway: GatewayServer;
-const clients: GatewayClient[] = [];
-
-function client(apiKey: string): GatewayClient {
-  const c = createGatewayClient({ address: `127.0.0.1:${gateway.ports().grpc}`, apiKey, timeoutMs: 5_000 });
-  clients.push(c);
-  return c;
-}
+const keyed = keyedClients(() => gateway.ports().grpc);
+const client = (apiKey: string): GatewayClient => keyed.client(apiKey);
 
 function request(over: Partial<JobRequest>): JobRequest {
   return {
@@ -105,18 +98,14 @@ beforeAll(async () => {
       grpcPort: 0,
       httpPort: 0,
       poolTopics: { "job.echo": "echo" },
-      apiKey: ADMIN,
-      apiKeys: [
-        { key: ACME, tenant: "acme" },
-        { key: GLOBEX, tenant: "globex" },
-      ],
+      ...TENANT_KEYS,
     },
   });
   await gateway.start();
 });
 
 afterAll(async () => {
-  for (const c of clients) c.close();
+  keyed.closeAll();
   await gateway?.stop();
   await scheduler?.stop();
   await store?.close();

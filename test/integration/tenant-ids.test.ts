@@ -8,7 +8,7 @@ import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Bus } from "../../src/bus/bus.js";
 import { connectNatsBus } from "../../src/bus/nats-bus.js";
-import { createGatewayClient, type GatewayClient } from "../../src/client/gateway-client.js";
+import type { GatewayClient } from "../../src/client/gateway-client.js";
 import { ErrorCode } from "../../src/core/errors.js";
 import { newJobId } from "../../src/core/ids.js";
 import { JobState } from "../../src/core/states.js";
@@ -20,10 +20,7 @@ import { httpJson, openStream } from "../support/http-api.js";
 import { type NatsHandle, startNats } from "../support/nats-server.js";
 import { type RedisHandle, startRedis, uniquePrefix } from "../support/redis-server.js";
 import { rejection } from "../support/rejection.js";
-
-const ADMIN = "admin-key-0123456789abcdef";
-const ACME = "acme-key-0123456789abcdef";
-const GLOBEX = "globex-key-0123456789abcdef";
+import { ACME, ADMIN, GLOBEX, keyedClients, TENANT_KEYS } from "../support/tenant-keys.js";
 
 const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
 
@@ -33,13 +30,8 @@ let bus: Bus;
 let store: RedisJobStore;
 let gateway: GatewayServer;
 let base: string;
-const clients: GatewayClient[] = [];
-
-function grpcClient(apiKey: string): GatewayClient {
-  const c = createGatewayClient({ address: `127.0.0.1:${gateway.ports().grpc}`, apiKey, timeoutMs: 5_000 });
-  clients.push(c);
-  return c;
-}
+const keyed = keyedClients(() => gateway.ports().grpc);
+const grpcClient = (apiKey: string): GatewayClient => keyed.client(apiKey);
 
 function http<T = Record<string, unknown>>(path: string, key: string, body?: unknown) {
   return httpJson<T>(`${base}${path}`, {
@@ -83,11 +75,7 @@ beforeAll(async () => {
     config: {
       grpcPort: 0,
       httpPort: 0,
-      apiKey: ADMIN,
-      apiKeys: [
-        { key: ACME, tenant: "acme" },
-        { key: GLOBEX, tenant: "globex" },
-      ],
+      ...TENANT_KEYS,
     },
   });
   await gateway.start();
@@ -95,7 +83,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const c of clients) c.close();
+  keyed.closeAll();
   await gateway?.stop();
   await store?.close();
   await bus?.close();
