@@ -1,18 +1,39 @@
 import { z } from "zod";
+import { parseDurationMs } from "../core/duration.js";
 import { nonEmptyString, topicPattern } from "./fields.js";
 import { loadYamlConfig } from "./load-file.js";
 
 export const SAFETY_ENV_VAR = "SAFETY_CONFIG_PATH";
 
-export const policyEffectSchema = z.enum(["allow", "deny"]);
+export const policyEffectSchema = z.enum(["allow", "deny", "require_approval"]);
 
-export const safetyRuleSchema = z.strictObject({
-  id: nonEmptyString(),
-  effect: policyEffectSchema,
-  topics: z.array(topicPattern()).min(1),
-  tenants: z.array(nonEmptyString()).min(1).optional(),
-  reason: z.string().optional(),
-});
+const DURATION_ERROR = "expected a duration such as 90s, 30m, 24h or 7d (or a whole number of seconds)";
+
+export const safetyRuleSchema = z
+  .strictObject({
+    id: nonEmptyString(),
+    effect: policyEffectSchema,
+    topics: z.array(topicPattern()).min(1),
+    tenants: z.array(nonEmptyString()).min(1).optional(),
+    reason: z.string().optional(),
+    approvers: z.array(nonEmptyString()).min(1).optional(),
+    expires_after: z
+      .union([z.string(), z.number()])
+      .refine((v) => parseDurationMs(v) !== undefined, { error: DURATION_ERROR })
+      .optional(),
+  })
+  .superRefine((rule, ctx) => {
+    // Approval terms on an allow or deny rule would be silently ignored.
+    if (rule.effect === "require_approval") return;
+    for (const key of ["approvers", "expires_after"] as const) {
+      if (rule[key] !== undefined)
+        ctx.addIssue({
+          code: "custom",
+          path: [key],
+          message: `expected ${key} only on a rule with effect require_approval (this one is ${rule.effect})`,
+        });
+    }
+  });
 
 /** config/safety.yaml: the policy the safety kernel applies; the first matching rule wins. */
 export const safetyConfigSchema = z.strictObject({

@@ -1,6 +1,8 @@
 /** Job states and the transition table (DESIGN.md "States"). Pure. */
 export const JobState = {
   Pending: "PENDING",
+  /** Held by a `require_approval` policy rule until a human decides; never dispatched while here. */
+  AwaitingApproval: "AWAITING_APPROVAL",
   Scheduled: "SCHEDULED",
   Dispatched: "DISPATCHED",
   Running: "RUNNING",
@@ -39,9 +41,12 @@ const S = JobState;
  * RUNNING -> SCHEDULED is a retry after a failed attempt; RUNNING -> RUNNING is a redelivery
  * of the same job to another worker after the first one died (attempts + 1).
  * PENDING/SCHEDULED/DISPATCHED -> TIMEOUT: nothing took the job within the dispatch timeout.
+ * AWAITING_APPROVAL -> SCHEDULED is an approval, -> DENIED a rejection or expiry; it never
+ * times out by the dispatch timeout (a human may take a day).
  */
 export const TRANSITIONS: Readonly<Record<JobState, readonly JobState[]>> = {
-  PENDING: [S.Scheduled, S.Denied, S.Failed, S.Cancelled, S.Timeout],
+  PENDING: [S.AwaitingApproval, S.Scheduled, S.Denied, S.Failed, S.Cancelled, S.Timeout],
+  AWAITING_APPROVAL: [S.Scheduled, S.Denied, S.Failed, S.Cancelled],
   SCHEDULED: [S.Dispatched, S.Running, S.Scheduled, S.Denied, S.Failed, S.Cancelled, S.Timeout],
   DISPATCHED: [S.Running, S.Scheduled, S.Succeeded, S.Failed, S.Cancelled, S.Timeout],
   RUNNING: [S.Running, S.Succeeded, S.Failed, S.Timeout, S.Cancelled, S.Scheduled],

@@ -256,7 +256,13 @@ describe("safety client", () => {
     odd.addService(SafetyKernelService, {
       check: (_call: unknown, cb: (e: null, r: PolicyCheckResponse) => void) => {
         calls += 1;
-        cb(null, { decision: DecisionType.DECISION_TYPE_UNSPECIFIED, reason: "", ruleId: "" });
+        cb(null, {
+          decision: DecisionType.DECISION_TYPE_UNSPECIFIED,
+          reason: "",
+          ruleId: "",
+          approvers: [],
+          expiresAfterMs: 0,
+        });
       },
     });
     const port = await new Promise<number>((resolve, reject) =>

@@ -39,6 +39,7 @@ const step = (to: JobState, extra: Partial<TransitionRequest> = {}): Omit<Transi
 /** How to walk a new job to each state. */
 const PATH_TO: Record<JobState, Omit<TransitionRequest, "jobId">[]> = {
   PENDING: [],
+  AWAITING_APPROVAL: [step("AWAITING_APPROVAL")],
   SCHEDULED: [step("SCHEDULED", { incrementAttempts: true })],
   DISPATCHED: [step("SCHEDULED", { incrementAttempts: true }), step("DISPATCHED")],
   RUNNING: [step("SCHEDULED", { incrementAttempts: true }), step("DISPATCHED"), step("RUNNING")],

@@ -12,7 +12,7 @@ import {
 } from "@grpc/grpc-js";
 import type { Logger } from "pino";
 import { errFields } from "../../core/clip.js";
-import { CortexError } from "../../core/errors.js";
+import { CortexError, ErrorCode } from "../../core/errors.js";
 import { API_KEY_METADATA, SUBMIT_ATTEMPT_METADATA } from "../../core/grpc-metadata.js";
 import { redactUrl } from "../../core/redact-url.js";
 import type { WorkerRegistry } from "../../core/worker-registry.js";
@@ -61,6 +61,12 @@ export interface ApiContext extends QueryDeps {
   };
   /** Open WatchEvents streams, ended by the gateway on stop. */
   streams: Set<{ end(): void }>;
+}
+
+function notBuilt(method: string): never {
+  throw new CortexError(ErrorCode.Internal, `${method} is not available in this build`, {
+    hint: "Upgrade cortex.",
+  });
 }
 
 function authenticate(ctx: ApiContext, call: { metadata: Metadata }): Principal {
@@ -253,6 +259,10 @@ export function createApiService(ctx: ApiContext): CortexApiServer {
     getStatus: unary(ctx, "GetStatus", () => getStatus(ctx)),
     listDeadLetters: unary(ctx, "ListDeadLetters", (req, who) => listDeadLetters(ctx, req, who)),
     retryDeadLetter: unary(ctx, "RetryDeadLetter", (req, who) => retryDeadLetter(ctx, req, who)),
+    // Filled in with the approvals and policy-explain features; until then a clear error, not a guess.
+    listApprovals: unary(ctx, "ListApprovals", async () => notBuilt("ListApprovals")),
+    decideApproval: unary(ctx, "DecideApproval", async () => notBuilt("DecideApproval")),
+    explainPolicy: unary(ctx, "ExplainPolicy", async () => notBuilt("ExplainPolicy")),
     watchEvents: watchEvents(ctx),
     submitAndWatch: submitAndWatchCall(ctx),
     submitAndWatchMany: submitAndWatchManyCall(ctx),

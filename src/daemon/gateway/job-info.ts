@@ -26,6 +26,7 @@ export function toJobInfo(job: JobRecord): JobInfo {
     finishedAtMs: job.finishedAt ?? 0,
     adapterId: job.adapterId ?? "",
     waitingReason: "",
+    approval: undefined,
   };
 }
 

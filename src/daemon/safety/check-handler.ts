@@ -10,7 +10,7 @@ import {
 } from "../../gen/cortex/v1/safety.js";
 
 /** Label values of cortex_safety_checks_total{decision}. */
-export type CheckOutcome = "allow" | "deny" | "invalid";
+export type CheckOutcome = "allow" | "deny" | "require_approval" | "invalid";
 
 export interface CheckHandlerDeps {
   policy: SafetyPolicy;
@@ -21,6 +21,13 @@ export interface CheckHandlerDeps {
 const WIRE_DECISION: Record<PolicyVerdict, DecisionType> = {
   ALLOW: DecisionType.DECISION_TYPE_ALLOW,
   DENY: DecisionType.DECISION_TYPE_DENY,
+  REQUIRE_APPROVAL: DecisionType.DECISION_TYPE_REQUIRE_APPROVAL,
+};
+
+const OUTCOME: Record<PolicyVerdict, CheckOutcome> = {
+  ALLOW: "allow",
+  DENY: "deny",
+  REQUIRE_APPROVAL: "require_approval",
 };
 
 /** The problem with a request, naming the field, or undefined when it can be evaluated. */
@@ -48,7 +55,7 @@ export function makeCheckHandler(deps: CheckHandlerDeps) {
       return;
     }
     const result = evaluatePolicy(policy, { topic: req.topic, tenant: req.tenant });
-    checks.inc({ decision: result.decision === "ALLOW" ? "allow" : "deny" });
+    checks.inc({ decision: OUTCOME[result.decision] });
     const fields = {
       jobId: req.jobId,
       topic: req.topic,
@@ -57,13 +64,16 @@ export function makeCheckHandler(deps: CheckHandlerDeps) {
       ruleId: result.ruleId,
       reason: result.reason,
     };
-    // Denies are the interesting events for operators; allows are the hot path and stay at debug.
+    // Denies and holds are the interesting events for operators; allows are the hot path and stay at debug.
     if (result.decision === "DENY") logger.info(fields, "safety check denied");
+    else if (result.decision === "REQUIRE_APPROVAL") logger.info(fields, "safety check requires approval");
     else logger.debug(fields, "safety check allowed");
     callback(null, {
       decision: WIRE_DECISION[result.decision],
       reason: result.reason,
       ruleId: result.ruleId ?? "",
+      approvers: [...(result.approval?.approvers ?? [])],
+      expiresAfterMs: result.approval?.expiresAfterMs ?? 0,
     });
   };
 }

@@ -73,7 +73,8 @@ export function createSafetyClient(opts: SafetyClientOptions): SafetyClient {
       // Only an explicit answer is policy; a missing decision is denied now but asked again next time.
       if (
         res.decision === DecisionType.DECISION_TYPE_ALLOW ||
-        res.decision === DecisionType.DECISION_TYPE_DENY
+        res.decision === DecisionType.DECISION_TYPE_DENY ||
+        res.decision === DecisionType.DECISION_TYPE_REQUIRE_APPROVAL
       ) {
         cache.set(req.topic, tenant, decision);
       }
@@ -95,7 +96,13 @@ function fromWire(res: PolicyCheckResponse): PolicyDecision {
       ? { decision: "ALLOW", reason: res.reason }
       : { decision: "ALLOW", reason: res.reason, ruleId };
   }
-  // Anything but an explicit ALLOW (DENY, or a kernel that sent no decision) is a deny: fail closed.
+  if (res.decision === DecisionType.DECISION_TYPE_REQUIRE_APPROVAL) {
+    const approval = { approvers: res.approvers, expiresAfterMs: Number(res.expiresAfterMs) };
+    return ruleId === undefined
+      ? { decision: "REQUIRE_APPROVAL", reason: res.reason, approval }
+      : { decision: "REQUIRE_APPROVAL", reason: res.reason, ruleId, approval };
+  }
+  // Anything but an explicit ALLOW or REQUIRE_APPROVAL (DENY, or a kernel that sent no decision) is a deny: fail closed.
   const reason =
     res.decision === DecisionType.DECISION_TYPE_DENY
       ? res.reason

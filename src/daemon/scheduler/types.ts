@@ -3,22 +3,17 @@ import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import type { Bus } from "../../bus/bus.js";
 import type { PoolsConfig, TimeoutsConfig } from "../../config/index.js";
+import type { PolicyChecker, PolicyVerdict } from "../../core/policy-checker.js";
 import type { JobLifecycle } from "../../jobs/index.js";
 import type { JobStore } from "../../store/job-store.js";
 
-export type SafetyDecision = "ALLOW" | "DENY";
+export type SafetyDecision = PolicyVerdict["decision"];
 
 /**
  * The one call the scheduler needs from the safety kernel. The gRPC client implements it and
  * throws CortexError SAFETY_UNAVAILABLE when the kernel cannot be reached.
  */
-export interface SafetyChecker {
-  check(req: {
-    jobId: string;
-    topic: string;
-    tenant: string;
-  }): Promise<{ decision: SafetyDecision; reason: string }>;
-}
+export type SafetyChecker = PolicyChecker;
 
 export interface SchedulerOptions {
   bus: Bus;

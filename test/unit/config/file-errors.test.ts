@@ -109,7 +109,7 @@ describe("config file errors are one line naming file, line, key path and expect
   it("a bad enum value inside a list names the index", () => {
     const err = errorOf(() => loadSafetyFile(fixture("safety-bad-effect.yaml")));
     expect(err.message).toBe(
-      `${shown("safety-bad-effect.yaml")}:8: rules[1].effect: expected one of: allow, deny, got "maybe"`,
+      `${shown("safety-bad-effect.yaml")}:8: rules[1].effect: expected one of: allow, deny, require_approval, got "maybe"`,
     );
     expect(err.hint).toBe("Fix the file or point SAFETY_CONFIG_PATH at another one.");
   });

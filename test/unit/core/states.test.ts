@@ -15,11 +15,17 @@ import {
  * shows up here as a deliberate change (DESIGN.md "States" plus the retry moves).
  */
 const ALLOWED = new Set([
+  "PENDING>AWAITING_APPROVAL",
   "PENDING>SCHEDULED",
   "PENDING>DENIED",
   "PENDING>FAILED",
   "PENDING>CANCELLED",
   "PENDING>TIMEOUT",
+  // a require_approval hold: approve, reject or expire (DENIED), and the moves of any live job
+  "AWAITING_APPROVAL>SCHEDULED",
+  "AWAITING_APPROVAL>DENIED",
+  "AWAITING_APPROVAL>FAILED",
+  "AWAITING_APPROVAL>CANCELLED",
   "SCHEDULED>DISPATCHED",
   "SCHEDULED>RUNNING",
   "SCHEDULED>SCHEDULED",
@@ -44,6 +50,7 @@ const ALLOWED = new Set([
 
 const STATES = [
   "PENDING",
+  "AWAITING_APPROVAL",
   "SCHEDULED",
   "DISPATCHED",
   "RUNNING",
@@ -57,7 +64,7 @@ const STATES = [
 const allPairs = STATES.flatMap((from) => STATES.map((to) => [from, to] as const));
 
 describe("job states", () => {
-  it("ALL_STATES lists exactly the nine states", () => {
+  it("ALL_STATES lists exactly the ten states", () => {
     expect([...ALL_STATES].sort()).toEqual([...STATES].sort());
   });
 

@@ -73,6 +73,7 @@ export function jobInfo(p: Partial<JobInfo> = {}): JobInfo {
     finishedAtMs: 0,
     adapterId: "",
     waitingReason: "",
+    approval: undefined,
     ...p,
   };
 }

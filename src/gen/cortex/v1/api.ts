@@ -23,6 +23,7 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import { Heartbeat } from "./bus.js";
+import { PolicyExplainRequest, PolicyExplainResponse } from "./safety.js";
 
 export interface GetStatusRequest {
 }
@@ -147,6 +148,60 @@ export interface JobInfo {
    * "" = it is not waiting on anything the gateway can name.
    */
   waitingReason: string;
+  /** Set once a require_approval rule held the job (also after the decision). */
+  approval: ApprovalInfo | undefined;
+}
+
+export interface ApprovalInfo {
+  ruleId: string;
+  /** The rule's reason, shown to approvers. */
+  ruleReason: string;
+  /** Tenants or key names that may decide; empty = the job's tenant or an admin key. */
+  approvers: string[];
+  requestedAtMs: number;
+  expiresAtMs: number;
+  /** sha256 of the job's topic, context and env when the approval was requested. */
+  contentHash: string;
+  /** "" while waiting; "approved", "rejected" or "expired". */
+  decision: string;
+  /** The key name (or tenant) that decided; "" for expiry. */
+  decidedBy: string;
+  decidedAtMs: number;
+  decisionReason: string;
+}
+
+export interface ListApprovalsRequest {
+  /** "" = every tenant the caller may see. */
+  tenant: string;
+  /** 0 = 50; at most 1000. */
+  limit: number;
+  cursor: string;
+}
+
+export interface ApprovalItem {
+  job:
+    | JobInfo
+    | undefined;
+  /** JSON text of ctx:<id>, what the approver is asked to allow. */
+  contextJson: string;
+}
+
+export interface ListApprovalsResponse {
+  approvals: ApprovalItem[];
+  nextCursor: string;
+}
+
+export interface DecideApprovalRequest {
+  jobId: string;
+  approve: boolean;
+  /** Required to reject. */
+  reason: string;
+  /** The content_hash the approver saw; "" = whatever is held now. A mismatch is refused. */
+  contentHash: string;
+}
+
+export interface DecideApprovalResponse {
+  job: JobInfo | undefined;
 }
 
 export interface GetJobResponse {
@@ -1269,6 +1324,7 @@ function createBaseJobInfo(): JobInfo {
     finishedAtMs: 0,
     adapterId: "",
     waitingReason: "",
+    approval: undefined,
   };
 }
 
@@ -1336,6 +1392,9 @@ export const JobInfo: MessageFns<JobInfo> = {
     }
     if (message.waitingReason !== "") {
       writer.uint32(170).string(message.waitingReason);
+    }
+    if (message.approval !== undefined) {
+      ApprovalInfo.encode(message.approval, writer.uint32(178).fork()).join();
     }
     return writer;
   },
@@ -1521,6 +1580,14 @@ export const JobInfo: MessageFns<JobInfo> = {
             message.waitingReason = reader.string();
             continue;
           }
+          case 22: {
+            if (tag !== 178) {
+              break;
+            }
+
+            message.approval = ApprovalInfo.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1559,6 +1626,542 @@ export const JobInfo: MessageFns<JobInfo> = {
     message.finishedAtMs = object.finishedAtMs ?? 0;
     message.adapterId = object.adapterId ?? "";
     message.waitingReason = object.waitingReason ?? "";
+    message.approval = (object.approval !== undefined && object.approval !== null)
+      ? ApprovalInfo.fromPartial(object.approval)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseApprovalInfo(): ApprovalInfo {
+  return {
+    ruleId: "",
+    ruleReason: "",
+    approvers: [],
+    requestedAtMs: 0,
+    expiresAtMs: 0,
+    contentHash: "",
+    decision: "",
+    decidedBy: "",
+    decidedAtMs: 0,
+    decisionReason: "",
+  };
+}
+
+export const ApprovalInfo: MessageFns<ApprovalInfo> = {
+  encode(message: ApprovalInfo, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.ruleId !== "") {
+      writer.uint32(10).string(message.ruleId);
+    }
+    if (message.ruleReason !== "") {
+      writer.uint32(18).string(message.ruleReason);
+    }
+    for (const v of message.approvers) {
+      writer.uint32(26).string(v!);
+    }
+    if (message.requestedAtMs !== 0) {
+      writer.uint32(32).int64(message.requestedAtMs);
+    }
+    if (message.expiresAtMs !== 0) {
+      writer.uint32(40).int64(message.expiresAtMs);
+    }
+    if (message.contentHash !== "") {
+      writer.uint32(50).string(message.contentHash);
+    }
+    if (message.decision !== "") {
+      writer.uint32(58).string(message.decision);
+    }
+    if (message.decidedBy !== "") {
+      writer.uint32(66).string(message.decidedBy);
+    }
+    if (message.decidedAtMs !== 0) {
+      writer.uint32(72).int64(message.decidedAtMs);
+    }
+    if (message.decisionReason !== "") {
+      writer.uint32(82).string(message.decisionReason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ApprovalInfo {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseApprovalInfo();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.ruleId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.ruleReason = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.approvers.push(reader.string());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.requestedAtMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.expiresAtMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.contentHash = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.decision = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.decidedBy = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.decidedAtMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.decisionReason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<ApprovalInfo>, I>>(base?: I): ApprovalInfo {
+    return ApprovalInfo.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ApprovalInfo>, I>>(object: I): ApprovalInfo {
+    const message = createBaseApprovalInfo();
+    message.ruleId = object.ruleId ?? "";
+    message.ruleReason = object.ruleReason ?? "";
+    message.approvers = object.approvers?.map((e) => e) || [];
+    message.requestedAtMs = object.requestedAtMs ?? 0;
+    message.expiresAtMs = object.expiresAtMs ?? 0;
+    message.contentHash = object.contentHash ?? "";
+    message.decision = object.decision ?? "";
+    message.decidedBy = object.decidedBy ?? "";
+    message.decidedAtMs = object.decidedAtMs ?? 0;
+    message.decisionReason = object.decisionReason ?? "";
+    return message;
+  },
+};
+
+function createBaseListApprovalsRequest(): ListApprovalsRequest {
+  return { tenant: "", limit: 0, cursor: "" };
+}
+
+export const ListApprovalsRequest: MessageFns<ListApprovalsRequest> = {
+  encode(message: ListApprovalsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.tenant !== "") {
+      writer.uint32(10).string(message.tenant);
+    }
+    if (message.limit !== 0) {
+      writer.uint32(16).int32(message.limit);
+    }
+    if (message.cursor !== "") {
+      writer.uint32(26).string(message.cursor);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListApprovalsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListApprovalsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.tenant = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.limit = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.cursor = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<ListApprovalsRequest>, I>>(base?: I): ListApprovalsRequest {
+    return ListApprovalsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListApprovalsRequest>, I>>(object: I): ListApprovalsRequest {
+    const message = createBaseListApprovalsRequest();
+    message.tenant = object.tenant ?? "";
+    message.limit = object.limit ?? 0;
+    message.cursor = object.cursor ?? "";
+    return message;
+  },
+};
+
+function createBaseApprovalItem(): ApprovalItem {
+  return { job: undefined, contextJson: "" };
+}
+
+export const ApprovalItem: MessageFns<ApprovalItem> = {
+  encode(message: ApprovalItem, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.job !== undefined) {
+      JobInfo.encode(message.job, writer.uint32(10).fork()).join();
+    }
+    if (message.contextJson !== "") {
+      writer.uint32(18).string(message.contextJson);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ApprovalItem {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseApprovalItem();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.job = JobInfo.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.contextJson = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<ApprovalItem>, I>>(base?: I): ApprovalItem {
+    return ApprovalItem.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ApprovalItem>, I>>(object: I): ApprovalItem {
+    const message = createBaseApprovalItem();
+    message.job = (object.job !== undefined && object.job !== null) ? JobInfo.fromPartial(object.job) : undefined;
+    message.contextJson = object.contextJson ?? "";
+    return message;
+  },
+};
+
+function createBaseListApprovalsResponse(): ListApprovalsResponse {
+  return { approvals: [], nextCursor: "" };
+}
+
+export const ListApprovalsResponse: MessageFns<ListApprovalsResponse> = {
+  encode(message: ListApprovalsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.approvals) {
+      ApprovalItem.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.nextCursor !== "") {
+      writer.uint32(18).string(message.nextCursor);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListApprovalsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListApprovalsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.approvals.push(ApprovalItem.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nextCursor = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<ListApprovalsResponse>, I>>(base?: I): ListApprovalsResponse {
+    return ListApprovalsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListApprovalsResponse>, I>>(object: I): ListApprovalsResponse {
+    const message = createBaseListApprovalsResponse();
+    message.approvals = object.approvals?.map((e) => ApprovalItem.fromPartial(e)) || [];
+    message.nextCursor = object.nextCursor ?? "";
+    return message;
+  },
+};
+
+function createBaseDecideApprovalRequest(): DecideApprovalRequest {
+  return { jobId: "", approve: false, reason: "", contentHash: "" };
+}
+
+export const DecideApprovalRequest: MessageFns<DecideApprovalRequest> = {
+  encode(message: DecideApprovalRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.jobId !== "") {
+      writer.uint32(10).string(message.jobId);
+    }
+    if (message.approve !== false) {
+      writer.uint32(16).bool(message.approve);
+    }
+    if (message.reason !== "") {
+      writer.uint32(26).string(message.reason);
+    }
+    if (message.contentHash !== "") {
+      writer.uint32(34).string(message.contentHash);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DecideApprovalRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDecideApprovalRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.jobId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.approve = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.contentHash = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<DecideApprovalRequest>, I>>(base?: I): DecideApprovalRequest {
+    return DecideApprovalRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DecideApprovalRequest>, I>>(object: I): DecideApprovalRequest {
+    const message = createBaseDecideApprovalRequest();
+    message.jobId = object.jobId ?? "";
+    message.approve = object.approve ?? false;
+    message.reason = object.reason ?? "";
+    message.contentHash = object.contentHash ?? "";
+    return message;
+  },
+};
+
+function createBaseDecideApprovalResponse(): DecideApprovalResponse {
+  return { job: undefined };
+}
+
+export const DecideApprovalResponse: MessageFns<DecideApprovalResponse> = {
+  encode(message: DecideApprovalResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.job !== undefined) {
+      JobInfo.encode(message.job, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DecideApprovalResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDecideApprovalResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.job = JobInfo.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<DecideApprovalResponse>, I>>(base?: I): DecideApprovalResponse {
+    return DecideApprovalResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DecideApprovalResponse>, I>>(object: I): DecideApprovalResponse {
+    const message = createBaseDecideApprovalResponse();
+    message.job = (object.job !== undefined && object.job !== null) ? JobInfo.fromPartial(object.job) : undefined;
     return message;
   },
 };
@@ -3300,6 +3903,40 @@ export const CortexApiService = {
       Buffer.from(RetryDeadLetterResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): RetryDeadLetterResponse => RetryDeadLetterResponse.decode(value),
   },
+  /** Jobs held by a require_approval rule that the caller may see, oldest first. */
+  listApprovals: {
+    path: "/cortex.v1.CortexApi/ListApprovals" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListApprovalsRequest): Buffer => Buffer.from(ListApprovalsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListApprovalsRequest => ListApprovalsRequest.decode(value),
+    responseSerialize: (value: ListApprovalsResponse): Buffer =>
+      Buffer.from(ListApprovalsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListApprovalsResponse => ListApprovalsResponse.decode(value),
+  },
+  /** Approve (the job is scheduled) or reject (DENIED with the reason) a held job. */
+  decideApproval: {
+    path: "/cortex.v1.CortexApi/DecideApproval" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DecideApprovalRequest): Buffer =>
+      Buffer.from(DecideApprovalRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DecideApprovalRequest => DecideApprovalRequest.decode(value),
+    responseSerialize: (value: DecideApprovalResponse): Buffer =>
+      Buffer.from(DecideApprovalResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DecideApprovalResponse => DecideApprovalResponse.decode(value),
+  },
+  /** The policy in force: the decision for a topic and tenant, with the rules checked. */
+  explainPolicy: {
+    path: "/cortex.v1.CortexApi/ExplainPolicy" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: PolicyExplainRequest): Buffer => Buffer.from(PolicyExplainRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): PolicyExplainRequest => PolicyExplainRequest.decode(value),
+    responseSerialize: (value: PolicyExplainResponse): Buffer =>
+      Buffer.from(PolicyExplainResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): PolicyExplainResponse => PolicyExplainResponse.decode(value),
+  },
 } as const;
 
 export interface CortexApiServer extends UntypedServiceImplementation {
@@ -3336,6 +3973,12 @@ export interface CortexApiServer extends UntypedServiceImplementation {
    * still invalid; otherwise it is admitted like SubmitJob and the letter is deleted.
    */
   retryDeadLetter: handleUnaryCall<RetryDeadLetterRequest, RetryDeadLetterResponse>;
+  /** Jobs held by a require_approval rule that the caller may see, oldest first. */
+  listApprovals: handleUnaryCall<ListApprovalsRequest, ListApprovalsResponse>;
+  /** Approve (the job is scheduled) or reject (DENIED with the reason) a held job. */
+  decideApproval: handleUnaryCall<DecideApprovalRequest, DecideApprovalResponse>;
+  /** The policy in force: the decision for a topic and tenant, with the rules checked. */
+  explainPolicy: handleUnaryCall<PolicyExplainRequest, PolicyExplainResponse>;
 }
 
 export interface CortexApiClient extends Client {
@@ -3512,6 +4155,54 @@ export interface CortexApiClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: RetryDeadLetterResponse) => void,
+  ): ClientUnaryCall;
+  /** Jobs held by a require_approval rule that the caller may see, oldest first. */
+  listApprovals(
+    request: ListApprovalsRequest,
+    callback: (error: ServiceError | null, response: ListApprovalsResponse) => void,
+  ): ClientUnaryCall;
+  listApprovals(
+    request: ListApprovalsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListApprovalsResponse) => void,
+  ): ClientUnaryCall;
+  listApprovals(
+    request: ListApprovalsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListApprovalsResponse) => void,
+  ): ClientUnaryCall;
+  /** Approve (the job is scheduled) or reject (DENIED with the reason) a held job. */
+  decideApproval(
+    request: DecideApprovalRequest,
+    callback: (error: ServiceError | null, response: DecideApprovalResponse) => void,
+  ): ClientUnaryCall;
+  decideApproval(
+    request: DecideApprovalRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DecideApprovalResponse) => void,
+  ): ClientUnaryCall;
+  decideApproval(
+    request: DecideApprovalRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DecideApprovalResponse) => void,
+  ): ClientUnaryCall;
+  /** The policy in force: the decision for a topic and tenant, with the rules checked. */
+  explainPolicy(
+    request: PolicyExplainRequest,
+    callback: (error: ServiceError | null, response: PolicyExplainResponse) => void,
+  ): ClientUnaryCall;
+  explainPolicy(
+    request: PolicyExplainRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: PolicyExplainResponse) => void,
+  ): ClientUnaryCall;
+  explainPolicy(
+    request: PolicyExplainRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: PolicyExplainResponse) => void,
   ): ClientUnaryCall;
 }
 

@@ -23,6 +23,8 @@ export enum DecisionType {
   DECISION_TYPE_UNSPECIFIED = 0,
   DECISION_TYPE_ALLOW = 1,
   DECISION_TYPE_DENY = 2,
+  /** DECISION_TYPE_REQUIRE_APPROVAL - cortex addition: hold the job until a human approves it (a v1 client reads it as "not ALLOW"). */
+  DECISION_TYPE_REQUIRE_APPROVAL = 3,
   UNRECOGNIZED = -1,
 }
 
@@ -37,6 +39,46 @@ export interface PolicyCheckResponse {
   reason: string;
   /** cortex additions */
   ruleId: string;
+  /**
+   * With REQUIRE_APPROVAL: tenants or key names that may decide (empty = the job's tenant or an
+   * admin key), and how long the job may wait for a decision.
+   */
+  approvers: string[];
+  expiresAfterMs: number;
+}
+
+/**
+ * Explain: the decision for a topic and tenant with the rules checked on the way, as
+ * `cortex policy explain` and the dashboard show it.
+ */
+export interface PolicyExplainRequest {
+  topic: string;
+  /** "" = the policy's default tenant. */
+  tenant: string;
+}
+
+export interface PolicyRuleCheck {
+  ruleId: string;
+  /** "allow", "deny" or "require_approval" */
+  effect: string;
+  matched: boolean;
+  /** Why it matched or not, e.g. "topic job.x matches none of [sys.destroy]". */
+  why: string;
+}
+
+export interface PolicyExplainResponse {
+  decision: DecisionType;
+  reason: string;
+  /** "" when the default effect decided. */
+  ruleId: string;
+  effect: string;
+  /** The tenant evaluated (the default tenant when the request named none). */
+  tenant: string;
+  /** In order; the deciding rule last when a rule decided. */
+  checked: PolicyRuleCheck[];
+  defaultApplied: boolean;
+  approvers: string[];
+  expiresAfterMs: number;
 }
 
 function createBasePolicyCheckRequest(): PolicyCheckRequest {
@@ -119,7 +161,7 @@ export const PolicyCheckRequest: MessageFns<PolicyCheckRequest> = {
 };
 
 function createBasePolicyCheckResponse(): PolicyCheckResponse {
-  return { decision: 0, reason: "", ruleId: "" };
+  return { decision: 0, reason: "", ruleId: "", approvers: [], expiresAfterMs: 0 };
 }
 
 export const PolicyCheckResponse: MessageFns<PolicyCheckResponse> = {
@@ -132,6 +174,12 @@ export const PolicyCheckResponse: MessageFns<PolicyCheckResponse> = {
     }
     if (message.ruleId !== "") {
       writer.uint32(162).string(message.ruleId);
+    }
+    for (const v of message.approvers) {
+      writer.uint32(170).string(v!);
+    }
+    if (message.expiresAfterMs !== 0) {
+      writer.uint32(176).int64(message.expiresAfterMs);
     }
     return writer;
   },
@@ -173,6 +221,22 @@ export const PolicyCheckResponse: MessageFns<PolicyCheckResponse> = {
             message.ruleId = reader.string();
             continue;
           }
+          case 21: {
+            if (tag !== 170) {
+              break;
+            }
+
+            message.approvers.push(reader.string());
+            continue;
+          }
+          case 22: {
+            if (tag !== 176) {
+              break;
+            }
+
+            message.expiresAfterMs = longToNumber(reader.int64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -193,6 +257,327 @@ export const PolicyCheckResponse: MessageFns<PolicyCheckResponse> = {
     message.decision = object.decision ?? 0;
     message.reason = object.reason ?? "";
     message.ruleId = object.ruleId ?? "";
+    message.approvers = object.approvers?.map((e) => e) || [];
+    message.expiresAfterMs = object.expiresAfterMs ?? 0;
+    return message;
+  },
+};
+
+function createBasePolicyExplainRequest(): PolicyExplainRequest {
+  return { topic: "", tenant: "" };
+}
+
+export const PolicyExplainRequest: MessageFns<PolicyExplainRequest> = {
+  encode(message: PolicyExplainRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.topic !== "") {
+      writer.uint32(10).string(message.topic);
+    }
+    if (message.tenant !== "") {
+      writer.uint32(18).string(message.tenant);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PolicyExplainRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePolicyExplainRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.topic = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.tenant = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<PolicyExplainRequest>, I>>(base?: I): PolicyExplainRequest {
+    return PolicyExplainRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PolicyExplainRequest>, I>>(object: I): PolicyExplainRequest {
+    const message = createBasePolicyExplainRequest();
+    message.topic = object.topic ?? "";
+    message.tenant = object.tenant ?? "";
+    return message;
+  },
+};
+
+function createBasePolicyRuleCheck(): PolicyRuleCheck {
+  return { ruleId: "", effect: "", matched: false, why: "" };
+}
+
+export const PolicyRuleCheck: MessageFns<PolicyRuleCheck> = {
+  encode(message: PolicyRuleCheck, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.ruleId !== "") {
+      writer.uint32(10).string(message.ruleId);
+    }
+    if (message.effect !== "") {
+      writer.uint32(18).string(message.effect);
+    }
+    if (message.matched !== false) {
+      writer.uint32(24).bool(message.matched);
+    }
+    if (message.why !== "") {
+      writer.uint32(34).string(message.why);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PolicyRuleCheck {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePolicyRuleCheck();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.ruleId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.effect = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.matched = reader.bool();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.why = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<PolicyRuleCheck>, I>>(base?: I): PolicyRuleCheck {
+    return PolicyRuleCheck.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PolicyRuleCheck>, I>>(object: I): PolicyRuleCheck {
+    const message = createBasePolicyRuleCheck();
+    message.ruleId = object.ruleId ?? "";
+    message.effect = object.effect ?? "";
+    message.matched = object.matched ?? false;
+    message.why = object.why ?? "";
+    return message;
+  },
+};
+
+function createBasePolicyExplainResponse(): PolicyExplainResponse {
+  return {
+    decision: 0,
+    reason: "",
+    ruleId: "",
+    effect: "",
+    tenant: "",
+    checked: [],
+    defaultApplied: false,
+    approvers: [],
+    expiresAfterMs: 0,
+  };
+}
+
+export const PolicyExplainResponse: MessageFns<PolicyExplainResponse> = {
+  encode(message: PolicyExplainResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.decision !== 0) {
+      writer.uint32(8).int32(message.decision);
+    }
+    if (message.reason !== "") {
+      writer.uint32(18).string(message.reason);
+    }
+    if (message.ruleId !== "") {
+      writer.uint32(26).string(message.ruleId);
+    }
+    if (message.effect !== "") {
+      writer.uint32(34).string(message.effect);
+    }
+    if (message.tenant !== "") {
+      writer.uint32(42).string(message.tenant);
+    }
+    for (const v of message.checked) {
+      PolicyRuleCheck.encode(v!, writer.uint32(50).fork()).join();
+    }
+    if (message.defaultApplied !== false) {
+      writer.uint32(56).bool(message.defaultApplied);
+    }
+    for (const v of message.approvers) {
+      writer.uint32(66).string(v!);
+    }
+    if (message.expiresAfterMs !== 0) {
+      writer.uint32(72).int64(message.expiresAfterMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PolicyExplainResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePolicyExplainResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.decision = reader.int32() as any;
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.ruleId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.effect = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.tenant = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.checked.push(PolicyRuleCheck.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.defaultApplied = reader.bool();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.approvers.push(reader.string());
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.expiresAfterMs = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<PolicyExplainResponse>, I>>(base?: I): PolicyExplainResponse {
+    return PolicyExplainResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PolicyExplainResponse>, I>>(object: I): PolicyExplainResponse {
+    const message = createBasePolicyExplainResponse();
+    message.decision = object.decision ?? 0;
+    message.reason = object.reason ?? "";
+    message.ruleId = object.ruleId ?? "";
+    message.effect = object.effect ?? "";
+    message.tenant = object.tenant ?? "";
+    message.checked = object.checked?.map((e) => PolicyRuleCheck.fromPartial(e)) || [];
+    message.defaultApplied = object.defaultApplied ?? false;
+    message.approvers = object.approvers?.map((e) => e) || [];
+    message.expiresAfterMs = object.expiresAfterMs ?? 0;
     return message;
   },
 };
@@ -208,10 +593,21 @@ export const SafetyKernelService = {
     responseSerialize: (value: PolicyCheckResponse): Buffer => Buffer.from(PolicyCheckResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): PolicyCheckResponse => PolicyCheckResponse.decode(value),
   },
+  explain: {
+    path: "/cortex.v1.SafetyKernel/Explain" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: PolicyExplainRequest): Buffer => Buffer.from(PolicyExplainRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): PolicyExplainRequest => PolicyExplainRequest.decode(value),
+    responseSerialize: (value: PolicyExplainResponse): Buffer =>
+      Buffer.from(PolicyExplainResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): PolicyExplainResponse => PolicyExplainResponse.decode(value),
+  },
 } as const;
 
 export interface SafetyKernelServer extends UntypedServiceImplementation {
   check: handleUnaryCall<PolicyCheckRequest, PolicyCheckResponse>;
+  explain: handleUnaryCall<PolicyExplainRequest, PolicyExplainResponse>;
 }
 
 export interface SafetyKernelClient extends Client {
@@ -229,6 +625,21 @@ export interface SafetyKernelClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: PolicyCheckResponse) => void,
+  ): ClientUnaryCall;
+  explain(
+    request: PolicyExplainRequest,
+    callback: (error: ServiceError | null, response: PolicyExplainResponse) => void,
+  ): ClientUnaryCall;
+  explain(
+    request: PolicyExplainRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: PolicyExplainResponse) => void,
+  ): ClientUnaryCall;
+  explain(
+    request: PolicyExplainRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: PolicyExplainResponse) => void,
   ): ClientUnaryCall;
 }
 
@@ -253,6 +664,17 @@ type DeepPartial<T> = T extends Builtin ? T
 type KeysOfUnion<T> = T extends T ? keyof T : never;
 type Exact<P, I extends P> = P extends Builtin ? P
   : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
+
+function longToNumber(int64: { toString(): string }): number {
+  const num = globalThis.Number(int64.toString());
+  if (num > globalThis.Number.MAX_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is larger than Number.MAX_SAFE_INTEGER");
+  }
+  if (num < globalThis.Number.MIN_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is smaller than Number.MIN_SAFE_INTEGER");
+  }
+  return num;
+}
 
 interface MessageFns<T> {
   encode(message: T, writer?: BinaryWriter): BinaryWriter;
