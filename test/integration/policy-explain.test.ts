@@ -10,6 +10,7 @@ import { credentials, type ServiceError, status } from "@grpc/grpc-js";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MemoryBus } from "../../src/bus/memory-bus.js";
+import { createClient } from "../../src/client/index.js";
 import { ErrorCode } from "../../src/core/errors.js";
 import type { SafetyPolicy } from "../../src/core/policy.js";
 import { GatewayServer } from "../../src/daemon/gateway/gateway-server.js";
@@ -131,6 +132,19 @@ describe.each([
       defaultApplied: false,
     });
     expect(res.checked).toHaveLength(4);
+  });
+
+  it("answers the package client's explainPolicy in the policy's own terms", async () => {
+    const client = createClient({ address: `127.0.0.1:${gateway().ports().grpc}`, apiKey: ADMIN });
+    try {
+      await expect(client.explainPolicy({ topic: "job.deploy.prod" })).resolves.toMatchObject({
+        tenant: "default",
+        effect: "require_approval",
+        decision: { decision: "REQUIRE_APPROVAL", ruleId: "prod-deploys", approval: { approvers: ["ops"] } },
+      });
+    } finally {
+      client.close();
+    }
   });
 
   it("keeps a tenant key to its own tenant", async () => {
