@@ -108,6 +108,8 @@ export function createGatewayClient(opts: GatewayClientOptions = {}): GatewayCli
     listDeadLetters: (query = {}) =>
       unary((md, o, cb) => raw.listDeadLetters(ListDeadLettersRequest.fromPartial(query), md, o, cb)),
     retryDeadLetter: (id) => unary((md, o, cb) => raw.retryDeadLetter({ id }, md, o, cb)),
+    explainPolicy: ({ topic, tenant = "" }) =>
+      unary((md, o, cb) => raw.explainPolicy({ topic, tenant }, md, o, cb)),
     watchEvents: (req = {}, w = {}) =>
       eventStream(raw.watchEvents(WatchEventsRequest.fromPartial(req), metadata()), address, w.signal),
     submitAndWatch: (req, w = {}) =>

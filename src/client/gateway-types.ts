@@ -19,6 +19,7 @@ import type {
   SubmitJobResponse,
   WatchEventsRequest,
 } from "../gen/cortex/v1/api.js";
+import type { PolicyExplainResponse } from "../gen/cortex/v1/safety.js";
 
 export type SubmitJobInput = Partial<SubmitJobRequest> & { topic: string };
 export type ListJobsInput = Partial<ListJobsRequest>;
@@ -55,6 +56,8 @@ export interface GatewayClient {
   listDeadLetters(query?: ListDeadLettersInput): Promise<ListDeadLettersResponse>;
   /** Re-submits a dead letter's original request; INVALID_ARGUMENT when it is still invalid. */
   retryDeadLetter(id: string): Promise<RetryDeadLetterResponse>;
+  /** The decision of the policy in force for a topic and tenant, with the rules checked (a tenant key: its own tenant). */
+  explainPolicy(req: { topic: string; tenant?: string }): Promise<PolicyExplainResponse>;
   watchEvents(req?: WatchEventsInput, opts?: WatchOptions): EventStream;
   /** Submit and follow in one call (see submitAndWait); UNIMPLEMENTED on older gateways. */
   submitAndWatch(req: SubmitJobInput, opts?: WatchOptions): EventStream;

@@ -31,6 +31,7 @@ import type { EventHub } from "./event-watch.js";
 import { grpcStatusFor, toServiceError } from "./grpc-errors.js";
 import { probeDeps } from "./http/probes.js";
 import { cancelJob, getJob, getJobStatus, listJobs, type QueryDeps } from "./job-queries.js";
+import { explainPolicyCall } from "./policy-queries.js";
 import { BudgetedWriter, ByteBudget, STREAM_HARD_BYTES, streamBehind } from "./stream-budget.js";
 import { submitAndWatch } from "./submit-and-watch.js";
 import { SubmitAndWatchMany } from "./submit-and-watch-many.js";
@@ -262,7 +263,7 @@ export function createApiService(ctx: ApiContext): CortexApiServer {
     // Filled in with the approvals and policy-explain features; until then a clear error, not a guess.
     listApprovals: unary(ctx, "ListApprovals", async () => notBuilt("ListApprovals")),
     decideApproval: unary(ctx, "DecideApproval", async () => notBuilt("DecideApproval")),
-    explainPolicy: unary(ctx, "ExplainPolicy", async () => notBuilt("ExplainPolicy")),
+    explainPolicy: unary(ctx, "ExplainPolicy", (req, who) => explainPolicyCall(ctx, req, who)),
     watchEvents: watchEvents(ctx),
     submitAndWatch: submitAndWatchCall(ctx),
     submitAndWatchMany: submitAndWatchManyCall(ctx),
