@@ -6,6 +6,7 @@
  * (jobs, letters, workers, pools) stays, empty or not, so callers need no default.
  */
 import type {
+  ApprovalItem,
   ComponentStatus,
   DeadLetterInfo,
   GetJobResponse,
@@ -162,6 +163,26 @@ export function deadLettersPageJson(res: {
 }): DeadLettersPageJson {
   return {
     letters: res.letters.map(deadLetterJson),
+    ...(res.nextCursor ? { next_cursor: res.nextCursor } : {}),
+  };
+}
+
+/** One held job of GET /api/v1/approvals and `cortex approvals --json`: the job and its context. */
+export interface ApprovalJson {
+  job?: JobJson;
+  context?: Json;
+}
+
+export interface ApprovalsPageJson {
+  approvals: ApprovalJson[];
+  next_cursor?: string;
+}
+
+export function approvalsPageJson(res: { approvals: ApprovalItem[]; nextCursor: string }): ApprovalsPageJson {
+  return {
+    approvals: res.approvals.map((a) =>
+      compactJson({ job: a.job ? jobJson(a.job) : undefined, context: parseOrUndefined(a.contextJson) }),
+    ),
     ...(res.nextCursor ? { next_cursor: res.nextCursor } : {}),
   };
 }

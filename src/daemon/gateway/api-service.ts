@@ -12,7 +12,7 @@ import {
 } from "@grpc/grpc-js";
 import type { Logger } from "pino";
 import { errFields } from "../../core/clip.js";
-import { CortexError, ErrorCode } from "../../core/errors.js";
+import { CortexError } from "../../core/errors.js";
 import { API_KEY_METADATA, SUBMIT_ATTEMPT_METADATA } from "../../core/grpc-metadata.js";
 import { redactUrl } from "../../core/redact-url.js";
 import type { WorkerRegistry } from "../../core/worker-registry.js";
@@ -25,6 +25,7 @@ import type {
 } from "../../gen/cortex/v1/api.js";
 import type { ComponentInfo } from "../component.js";
 import type { GatewayMetrics } from "../metrics/gateway-metrics.js";
+import { type ApprovalDeps, decideApproval, listApprovals } from "./approvals.js";
 import type { ApiKeys, Principal } from "./auth.js";
 import { listDeadLetters, retryDeadLetter } from "./dead-letters.js";
 import type { EventHub } from "./event-watch.js";
@@ -64,10 +65,8 @@ export interface ApiContext extends QueryDeps {
   streams: Set<{ end(): void }>;
 }
 
-function notBuilt(method: string): never {
-  throw new CortexError(ErrorCode.Internal, `${method} is not available in this build`, {
-    hint: "Upgrade cortex.",
-  });
+function approvalDeps(ctx: ApiContext): ApprovalDeps {
+  return { ...ctx, keysEnabled: ctx.keys.enabled };
 }
 
 function authenticate(ctx: ApiContext, call: { metadata: Metadata }): Principal {
@@ -260,9 +259,8 @@ export function createApiService(ctx: ApiContext): CortexApiServer {
     getStatus: unary(ctx, "GetStatus", () => getStatus(ctx)),
     listDeadLetters: unary(ctx, "ListDeadLetters", (req, who) => listDeadLetters(ctx, req, who)),
     retryDeadLetter: unary(ctx, "RetryDeadLetter", (req, who) => retryDeadLetter(ctx, req, who)),
-    // Filled in with the approvals and policy-explain features; until then a clear error, not a guess.
-    listApprovals: unary(ctx, "ListApprovals", async () => notBuilt("ListApprovals")),
-    decideApproval: unary(ctx, "DecideApproval", async () => notBuilt("DecideApproval")),
+    listApprovals: unary(ctx, "ListApprovals", (req, who) => listApprovals(approvalDeps(ctx), req, who)),
+    decideApproval: unary(ctx, "DecideApproval", (req, who) => decideApproval(approvalDeps(ctx), req, who)),
     explainPolicy: unary(ctx, "ExplainPolicy", (req, who) => explainPolicyCall(ctx, req, who)),
     watchEvents: watchEvents(ctx),
     submitAndWatch: submitAndWatchCall(ctx),
