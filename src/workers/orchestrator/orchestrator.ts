@@ -128,7 +128,9 @@ export function orchestratorWorker(deps: OrchestratorDeps): WorkerDefinition {
             context,
             stepIndex,
           }),
-        waitTerminal: (jobId, deadline, s, onState) => watch.waitTerminal(jobId, deadline, s, onState),
+        waitTerminalOrHeld: (jobId, deadline, s, onState) =>
+          watch.waitTerminalOrHeld(jobId, deadline, s, onState),
+        waitDecided: (jobId, s, onState) => watch.waitDecided(jobId, s, onState),
         stop: (jobId, to, reason) => stopChild(childDeps, jobId, to, reason),
         result: (jobId) => store.getResult(jobId),
         note,
