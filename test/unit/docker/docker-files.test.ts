@@ -45,7 +45,7 @@ const argsOf = (stage: Instruction[], op: string) => stage.filter((i) => i.op ==
 /** The CLI's commands, from src/commands (`worker start` = src/commands/worker/start.ts). */
 function commandExists(words: readonly string[]): boolean {
   for (let n = words.length; n > 0; n--) {
-    if (existsSync(join(root, "src/commands", ...words.slice(0, n)) + ".ts")) return true;
+    if (existsSync(`${join(root, "src/commands", ...words.slice(0, n))}.ts`)) return true;
   }
   return false;
 }
