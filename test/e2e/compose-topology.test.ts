@@ -292,6 +292,15 @@ describe.runIf(onNats())("docker-compose topology as local processes", () => {
       fixture.models.some((m) => m === model || m.startsWith(`${model}:`)),
       fixture.models.join(),
     ).toBe(true);
+    // A healthcheck fails, fast, when its component does not answer.
+    const scheduler = running.get("scheduler") as Running;
+    const down = await runCli(
+      ["health", "--component", "scheduler", "--timeout", "1000"],
+      { ...scheduler.env, CORTEX_SCHEDULER_METRICS_PORT: String(await freePort()) },
+      10_000,
+    );
+    expect(down.code).toBe(1);
+    expect(down.stdout).toContain("scheduler: unhealthy");
     // `cortex ps` as the README has it, against the published gateway port.
     const ps = await runCli(["ps", "--json"], clientEnv);
     expect(ps.code, ps.stderr).toBe(0);
