@@ -108,6 +108,8 @@ export function stateTone(state: string): Tone {
       return "yellow";
     case "RUNNING":
       return "cyan";
+    case "AWAITING_APPROVAL":
+      return "magenta";
     case "DISPATCHED":
     case "SCHEDULED":
       return "blue";

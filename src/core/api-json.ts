@@ -6,11 +6,14 @@
  * (jobs, letters, workers, pools) stays, empty or not, so callers need no default.
  */
 import type {
+  ApprovalInfo,
   ComponentStatus,
   DeadLetterInfo,
+  DecideApprovalResponse,
   GetJobResponse,
   JobEvent,
   JobInfo,
+  ListApprovalsResponse,
   ListWorkersResponse,
   PoolInfo,
 } from "../gen/cortex/v1/api.js";
@@ -164,4 +167,37 @@ export function deadLettersPageJson(res: {
     letters: res.letters.map(deadLetterJson),
     ...(res.nextCursor ? { next_cursor: res.nextCursor } : {}),
   };
+}
+
+/** A job's approval as JSON (also inside JobJson's `approval`). */
+export type ApprovalJson = ProtoJson<ApprovalInfo>;
+
+/** One held job of GET /api/v1/approvals: the job and the context the approver is asked to allow. */
+export interface ApprovalItemJson {
+  job?: JobJson;
+  context?: Json;
+}
+
+/** GET /api/v1/approvals and `cortex approvals --json`. */
+export interface ApprovalsPageJson {
+  approvals: ApprovalItemJson[];
+  next_cursor?: string;
+}
+
+export function approvalsPageJson(res: ListApprovalsResponse): ApprovalsPageJson {
+  return {
+    approvals: res.approvals.map((a) =>
+      compactJson({ job: a.job ? jobJson(a.job) : undefined, context: parseOrUndefined(a.contextJson) }),
+    ),
+    ...(res.nextCursor ? { next_cursor: res.nextCursor } : {}),
+  };
+}
+
+/** POST /api/v1/jobs/{id}/approve|reject and `cortex approve|reject --json`: the job as it is now. */
+export interface DecideApprovalJson {
+  job?: JobJson;
+}
+
+export function decideApprovalJson(res: DecideApprovalResponse): DecideApprovalJson {
+  return compactJson({ job: res.job ? jobJson(res.job) : undefined });
 }
