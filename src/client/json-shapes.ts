@@ -16,7 +16,7 @@ import type {
 import type { WorkerKindName } from "../core/worker-kinds.js";
 
 export type {
-  ApprovalItemJson,
+  ApprovalInfoJson,
   ApprovalJson,
   ApprovalsPageJson,
   ComponentJson,

@@ -7,13 +7,13 @@
  */
 import type {
   ApprovalInfo,
+  ApprovalItem,
   ComponentStatus,
   DeadLetterInfo,
   DecideApprovalResponse,
   GetJobResponse,
   JobEvent,
   JobInfo,
-  ListApprovalsResponse,
   ListWorkersResponse,
   PoolInfo,
 } from "../gen/cortex/v1/api.js";
@@ -169,22 +169,18 @@ export function deadLettersPageJson(res: {
   };
 }
 
-/** A job's approval as JSON (also inside JobJson's `approval`). */
-export type ApprovalJson = ProtoJson<ApprovalInfo>;
-
-/** One held job of GET /api/v1/approvals: the job and the context the approver is asked to allow. */
-export interface ApprovalItemJson {
+/** One held job of GET /api/v1/approvals and `cortex approvals --json`: the job and its context. */
+export interface ApprovalJson {
   job?: JobJson;
   context?: Json;
 }
 
-/** GET /api/v1/approvals and `cortex approvals --json`. */
 export interface ApprovalsPageJson {
-  approvals: ApprovalItemJson[];
+  approvals: ApprovalJson[];
   next_cursor?: string;
 }
 
-export function approvalsPageJson(res: ListApprovalsResponse): ApprovalsPageJson {
+export function approvalsPageJson(res: { approvals: ApprovalItem[]; nextCursor: string }): ApprovalsPageJson {
   return {
     approvals: res.approvals.map((a) =>
       compactJson({ job: a.job ? jobJson(a.job) : undefined, context: parseOrUndefined(a.contextJson) }),
@@ -192,6 +188,9 @@ export function approvalsPageJson(res: ListApprovalsResponse): ApprovalsPageJson
     ...(res.nextCursor ? { next_cursor: res.nextCursor } : {}),
   };
 }
+
+/** A job's approval record as JSON (JobJson's `approval`). */
+export type ApprovalInfoJson = ProtoJson<ApprovalInfo>;
 
 /** POST /api/v1/jobs/{id}/approve|reject and `cortex approve|reject --json`: the job as it is now. */
 export interface DecideApprovalJson {

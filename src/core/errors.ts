@@ -56,6 +56,10 @@ export const ErrorCode = {
   StreamBehind: "STREAM_BEHIND",
   /** A handler threw NonRetryableError (worker SDK): the job fails without another attempt. */
   NonRetryable: "NON_RETRYABLE",
+  /** An approval decision on a job that is not waiting for one (decided, expired, cancelled). */
+  NotAwaitingApproval: "NOT_AWAITING_APPROVAL",
+  /** The job's content changed since the approval was requested, or since the approver looked. */
+  ApprovalStale: "APPROVAL_STALE",
   Internal: "INTERNAL",
 } as const;
 

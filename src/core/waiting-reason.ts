@@ -14,6 +14,15 @@ export interface WaitingFacts {
   live: boolean;
   /** "embedded" runs its workers inside the daemon; "nats" takes workers from anywhere. */
   backend: string;
+  /** A job held for approval: its id as the caller names it, the rule and the expiry. */
+  held?: HeldFacts | undefined;
+}
+
+export interface HeldFacts {
+  jobId: string;
+  ruleId: string;
+  expiresAt: number;
+  now: number;
 }
 
 /** States in which a job waits for a worker to take it. */
@@ -27,8 +36,9 @@ export function workerKindFor(topic: string): string | undefined {
   return undefined;
 }
 
-/** "" when the job is not waiting on a worker (or one is live). */
+/** "" when the job is not waiting on a worker (or one is live) nor on a human. */
 export function waitingReason(f: WaitingFacts): string {
+  if (f.state === "AWAITING_APPROVAL") return f.held ? approvalWaitingReason(f.held) : "";
   if (!WAITING_STATES.has(f.state) || f.live || f.pool === undefined) return "";
   const head = `no live worker in pool ${f.pool}`;
   const kind = workerKindFor(f.topic);
@@ -45,4 +55,28 @@ export function waitingReason(f: WaitingFacts): string {
     return `${head} — the embedded daemon runs the workers of the pools in pools.yaml itself: check \`cortex ps\`, or restart the stack with \`cortex down && cortex up\``;
   }
   return `${head} — start one with \`cortex worker start ${kind}\``;
+}
+
+/** What a held job waits for and how to decide it. */
+export function approvalWaitingReason(h: HeldFacts): string {
+  const left = h.expiresAt - h.now;
+  const expiry =
+    left > 0 ? `expires in ${roughDuration(left)}` : "expired; denied at the next reconciler scan";
+  return (
+    `waiting for approval (rule ${h.ruleId || "(default)"}) — cortex approve ${h.jobId} or ` +
+    `cortex reject ${h.jobId} --reason …; ${expiry}`
+  );
+}
+
+/** Two units at most ("23h 59m", "4m 10s"): enough to know how long is left. */
+function roughDuration(ms: number): string {
+  const s = Math.ceil(ms / 1_000);
+  const d = Math.floor(s / 86_400);
+  const h = Math.floor((s % 86_400) / 3_600);
+  const m = Math.floor((s % 3_600) / 60);
+  const sec = s % 60;
+  if (d > 0) return h > 0 ? `${d}d ${h}h` : `${d}d`;
+  if (h > 0) return m > 0 ? `${h}h ${m}m` : `${h}h`;
+  if (m > 0) return sec > 0 ? `${m}m ${sec}s` : `${m}m`;
+  return `${sec}s`;
 }

@@ -17,6 +17,7 @@ import type { JobStore } from "../store/job-store.js";
 import type { Component, ComponentInfo, ComponentName } from "./component.js";
 import { type Backend, connectBackend } from "./connect-backend.js";
 import { GatewayServer } from "./gateway/gateway-server.js";
+import { ApprovalMetrics } from "./metrics/approval-metrics.js";
 import { registerProcessMetrics } from "./metrics/process-metrics.js";
 import { type MetricsServer, startMetricsServer } from "./metrics-server.js";
 import { createSafetyClient } from "./safety/safety-client.js";
@@ -158,6 +159,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       const registry = new Registry();
       // The process metrics go on one endpoint per process: the scheduler's when it runs here.
       registerProcessMetrics(registry);
+      jobs.observe(new ApprovalMetrics(registry));
       const scheduler = new Scheduler({
         bus,
         store,
@@ -182,7 +184,11 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
 
     if (wanted.has("gateway") && bus && store && jobs) {
       const gatewayRegistry = new Registry();
-      if (!wanted.has("scheduler")) registerProcessMetrics(gatewayRegistry);
+      if (!wanted.has("scheduler")) {
+        registerProcessMetrics(gatewayRegistry);
+        // Decisions are made at the gateway; without a scheduler here its registry counts them.
+        jobs.observe(new ApprovalMetrics(gatewayRegistry));
+      }
       const gateway = new GatewayServer({
         bus,
         store,

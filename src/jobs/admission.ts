@@ -6,11 +6,13 @@
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { poolForTopic } from "../config/index.js";
+import type { ApprovalRecord } from "../core/approval.js";
 import { CortexError, ErrorCode, isCortexError } from "../core/errors.js";
 import { jobFingerprint, NOT_QUEUED } from "../core/job-fingerprint.js";
 import { JobState } from "../core/states.js";
 import { Subjects } from "../core/subjects.js";
 import type { AdmitOutcome, JobRecord, MoveStep, NewJob, TransitionOutcome } from "../store/job-store.js";
+import { type ApprovalHold, approvalRecord, holdReason, storedContent } from "./approvals.js";
 import type { JobsDeps, PolicyGate } from "./deps.js";
 import type { Dispatch } from "./dispatch.js";
 import type { EventFeed } from "./event-feed.js";
@@ -29,7 +31,7 @@ export function noPoolReason(topic: string): string {
  */
 export type Admitted = {
   job: JobRecord;
-  outcome: "dispatched" | "scheduled" | "denied" | "failed" | "deferred" | "existing";
+  outcome: "dispatched" | "scheduled" | "denied" | "failed" | "deferred" | "existing" | "held";
 };
 
 export interface AdmitOptions {
@@ -56,6 +58,8 @@ const MAY_AWAIT_PUBLISH: ReadonlySet<JobState> = new Set([
 interface Decision {
   steps: MoveStep[];
   outcome: Admitted["outcome"];
+  /** With "held": the rule's terms, made into the job's approval record. */
+  hold?: ApprovalHold;
 }
 
 export class Admission {
@@ -104,14 +108,19 @@ export class Admission {
       if (opts.onSafetyDown === "throw" || !isCortexError(err, ErrorCode.SafetyUnavailable)) throw err;
       return this.defer(job, opts);
     }
+    let approval: ApprovalRecord | undefined;
+    if (decision.hold) {
+      const content = opts.contextStored ? await storedContent(this.deps.store, job) : job;
+      approval = approvalRecord(decision.hold, content, this.now());
+    }
     const admitted = await this.deps.store.admitJob({
       job,
       steps: decision.steps,
       ...(opts.contextStored ? { contextStored: true } : {}),
+      ...(approval ? { approval } : {}),
     });
     if (!admitted.ok) return this.existingOrReadmit(job, opts, admitted);
-    this.deps.observer?.decided?.(job.topic);
-    if (decision.outcome === "denied") this.deps.observer?.denied?.(job.topic);
+    this.decided(job.topic, decision.outcome);
     this.moves.announced(admitted.job);
     if (decision.outcome === "dispatched") {
       const contextJson = opts.contextStored ? undefined : JSON.stringify(job.context);
@@ -138,16 +147,22 @@ export class Admission {
     const decision = await this.decide(job, live);
     const [first, second] = decision.steps;
     if (!first) throw new CortexError(ErrorCode.Internal, `no admission step for job ${job.jobId}`);
+    let approval: ApprovalRecord | undefined;
+    if (decision.hold) {
+      const stored = await this.deps.store.getJob(job.jobId);
+      if (stored === undefined) return { ok: false, code: "not_found" };
+      approval = approvalRecord(decision.hold, await storedContent(this.deps.store, stored), this.now());
+    }
     const outcome = await this.moves.apply({
       jobId: job.jobId,
       to: first.to,
       from: [JobState.Pending],
       ...(first.reason ? { reason: first.reason } : {}),
       ...(second ? { andThen: second.to } : {}),
+      ...(approval ? { approval } : {}),
     });
     if (!outcome.ok) return outcome;
-    this.deps.observer?.decided?.(job.topic);
-    if (decision.outcome === "denied") this.deps.observer?.denied?.(job.topic);
+    this.decided(job.topic, decision.outcome);
     if (decision.outcome === "dispatched") await this.dispatch.publish(outcome.job);
     return outcome;
   }
@@ -175,7 +190,8 @@ export class Admission {
       });
     }
     const verdict = await this.policy.check({ jobId: job.jobId, topic: job.topic, tenant: job.tenant });
-    if (verdict.decision !== "ALLOW") {
+    const held = verdict.decision === "REQUIRE_APPROVAL" && verdict.approval !== undefined;
+    if (verdict.decision !== "ALLOW" && !held) {
       return {
         steps: [{ to: JobState.Denied, reason: verdict.reason || "denied by the safety kernel" }],
         outcome: "denied",
@@ -184,8 +200,28 @@ export class Admission {
     if (poolForTopic(this.deps.pools, job.topic) === undefined) {
       return { steps: [{ to: JobState.Failed, reason: noPoolReason(job.topic) }], outcome: "failed" };
     }
+    if (held && verdict.approval !== undefined) {
+      // Routed first: nobody is asked to approve a job that could never run.
+      const ruleId = verdict.ruleId ?? "";
+      const hold = { ruleId, ruleReason: verdict.reason, terms: verdict.approval };
+      return {
+        steps: [{ to: JobState.AwaitingApproval, reason: holdReason(ruleId) }],
+        outcome: "held",
+        hold,
+      };
+    }
     if (!live) return { steps: [{ to: JobState.Scheduled }], outcome: "scheduled" };
     return { steps: [{ to: JobState.Scheduled }, { to: JobState.Dispatched }], outcome: "dispatched" };
+  }
+
+  private now(): number {
+    return (this.deps.clock ?? Date.now)();
+  }
+
+  private decided(topic: string, outcome: Admitted["outcome"]): void {
+    this.deps.observer?.decided?.(topic);
+    if (outcome === "denied") this.deps.observer?.denied?.(topic);
+    if (outcome === "held") this.deps.observer?.held?.(topic);
   }
 
   /** PENDING in the store, then the submit for the scheduler, which checks the policy again. */

@@ -2,6 +2,7 @@
 import type { Logger } from "pino";
 import type { Bus } from "../bus/bus.js";
 import type { PoolsConfig, TimeoutsConfig } from "../config/index.js";
+import type { ApprovalDecision } from "../core/approval.js";
 import type { PolicyChecker } from "../core/policy-checker.js";
 import type { JobRecord, JobStore } from "../store/job-store.js";
 
@@ -20,6 +21,10 @@ export interface JobsObserver {
   dispatched?(job: JobRecord, attempt: number): void;
   /** A job reached a terminal state. */
   ended?(job: JobRecord): void;
+  /** A require_approval rule held a job. */
+  held?(topic: string): void;
+  /** A held job was approved, rejected or expired; `waitMs` from the request to the decision. */
+  approvalDecided?(decision: ApprovalDecision, waitMs: number): void;
 }
 
 export interface JobsDeps {

@@ -1,4 +1,5 @@
 export { type Admitted, noPoolReason, SAFETY_UNAVAILABLE_REASON } from "./admission.js";
+export { type ApprovalDecisionRequest, holdReason } from "./approvals.js";
 export type { AttemptEnd, Begin, EndState } from "./attempts.js";
 export { busSubmitProblem } from "./bus-submit.js";
 export { deadLetter, type RetryOptions } from "./dead-letters.js";

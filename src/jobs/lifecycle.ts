@@ -4,7 +4,9 @@
  * runtime and orchestrator share one instance; none of them writes job state or publishes
  * state events by itself.
  */
+import type { JobRecord } from "../store/job-store.js";
 import { Admission } from "./admission.js";
+import { type ApprovalDecisionRequest, Approvals } from "./approvals.js";
 import { Attempts } from "./attempts.js";
 import { type StopState, stopJob } from "./cancel.js";
 import { DeadLetters } from "./dead-letters.js";
@@ -23,6 +25,7 @@ export class JobLifecycle {
   readonly attempts: Attempts;
   readonly v1Results: V1Results;
   readonly deadLetters: DeadLetters;
+  readonly approvals: Approvals;
 
   readonly deps: JobsDeps;
   private readonly observers: JobsObserver[] = [];
@@ -39,6 +42,15 @@ export class JobLifecycle {
     this.attempts = new Attempts(deps, this.moves, this.dispatch, this.feed);
     this.v1Results = new V1Results(deps, this.moves, this.dispatch);
     this.deadLetters = new DeadLetters(deps, this.admission);
+    this.approvals = new Approvals(deps, this.moves, this.dispatch);
+  }
+
+  /** A human's decision on a held job; `live` tells whether the topic's pool has a live worker. */
+  decideApproval(
+    req: ApprovalDecisionRequest,
+    live: (topic: string) => boolean = () => false,
+  ): Promise<JobRecord> {
+    return this.approvals.decide(req, live);
   }
 
   /** Adds a metrics observer (a scheduler sharing this process's lifecycle). */
@@ -74,6 +86,12 @@ function fanOut(observers: readonly JobsObserver[]): JobsObserver {
     },
     ended: (job) => {
       for (const o of observers) o.ended?.(job);
+    },
+    held: (topic) => {
+      for (const o of observers) o.held?.(topic);
+    },
+    approvalDecided: (decision, waitMs) => {
+      for (const o of observers) o.approvalDecided?.(decision, waitMs);
     },
   };
 }

@@ -6,7 +6,7 @@ import { CortexError, ErrorCode } from "../core/errors.js";
 import { PRIORITY_NAMES } from "../core/priority.js";
 import { isJobState, isTerminal, type JobState } from "../core/states.js";
 import type { JobEventRecord, JobPriorityName, JobRecord, NewJob } from "./job-store.js";
-import { corruptField, envVarsField, finiteField, int32Field } from "./record-fields.js";
+import { approvalField, corruptField, envVarsField, finiteField, int32Field } from "./record-fields.js";
 
 /** The meta field stamped when a job enters `state` ("" = none). */
 export function timestampField(state: JobState): string {
@@ -93,6 +93,7 @@ export function decodeJob(h: Record<string, string>): JobRecord | undefined {
     startedAt: time("started_at"),
     finishedAt: time("finished_at"),
     lateResults: int32Field(jobId, "late_results", h.late_results),
+    approval: approvalField(jobId, h.approval),
   };
   for (const [k, v] of Object.entries(optional)) {
     if (v !== undefined) (rec as unknown as Record<string, unknown>)[k] = v;

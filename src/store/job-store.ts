@@ -3,6 +3,7 @@
  * DESIGN.md so users can read it with redis-cli; a second adapter (embedded) comes later
  * and must pass the same contract suite.
  */
+import type { ApprovalRecord } from "../core/approval.js";
 import type { DeadLetter, DeadLetterPage, DeadLetterQuery } from "../core/dead-letter.js";
 import type { JobEventRecord } from "../core/job-event.js";
 import type { JobState } from "../core/states.js";
@@ -51,6 +52,8 @@ export interface JobRecord {
   finishedAt?: number;
   /** Set when results arrived after the job was terminal. */
   lateResults?: number;
+  /** Set once a require_approval rule held the job (kept after the decision). */
+  approval?: ApprovalRecord;
 }
 
 export type { JobEventRecord } from "../core/job-event.js";
@@ -78,6 +81,8 @@ export interface TransitionRequest {
   withContext?: boolean;
   /** Also return the result document's JSON (res:<id>) as stored. */
   withResult?: boolean;
+  /** Replaces the stored approval record, in the same atomic step as the move. */
+  approval?: ApprovalRecord;
 }
 
 export type TransitionOutcome =
@@ -132,6 +137,8 @@ export interface AdmitRequest {
   steps: readonly MoveStep[];
   /** ctx:<id> is already stored (a CortexOS v1 sender wrote it): leave it as it is. */
   contextStored?: boolean;
+  /** Stored with the record in the same step (a job held for approval). */
+  approval?: ApprovalRecord;
 }
 
 export type AdmitOutcome =

@@ -3,6 +3,7 @@
  * sqlite3, an older build) must fail here with DECODE_FAILED naming the job and the field,
  * not later in the gRPC encoder ("Error serializing response") or in a listing.
  */
+import { type ApprovalRecord, parseApprovalRecord } from "../core/approval.js";
 import { CortexError, ErrorCode } from "../core/errors.js";
 
 const INT32_MIN = -2_147_483_648;
@@ -55,4 +56,12 @@ export function envVarsField(jobId: string, raw: string | undefined): Record<str
   for (const v of Object.values(parsed))
     if (typeof v !== "string") throw corruptField(jobId, "env_vars", raw);
   return parsed as Record<string, string>;
+}
+
+/** approval: the JSON of an ApprovalRecord. */
+export function approvalField(jobId: string, raw: string | undefined): ApprovalRecord | undefined {
+  if (raw === undefined) return undefined;
+  const parsed = parseApprovalRecord(raw);
+  if (parsed === undefined) throw corruptField(jobId, "approval", raw);
+  return parsed;
 }

@@ -30,6 +30,7 @@ export function admitArgs(ctx: MoveContext, req: AdmitRequest): Arg[] {
   const ctxJson = req.contextStored ? "" : toJson(job.context, "context");
   const fingerprint = jobFingerprint(job);
   const fields = [...encodeNewJob(job, now, redisPointer(k.ctx(job.jobId))), "fingerprint", fingerprint];
+  if (req.approval) fields.push("approval", toJson(req.approval, "approval"));
   const pending = {
     at: now,
     kind: "state",

@@ -28,7 +28,7 @@ end
  *       retentionSeconds, workerId, reason (first step only), resultPtr,
  *       incrementAttempts (1/0), expectAttempt ("" = any), streamMax, tracePrefix, jobId,
  *       indexPrefix (the state is appended), then ("" = none), thenTimestampField,
- *       withContext (1/0), withResult (1/0), reasonCode ("" = none)
+ *       withContext (1/0), withResult (1/0), reasonCode ("" = none), approvalJson ("" = keep)
  * -> {'not_found'} | {'not_allowed', state, attempts}
  *    | {'ok', {eventJson, ...}, metaPairs, ctx|false, result|false}
  */
@@ -53,6 +53,7 @@ if ARGV[7] ~= '' then table.insert(fields, 'worker_id'); table.insert(fields, AR
 if ARGV[8] ~= '' then table.insert(fields, 'reason'); table.insert(fields, ARGV[8]) end
 if ARGV[20] ~= '' then table.insert(fields, 'reason_code'); table.insert(fields, ARGV[20]) end
 if ARGV[9] ~= '' then table.insert(fields, 'result_ptr'); table.insert(fields, ARGV[9]) end
+if ARGV[21] ~= '' then table.insert(fields, 'approval'); table.insert(fields, ARGV[21]) end
 for _, step in ipairs(steps) do
   if step[2] ~= '' then table.insert(fields, step[2]); table.insert(fields, now) end
 end

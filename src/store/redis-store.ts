@@ -231,6 +231,7 @@ export class RedisJobStore implements JobStore {
         req.withContext ? 1 : 0,
         req.withResult ? 1 : 0,
         req.reasonCode ?? "",
+        req.approval ? toJson(req.approval, "approval") : "",
       ),
     );
     const [status, a, b, c, d] = reply;

@@ -145,7 +145,8 @@ export class SqliteJobStore implements JobStore {
     const plan = planSteps("PENDING", 0, req.steps);
     if (!plan.ok) throw invalid(`a new job cannot move from ${plan.at} to ${plan.to}`);
     const ctxJson = req.contextStored ? undefined : toJson(job.context, "context");
-    return this.write(() => this.writes.admit(job, plan.moves, ctxJson));
+    const approvalJson = req.approval ? toJson(req.approval, "approval") : undefined;
+    return this.write(() => this.writes.admit(job, plan.moves, ctxJson, approvalJson));
   }
 
   async finishAttempt(req: FinishRequest): Promise<FinishOutcome> {
@@ -179,7 +180,8 @@ export class SqliteJobStore implements JobStore {
 
   async transition(req: TransitionRequest): Promise<TransitionOutcome> {
     const moves = transitionMoves(req);
-    return this.write(() => this.writes.transition(req, moves));
+    const approvalJson = req.approval ? toJson(req.approval, "approval") : undefined;
+    return this.write(() => this.writes.transition(req, moves, approvalJson));
   }
 
   async putResult(write: ResultWrite): Promise<ResultOutcome> {

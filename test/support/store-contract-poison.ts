@@ -30,6 +30,8 @@ const BAD_FIELDS: readonly [field: string, value: string | number][] = [
   ["attempts", INT32_OVER],
   ["priority", "URGENT"],
   ["env_vars", "{not json"],
+  ["approval", "{not json"],
+  ["approval", '{"ruleId":1}'],
   ["created_at", "not a time"],
 ];
 

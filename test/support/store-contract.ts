@@ -11,6 +11,7 @@ import { type KeyNames, redisPointer } from "../../src/core/keys.js";
 import { ALL_STATES, canTransition, isTerminal, type JobState, TRANSITIONS } from "../../src/core/states.js";
 import type { JobRecord, JobStore, NewJob, TransitionRequest } from "../../src/store/job-store.js";
 import { describeAdmitAndFinish } from "./store-contract-admit-finish.js";
+import { describeApprovals } from "./store-contract-approval.js";
 import { describeDeadLetters } from "./store-contract-dead-letters.js";
 import { describeIdPrefix } from "./store-contract-id-prefix.js";
 import { describePoisonReads, type StoreCorruptor } from "./store-contract-poison.js";
@@ -401,6 +402,7 @@ export function runStoreContract(name: string, factory: () => Promise<StoreUnder
 
     describeAdmitAndFinish({ store: () => store, walkTo, inspectOrSkip });
     describeDeadLetters({ store: () => store });
+    describeApprovals({ store: () => store, newJob });
     describeIdPrefix({ store: () => store, newJob, inspectOrSkip });
     describePoisonReads({
       store: () => store,

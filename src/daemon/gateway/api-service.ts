@@ -25,6 +25,7 @@ import type {
 } from "../../gen/cortex/v1/api.js";
 import type { ComponentInfo } from "../component.js";
 import type { GatewayMetrics } from "../metrics/gateway-metrics.js";
+import { type ApprovalDeps, decideApproval, listApprovals } from "./approvals.js";
 import type { ApiKeys, Principal } from "./auth.js";
 import { listDeadLetters, retryDeadLetter } from "./dead-letters.js";
 import type { EventHub } from "./event-watch.js";
@@ -67,6 +68,10 @@ function notBuilt(method: string): never {
   throw new CortexError(ErrorCode.Internal, `${method} is not available in this build`, {
     hint: "Upgrade cortex.",
   });
+}
+
+function approvalDeps(ctx: ApiContext): ApprovalDeps {
+  return { ...ctx, keysEnabled: ctx.keys.enabled };
 }
 
 function authenticate(ctx: ApiContext, call: { metadata: Metadata }): Principal {
@@ -259,9 +264,9 @@ export function createApiService(ctx: ApiContext): CortexApiServer {
     getStatus: unary(ctx, "GetStatus", () => getStatus(ctx)),
     listDeadLetters: unary(ctx, "ListDeadLetters", (req, who) => listDeadLetters(ctx, req, who)),
     retryDeadLetter: unary(ctx, "RetryDeadLetter", (req, who) => retryDeadLetter(ctx, req, who)),
-    // Filled in with the approvals and policy-explain features; until then a clear error, not a guess.
-    listApprovals: unary(ctx, "ListApprovals", async () => notBuilt("ListApprovals")),
-    decideApproval: unary(ctx, "DecideApproval", async () => notBuilt("DecideApproval")),
+    listApprovals: unary(ctx, "ListApprovals", (req, who) => listApprovals(approvalDeps(ctx), req, who)),
+    decideApproval: unary(ctx, "DecideApproval", (req, who) => decideApproval(approvalDeps(ctx), req, who)),
+    // Filled in with the policy-explain feature; until then a clear error, not a guess.
     explainPolicy: unary(ctx, "ExplainPolicy", async () => notBuilt("ExplainPolicy")),
     watchEvents: watchEvents(ctx),
     submitAndWatch: submitAndWatchCall(ctx),

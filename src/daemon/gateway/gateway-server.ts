@@ -8,7 +8,7 @@ import { NO_RETRY_TIMEOUTS } from "../../config/index.js";
 import { CortexError, ErrorCode } from "../../core/errors.js";
 import { parseEventPayload } from "../../core/job-event.js";
 import { Subjects } from "../../core/subjects.js";
-import { waitingReason } from "../../core/waiting-reason.js";
+import { type HeldFacts, waitingReason } from "../../core/waiting-reason.js";
 import {
   HEARTBEAT_INTERVAL_MS,
   MISSED_BEATS_BEFORE_FORGET,
@@ -354,10 +354,10 @@ export class GatewayServer implements Component {
     return pool !== undefined && this.registry.hasLiveWorker(pool);
   };
 
-  private readonly waitingFor = (state: string, topic: string): string => {
+  private readonly waitingFor = (state: string, topic: string, held?: HeldFacts): string => {
     const pool = Object.hasOwn(this.cfg.poolTopics, topic) ? this.cfg.poolTopics[topic] : undefined;
     const live = pool !== undefined && this.registry.hasLiveWorker(pool);
-    return waitingReason({ state, topic, pool, live, backend: this.cfg.backend });
+    return waitingReason({ state, topic, pool, live, backend: this.cfg.backend, held });
   };
 
   private limits(): ApiContext["limits"] {

@@ -1,5 +1,6 @@
 /** Store records -> API messages. Absent optional values become the proto3 defaults ("" / 0). */
-import type { JobEvent, JobInfo } from "../../gen/cortex/v1/api.js";
+import type { ApprovalRecord } from "../../core/approval.js";
+import type { ApprovalInfo, JobEvent, JobInfo } from "../../gen/cortex/v1/api.js";
 import type { JobProgress } from "../../gen/cortex/v1/bus.js";
 import type { JobEventRecord, JobRecord } from "../../store/job-store.js";
 
@@ -26,7 +27,22 @@ export function toJobInfo(job: JobRecord): JobInfo {
     finishedAtMs: job.finishedAt ?? 0,
     adapterId: job.adapterId ?? "",
     waitingReason: "",
-    approval: undefined,
+    approval: job.approval === undefined ? undefined : toApprovalInfo(job.approval),
+  };
+}
+
+export function toApprovalInfo(a: ApprovalRecord): ApprovalInfo {
+  return {
+    ruleId: a.ruleId,
+    ruleReason: a.ruleReason,
+    approvers: [...a.approvers],
+    requestedAtMs: a.requestedAt,
+    expiresAtMs: a.expiresAt,
+    contentHash: a.contentHash,
+    decision: a.decision ?? "",
+    decidedBy: a.decidedBy ?? "",
+    decidedAtMs: a.decidedAt ?? 0,
+    decisionReason: a.decisionReason ?? "",
   };
 }
 

@@ -9,6 +9,7 @@ import type { Bus } from "../../bus/bus.js";
 import { CortexError, ErrorCode } from "../../core/errors.js";
 import { isValidTraceId } from "../../core/ids.js";
 import { ALL_STATES, isJobState } from "../../core/states.js";
+import type { HeldFacts } from "../../core/waiting-reason.js";
 import type {
   CancelJobRequest,
   CancelJobResponse,
@@ -40,8 +41,11 @@ export interface QueryDeps {
   jobs: JobLifecycle;
   /** A worker of the topic's pool is live. */
   liveTopic(topic: string): boolean;
-  /** Why a job of this topic that no worker took waits ("" = a worker is live); see core/waiting-reason.ts. */
-  waitingFor?(state: string, topic: string): string;
+  /**
+   * Why a job of this topic that no worker took waits ("" = a worker is live), or what a held
+   * job waits for (`held`); see core/waiting-reason.ts.
+   */
+  waitingFor?(state: string, topic: string, held?: HeldFacts): string;
 }
 
 function requireJobId(jobId: string): void {
@@ -82,14 +86,29 @@ export async function getJob(
     req.includeContext ? deps.store.getContext(job.jobId) : undefined,
     req.includeEvents ? deps.store.events(job.jobId) : [],
   ]);
-  const info = toJobInfo(job);
-  info.waitingReason = deps.waitingFor?.(job.state, job.topic) ?? "";
+  const info = withWaitingReason(deps, job, principal);
   return {
     job: shownJobInfo(principal, info),
     resultJson: result === undefined ? "" : JSON.stringify(result),
     contextJson: context === undefined ? "" : JSON.stringify(context),
     events: events.map((e) => shownJobEvent(principal, toJobEvent(e))),
   };
+}
+
+/** The job as the API shows it, with what it waits for (as the caller names it). */
+export function withWaitingReason(deps: QueryDeps, job: JobRecord, principal: Principal): JobInfo {
+  const info = toJobInfo(job);
+  const held: HeldFacts | undefined =
+    job.approval === undefined
+      ? undefined
+      : {
+          jobId: shownId(principal, job.jobId),
+          ruleId: job.approval.ruleId,
+          expiresAt: job.approval.expiresAt,
+          now: Date.now(),
+        };
+  info.waitingReason = deps.waitingFor?.(job.state, job.topic, held) ?? "";
+  return info;
 }
 
 export async function listJobs(

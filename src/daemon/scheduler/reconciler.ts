@@ -58,10 +58,14 @@ export class Reconciler {
     await this.running;
   }
 
-  /** One full pass over PENDING, SCHEDULED, DISPATCHED and RUNNING jobs. */
+  /**
+   * One full pass over PENDING, AWAITING_APPROVAL, SCHEDULED, DISPATCHED and RUNNING jobs. A
+   * held job only ever expires: no dispatch timeout applies while a human decides.
+   */
   async scan(): Promise<void> {
     for (const [state, rule] of [
       [JobState.Pending, this.pending],
+      [JobState.AwaitingApproval, this.awaitingApproval],
       [JobState.Scheduled, this.scheduled],
       [JobState.Dispatched, this.dispatched],
       [JobState.Running, this.runningJob],
@@ -137,6 +141,10 @@ export class Reconciler {
     await bus.publishDurable(Subjects.jobSubmit, jobRequestPacket(job, 0, 0, senderId), {
       msgId: submitMsgId(job.jobId),
     });
+  };
+
+  private readonly awaitingApproval = async (job: JobRecord): Promise<void> => {
+    await this.jobs.approvals.expireIfDue(job);
   };
 
   private readonly scheduled = async (job: JobRecord): Promise<void> => {

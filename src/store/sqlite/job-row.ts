@@ -28,10 +28,17 @@ export interface JobRow {
   late_results: number | null;
   fingerprint: string | null;
   reason_code: string | null;
+  approval: string | null;
   expires_at: number | null;
 }
 
-export function newJobRow(job: NewJob, now: number, contextPtr: string, fingerprint: string): JobRow {
+export function newJobRow(
+  job: NewJob,
+  now: number,
+  contextPtr: string,
+  fingerprint: string,
+  approval?: string,
+): JobRow {
   return {
     job_id: job.jobId,
     trace_id: job.traceId,
@@ -58,6 +65,7 @@ export function newJobRow(job: NewJob, now: number, contextPtr: string, fingerpr
     late_results: null,
     fingerprint,
     reason_code: null,
+    approval: approval ?? null,
     expires_at: null,
   };
 }

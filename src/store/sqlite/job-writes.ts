@@ -38,7 +38,12 @@ export class JobWrites {
     private readonly streamMax: number,
   ) {}
 
-  admit(job: NewJob, moves: readonly Move[], ctxJson: string | undefined): AdmitOutcome {
+  admit(
+    job: NewJob,
+    moves: readonly Move[],
+    ctxJson: string | undefined,
+    approvalJson?: string,
+  ): AdmitOutcome {
     const fingerprint = jobFingerprint(job);
     const taken = this.stmts.getJob.get(job.jobId);
     if (taken) {
@@ -62,7 +67,7 @@ export class JobWrites {
       this.stmts.deleteJob.run(job.jobId);
     }
     const now = Date.now();
-    const created = newJobRow(job, now, contextPointer(job.jobId), fingerprint);
+    const created = newJobRow(job, now, contextPointer(job.jobId), fingerprint, approvalJson);
     const { row, events } = applyMoves(created, moves, now, this.retentionMs);
     if (ctxJson !== undefined) this.stmts.putContext.run(job.jobId, ctxJson);
     this.stmts.insertJob.run(row);
@@ -109,7 +114,7 @@ export class JobWrites {
     return outcome;
   }
 
-  transition(req: TransitionRequest, moves: readonly Move[]): TransitionOutcome {
+  transition(req: TransitionRequest, moves: readonly Move[], approvalJson?: string): TransitionOutcome {
     const current = this.stmts.getJob.get(req.jobId);
     if (!current) return { ok: false, code: "not_found" };
     const state = rowState(current);
@@ -122,6 +127,7 @@ export class JobWrites {
     const { row, events } = applyMoves(current, moves, Date.now(), this.retentionMs);
     if (req.resultPtr) row.result_ptr = req.resultPtr;
     if (req.reasonCode) row.reason_code = req.reasonCode;
+    if (approvalJson !== undefined) row.approval = approvalJson;
     this.stmts.updateJob.run(row);
     const stored = events.map((e) => this.addEvent(req.jobId, e));
     const event = stored.at(-1) as JobEventRecord;

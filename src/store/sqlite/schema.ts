@@ -2,12 +2,13 @@
  * The embedded store's tables. Job columns carry the `job:meta:<id>` field names, so a row
  * decodes with the same codec as the Redis hash. `user_version` records the schema version.
  */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 /** Columns added after version 1, with their types: a migration adds the missing ones. */
 export const ADDED_JOB_COLUMNS = [
   ["fingerprint", "TEXT"],
   ["reason_code", "TEXT"],
+  ["approval", "TEXT"],
 ] as const;
 
 export const SCHEMA = `
@@ -38,6 +39,8 @@ CREATE TABLE IF NOT EXISTS jobs (
   -- what the submit asked for (idempotent resubmits), and a code for the reason
   fingerprint   TEXT,
   reason_code   TEXT,
+  -- JSON of the approval record, once a require_approval rule held the job
+  approval      TEXT,
   -- set when the job becomes terminal: the sweep deletes it and its data after this
   expires_at    INTEGER
 );

@@ -28,6 +28,7 @@ const JOB_COLUMNS = [
   "late_results",
   "fingerprint",
   "reason_code",
+  "approval",
   "expires_at",
 ] as const satisfies readonly (keyof JobRow)[];
 
@@ -45,6 +46,7 @@ const MUTABLE_COLUMNS = [
   "finished_at",
   "late_results",
   "reason_code",
+  "approval",
   "expires_at",
 ] as const satisfies readonly (keyof JobRow)[];
 

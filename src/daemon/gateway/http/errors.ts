@@ -39,8 +39,14 @@ const HTTP_FOR_GRPC: Readonly<Partial<Record<GrpcStatus, number>>> = {
   [GrpcStatus.DEADLINE_EXCEEDED]: 504,
 };
 
+/** A decision that lost to the job's current state is a conflict with it, not a bad request. */
+const HTTP_FOR_CODE: Readonly<Partial<Record<ErrorCode, number>>> = {
+  NOT_AWAITING_APPROVAL: 409,
+  APPROVAL_STALE: 409,
+};
+
 export function httpStatusFor(code: ErrorCode): number {
-  return HTTP_FOR_GRPC[grpcStatusFor(code)] ?? 500;
+  return HTTP_FOR_CODE[code] ?? HTTP_FOR_GRPC[grpcStatusFor(code)] ?? 500;
 }
 
 export function errorBody(code: string, message: string, hint?: string): ErrorBody {

@@ -3,6 +3,7 @@
  * `--json` prints the same shapes from the same code.
  */
 export {
+  approvalsPageJson,
   deadLettersPageJson,
   eventJson,
   jobDetailJson,

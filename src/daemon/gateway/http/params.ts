@@ -6,7 +6,9 @@
 import { z } from "zod";
 import {
   CancelJobRequest,
+  DecideApprovalRequest,
   GetJobRequest,
+  type ListApprovalsRequest,
   type ListDeadLettersRequest,
   ListJobsRequest,
   SubmitJobRequest,
@@ -141,6 +143,28 @@ export function cancelRequest(id: string, body: unknown): CancelJobRequest {
   requireObject(body, "");
   const b = parse(cancelBody, body, "body");
   return CancelJobRequest.fromPartial({ jobId: id, reason: b.reason ?? "" });
+}
+
+const approvalsQuery = z.object({ tenant: text, limit: count("limit"), cursor: text });
+
+export function listApprovalsRequest(query: unknown): ListApprovalsRequest {
+  const q = parse(approvalsQuery, query ?? {}, "query");
+  return { tenant: q.tenant ?? "", limit: q.limit ?? 0, cursor: q.cursor ?? "" };
+}
+
+const decideBody = z.strictObject({ reason: z.string().optional(), content_hash: z.string().optional() });
+
+/** The body is optional for an approval; a rejection needs its reason (checked by the shared code). */
+export function decideApprovalRequest(id: string, approve: boolean, body: unknown): DecideApprovalRequest {
+  if (body === undefined || body === null) return DecideApprovalRequest.fromPartial({ jobId: id, approve });
+  requireObject(body, "");
+  const b = parse(decideBody, body, "body");
+  return DecideApprovalRequest.fromPartial({
+    jobId: id,
+    approve,
+    reason: b.reason ?? "",
+    contentHash: b.content_hash ?? "",
+  });
 }
 
 const workersQuery = z.object({ pool: text });

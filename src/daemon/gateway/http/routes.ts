@@ -5,15 +5,25 @@
  */
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { WorkerRegistry } from "../../../core/worker-registry.js";
+import { decideApproval, listApprovals } from "../approvals.js";
 import type { Principal } from "../auth.js";
 import { listDeadLetters, retryDeadLetter } from "../dead-letters.js";
 import { cancelJob, getJob, listJobs, type QueryDeps, traceJobs } from "../job-queries.js";
 import { type SubmitLimits, submitJob } from "../submit-job.js";
 import { listWorkers } from "../worker-queries.js";
-import { deadLettersPageJson, jobDetailJson, jobsPageJson, protoJson, workersJson } from "./json.js";
+import {
+  approvalsPageJson,
+  deadLettersPageJson,
+  jobDetailJson,
+  jobsPageJson,
+  protoJson,
+  workersJson,
+} from "./json.js";
 import {
   cancelRequest,
+  decideApprovalRequest,
   getJobRequest,
+  listApprovalsRequest,
   listDeadLettersRequest,
   listJobsRequest,
   submitRequest,
@@ -26,6 +36,8 @@ export interface RouteDeps extends QueryDeps {
   registry: WorkerRegistry;
   poolTopics: Readonly<Record<string, string>>;
   principalOf(req: FastifyRequest): Principal;
+  /** The gateway checks API keys (approvals need a decider's identity). */
+  keysEnabled: boolean;
 }
 
 export const Routes = {
@@ -34,6 +46,9 @@ export const Routes = {
   jobs: "/api/v1/jobs",
   job: "/api/v1/jobs/:id",
   cancel: "/api/v1/jobs/:id/cancel",
+  approve: "/api/v1/jobs/:id/approve",
+  reject: "/api/v1/jobs/:id/reject",
+  approvals: "/api/v1/approvals",
   workers: "/api/v1/workers",
   trace: "/api/v1/traces/:id",
   stream: "/api/v1/stream",
@@ -73,6 +88,22 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
     const res = await cancelJob(deps, cancelRequest(req.params.id, req.body), deps.principalOf(req));
     return protoJson(res);
   });
+
+  app.get(Routes.approvals, async (req) => {
+    const res = await listApprovals(deps, listApprovalsRequest(req.query), deps.principalOf(req));
+    return approvalsPageJson(res);
+  });
+
+  for (const [route, approve] of [
+    [Routes.approve, true],
+    [Routes.reject, false],
+  ] as const) {
+    app.post<IdParams>(route, async (req) => {
+      const decide = decideApprovalRequest(req.params.id, approve, req.body);
+      const res = await decideApproval(deps, decide, deps.principalOf(req));
+      return protoJson(res);
+    });
+  }
 
   app.get(Routes.workers, async (req) => workersJson(listWorkers(deps, { pool: workersPool(req.query) })));
 

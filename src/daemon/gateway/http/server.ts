@@ -120,7 +120,7 @@ export async function startHttpApi(deps: HttpApiDeps, host: string, port: number
     return reply.code(status).send(body);
   });
 
-  registerRoutes(app, { ...deps, principalOf });
+  registerRoutes(app, { ...deps, principalOf, keysEnabled: deps.keys.enabled });
   registerStream(app, { ...deps, bodyLimit, principalOf }, { sockets });
 
   try {
