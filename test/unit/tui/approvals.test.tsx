@@ -54,6 +54,41 @@ describe("held jobs on the watch screen", () => {
     ).not.toMatch(/approve/);
   });
 
+  it("the open held job shows its rule, approvers and expiry, and a works there too", () => {
+    const job = jobInfo({
+      jobId: "bbbbbbbb-2",
+      topic: "job.deploy",
+      state: "AWAITING_APPROVAL",
+      createdAtMs: T0 + 1000,
+      approval: {
+        ruleId: "hold-deploys",
+        ruleReason: "",
+        approvers: ["ops-lead"],
+        requestedAtMs: T0 + 1000,
+        expiresAtMs: T0 + 1000 + 3_600_000,
+        contentHash: "",
+        decision: "",
+        decidedBy: "",
+        decidedAtMs: 0,
+        decisionReason: "",
+      },
+    });
+    const t = updateAll(heldState(), [
+      { type: "key", key: { input: "", return: true } },
+      {
+        type: "detailLoaded",
+        jobId: "bbbbbbbb-2",
+        response: { job, resultJson: "", contextJson: "{}", events: [] },
+      },
+      { type: "key", key: { input: "a" } },
+    ]);
+    const lines = plain(render(<WatchScreen state={t.state} columns={100} rows={24} />).lastFrame());
+    expect(lines.join("\n")).toMatch(
+      /◆ awaiting approval rule hold-deploys {2}approvers ops-lead {2}expires in 59m56s/,
+    );
+    expect(t.effects).toContainEqual({ type: "decide", jobId: "bbbbbbbb-2", approve: true, reason: "" });
+  });
+
   it("the help lists a and r", () => {
     const help = updateAll(heldState(), [{ type: "key", key: { input: "?" } }]).state;
     const text = plain(render(<WatchScreen state={help} columns={80} rows={24} />).lastFrame()).join("\n");
