@@ -8,6 +8,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { execa } from "execa";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createGatewayClient, type GatewayClient } from "../../src/client/gateway-client.js";
@@ -20,7 +21,8 @@ import type {
 } from "../../src/client/json-shapes.js";
 import type { JobInfo } from "../../src/gen/cortex/v1/api.js";
 import { onNats } from "../support/backend.js";
-import { type CliResult, runCli } from "../support/cli.js";
+import { CLI_BIN, type CliResult, runCli } from "../support/cli.js";
+import { findBinary } from "../support/find-binary.js";
 import { fastTimeouts, startTestStack, type TestStack } from "../support/stack.js";
 
 const ADMIN = "e2e-approvals-admin-7c1d";
@@ -46,7 +48,7 @@ rules:
   - id: hold-echo
     effect: require_approval
     topics: ["job.echo"]
-    tenants: ["acme", "wayne"]
+    tenants: ["acme", "wayne", "stark"]
     reason: "echoes of acme wait for a human"
 `;
 
@@ -317,5 +319,59 @@ describe.concurrent("require_approval", () => {
       expect(right.code, JSON.stringify(right.out)).toBe(0);
       await until(ACME, id, "SUCCEEDED");
     }
+  });
+});
+
+// After the concurrent cases: the watch's top row must be the job this case submits.
+describe("cortex watch in tmux", () => {
+  const socket = `cortex-approvals-${process.pid}-${Date.now()}`;
+  let tmuxBin = "";
+  const tmux = async (...args: string[]) =>
+    (await execa(tmuxBin, ["-L", socket, ...args], { env: paneEnv(), extendEnv: false })).stdout;
+  const paneEnv = () => ({ ...stack.env, CORTEX_API_KEY: ADMIN, TERM: "xterm-256color", LANG: "C.UTF-8" });
+
+  async function screenUntil(pattern: RegExp, what: string, timeoutMs = 15_000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const text = await tmux("capture-pane", "-p", "-t", "appr");
+      if (pattern.test(text)) return text;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; screen:\n${text}`);
+      await sleep(50);
+    }
+  }
+
+  afterAll(async () => {
+    if (tmuxBin) await tmux("kill-server").catch(() => undefined);
+  });
+
+  it("marks held jobs; a approves and r rejects with a typed reason, and the rows change live", async () => {
+    const bin = findBinary("tmux");
+    if (bin === undefined)
+      throw new Error("tmux not found: install it (Debian/Ubuntu: `apt-get install -y tmux`).");
+    tmuxBin = bin;
+    const watch = `'${process.execPath}' '${CLI_BIN}' watch`;
+    await tmux("-f", "/dev/null", "new-session", "-d", "-s", "appr", "-x", "100", "-y", "30", watch);
+    await screenUntil(/● live/, "the live header");
+
+    const approveId = await submit(ADMIN, "tui approves", "stark");
+    const row = (id: string, state: string) => new RegExp(`>${id.slice(0, 8)} job\\.echo +${state}`);
+    const held = await screenUntil(row(approveId, "◆ APPROVAL"), "the held row");
+    expect(held).toMatch(/a approve {2}r reject/);
+    // The count comes with the next poll of the backlog.
+    await screenUntil(/approvals ◆ \d+/, "the header's count", 5_000);
+    await tmux("send-keys", "-t", "appr", "a");
+    await screenUntil(row(approveId, "SUCCEEDED"), "the approved job's success");
+
+    const rejectId = await submit(ADMIN, "tui rejects", "stark");
+    await screenUntil(row(rejectId, "◆ APPROVAL"), "the second held row");
+    await tmux("send-keys", "-t", "appr", "r");
+    await screenUntil(/Reject job .*reason: _/, "the reason prompt");
+    await tmux("send-keys", "-t", "appr", "-l", "not from the tui");
+    await tmux("send-keys", "-t", "appr", "Enter");
+    await screenUntil(row(rejectId, "DENIED"), "the rejected row");
+    const job = await jobOf(ADMIN, rejectId);
+    expect(job.reason).toContain("not from the tui");
+    expect(job.approval?.decided_by).toBe("API_KEY");
+    await tmux("send-keys", "-t", "appr", "q");
   });
 });
