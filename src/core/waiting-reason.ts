@@ -70,7 +70,7 @@ export function approvalWaitingReason(h: HeldFacts): string {
 
 /** Two units at most ("23h 59m", "4m 10s"): enough to know how long is left. */
 function roughDuration(ms: number): string {
-  const s = Math.ceil(ms / 1_000);
+  const s = Math.max(1, Math.floor(ms / 1_000));
   const d = Math.floor(s / 86_400);
   const h = Math.floor((s % 86_400) / 3_600);
   const m = Math.floor((s % 3_600) / 60);

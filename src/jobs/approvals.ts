@@ -117,7 +117,14 @@ export class Approvals {
     });
     const moved = this.settled(req.jobId, outcome);
     this.deps.observer?.approvalDecided?.(decision, now - approval.requestedAt);
-    if (moved.state === JobState.Dispatched) await this.dispatch.publish(moved);
+    if (moved.state !== JobState.Dispatched) return moved;
+    try {
+      await this.dispatch.publish(moved);
+    } catch (err) {
+      // The approval stands: the job went back to SCHEDULED and the next pass dispatches it.
+      this.deps.logger.warn({ err, jobId: req.jobId }, "approved job not dispatched yet; it waits SCHEDULED");
+      return (await this.deps.store.getJob(req.jobId)) ?? moved;
+    }
     return moved;
   }
 

@@ -3,6 +3,7 @@
  * metrics` after a workload over gRPC (the CLI), HTTP and the WebSocket, and carries the
  * series the issue names. The process's default metrics (nodejs_, process_) are on the
  * scheduler's endpoint only. The orchestrator's endpoint is checked once the build has one.
+ * A require_approval rule holds echo jobs of tenant "held", for the approval metrics.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SubmitResult } from "../../src/client/json-shapes.js";
@@ -15,6 +16,18 @@ let stack: TestStack;
 /** prom-client's default metrics (collectDefaultMetrics). */
 const DEFAULT_METRICS = /^(nodejs|process)_\w+/m;
 let env: NodeJS.ProcessEnv;
+const SAFETY_YAML = `default_tenant: default
+default_effect: allow
+rules:
+  - id: deny-sys-destroy
+    effect: deny
+    topics: ["sys.destroy"]
+    reason: "sys.destroy is forbidden by policy"
+  - id: hold-echo
+    effect: require_approval
+    topics: ["job.echo"]
+    tenants: ["held"]
+`;
 
 async function scrape(port: string | undefined): Promise<string> {
   const res = await fetch(`http://127.0.0.1:${port}/metrics`);
@@ -30,7 +43,7 @@ async function expectValid(name: string, text: string): Promise<void> {
 
 beforeAll(async () => {
   promtoolPath(); // fail at once, with the install hint, when promtool is missing
-  stack = await startTestStack();
+  stack = await startTestStack({ safetyYaml: SAFETY_YAML });
   env = stack.env;
   const up = await stack.cli(["up", "--json"]);
   expect(up.code, up.stderr).toBe(0);
@@ -105,5 +118,28 @@ describe("metrics endpoints after a workload", () => {
     const text = await scrape(env.CORTEX_ORCHESTRATOR_METRICS_PORT);
     await expectValid("orchestrator", text);
     expect(text).not.toMatch(DEFAULT_METRICS);
+  });
+
+  it("scheduler: approval decisions by decision, and the wait from request to decision", async () => {
+    const http = `http://127.0.0.1:${env.CORTEX_HTTP_PORT}`;
+    const ids: string[] = [];
+    for (const prompt of ["approve me", "reject me"]) {
+      const sub = await httpJson<{ job_id: string }>(`${http}/api/v1/jobs`, {
+        body: { topic: "job.echo", tenant: "held", prompt },
+      });
+      expect(sub.status).toBe(201);
+      ids.push(sub.body.job_id);
+    }
+    const approve = await httpJson(`${http}/api/v1/jobs/${ids[0]}/approve`, { body: { reason: "fine" } });
+    expect(approve.status).toBe(200);
+    const reject = await httpJson(`${http}/api/v1/jobs/${ids[1]}/reject`, { body: { reason: "no" } });
+    expect(reject.status).toBe(200);
+    const text = await scrape(env.CORTEX_SCHEDULER_METRICS_PORT);
+    await expectValid("scheduler", text);
+    expect(text).toMatch(/^cortex_safety_approvals_total\{decision="approved"\} 1$/m);
+    expect(text).toMatch(/^cortex_safety_approvals_total\{decision="rejected"\} 1$/m);
+    expect(text).toMatch(/^cortex_safety_approval_wait_seconds_count 2$/m);
+    const gateway = await scrape(env.CORTEX_GATEWAY_METRICS_PORT);
+    expect(gateway).not.toContain("cortex_safety_approvals_total");
   });
 });

@@ -1,6 +1,7 @@
 /**
  * Schema migration of the embedded store: a version 1 file (no fingerprint or reason_code
  * columns) opens, gets the columns, and its old jobs stay readable; idempotent submit works on it.
+ * A version 3 file (no approval column) gets it, and held jobs can be stored in it.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -54,6 +55,41 @@ describe("embedded store schema migration", () => {
       });
       expect(await store.admitJob({ job, steps: [] })).toMatchObject({ ok: true, job: { state: "PENDING" } });
       expect(await store.admitJob({ job, steps: [] })).toMatchObject({ fingerprint: jobFingerprint(job) });
+    } finally {
+      await store.close();
+    }
+    const after = new Database(path, { readonly: true });
+    expect(after.pragma("user_version", { simple: true })).toBe(SCHEMA_VERSION);
+    after.close();
+  });
+
+  it("adds the approval column to a version 3 file and stores approval records in it", async () => {
+    const v3 = SCHEMA.replace(/^\s*approval\s+TEXT,\n/m, "").replace(
+      /^\s*-- JSON of the approval record.*\n/m,
+      "",
+    );
+    expect(v3).not.toMatch(/\bapproval\b/);
+    const dir = mkdtempSync(join(tmpdir(), "cortex-migrate-"));
+    dirs.push(dir);
+    const path = join(dir, "store.db");
+    const db = new Database(path);
+    db.exec(v3);
+    db.pragma("user_version = 3");
+    db.close();
+
+    const store = await createSqliteStore({ path });
+    try {
+      const job = newJob();
+      const approval = {
+        ruleId: "deploys",
+        ruleReason: "",
+        approvers: [],
+        requestedAt: 1,
+        expiresAt: 2,
+        contentHash: "00",
+      };
+      await store.admitJob({ job, steps: [{ to: "AWAITING_APPROVAL", reason: "held" }], approval });
+      expect(await store.getJob(job.jobId)).toMatchObject({ state: "AWAITING_APPROVAL", approval });
     } finally {
       await store.close();
     }

@@ -25,6 +25,8 @@ export interface TestStack {
 export interface TestStackOptions {
   /** timeouts.yaml content to use instead of the shipped one. */
   timeoutsYaml?: string;
+  /** safety.yaml content to use instead of the shipped one. */
+  safetyYaml?: string;
   extraEnv?: NodeJS.ProcessEnv;
   /** Overrides the project's backend (the faults project runs both). */
   backend?: TestBackend;
@@ -72,6 +74,11 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
     const path = join(String(env.CORTEX_HOME), "timeouts.yaml");
     writeFileSync(path, opts.timeoutsYaml);
     env.TIMEOUT_CONFIG_PATH = path;
+  }
+  if (opts.safetyYaml) {
+    const path = join(String(env.CORTEX_HOME), "safety.yaml");
+    writeFileSync(path, opts.safetyYaml);
+    env.SAFETY_CONFIG_PATH = path;
   }
   const clients: GatewayClient[] = [];
   process.once("exit", () => killLeftoverDaemon(env));

@@ -43,4 +43,27 @@ describe("waiting reason", () => {
     expect(workerKindFor("job.workflow.plan")).toBe("planner");
     expect(workerKindFor("job.nope")).toBeUndefined();
   });
+
+  it("tells how to decide a held job and when it expires, live worker or not", () => {
+    const held = {
+      jobId: "j1",
+      ruleId: "deploys",
+      expiresAt: 10_000_000,
+      now: 10_000_000 - (5 * 3_600_000 + 120_000),
+    };
+    const text = waitingReason({ ...base, state: "AWAITING_APPROVAL", live: true, held });
+    expect(text).toBe(
+      "waiting for approval (rule deploys) — cortex approve j1 or cortex reject j1 --reason …; expires in 5h 2m",
+    );
+    const byDefault = waitingReason({
+      ...base,
+      state: "AWAITING_APPROVAL",
+      held: { ...held, ruleId: "", now: 1 },
+    });
+    expect(byDefault).toContain("(rule (default))");
+    expect(
+      waitingReason({ ...base, state: "AWAITING_APPROVAL", held: { ...held, now: held.expiresAt + 1 } }),
+    ).toContain("expired");
+    expect(waitingReason({ ...base, state: "AWAITING_APPROVAL" })).toBe("");
+  });
 });
