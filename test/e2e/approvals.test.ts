@@ -63,15 +63,11 @@ let stack: TestStack;
 const clients: GatewayClient[] = [];
 
 beforeAll(async () => {
-  stack = await startTestStack({ timeoutsYaml: fastTimeouts({ scan: 1 }) });
-  const home = String(stack.env.CORTEX_HOME);
-  writeFileSync(join(home, "safety.yaml"), SAFETY);
-  writeFileSync(join(home, "keys.yaml"), KEYS);
-  Object.assign(stack.env, {
-    SAFETY_CONFIG_PATH: join(home, "safety.yaml"),
-    CORTEX_API_KEYS_FILE: join(home, "keys.yaml"),
-    API_KEY: ADMIN,
-  });
+  // The reconciler expires held jobs on its scan: every second here, for expires_after: 2s.
+  stack = await startTestStack({ timeoutsYaml: fastTimeouts({ scan: 1 }), safetyYaml: SAFETY });
+  const keys = join(String(stack.env.CORTEX_HOME), "keys.yaml");
+  writeFileSync(keys, KEYS);
+  Object.assign(stack.env, { CORTEX_API_KEYS_FILE: keys, API_KEY: ADMIN });
   const up = await cli(ADMIN, ["up"]);
   expect(up.code, `${up.stdout}\n${up.stderr}`).toBe(0);
 }, 120_000);
