@@ -134,7 +134,8 @@ async function heldWith(tenant: string, text: string): Promise<string> {
   }
 }
 
-describe.concurrent("require_approval", () => {
+// Concurrent CLI runs on a shared 2-core machine: each case gets room beyond the 30 s default.
+describe.concurrent("require_approval", { timeout: 90_000 }, () => {
   it("holds a job that never runs before approval, and runs it after cortex approve", async () => {
     const id = await submit(ACME, "held echo");
     let job = await jobOf(ACME, id);
@@ -271,7 +272,11 @@ describe.concurrent("require_approval", () => {
     const opsList = await json<ApprovalsResult>(OPS, ["approvals"]);
     const shown = opsList.out.approvals.find((a) => a.job?.job_id?.endsWith(initechId))?.job?.job_id;
     expect(shown, JSON.stringify(opsList.out)).toBeDefined();
-    const ops = await json<DecideResult>(OPS, ["approve", String(shown)]);
+    // The short form the table shows: the job's tenant and the id's first characters.
+    const table = await cli(OPS, ["approvals"]);
+    expect(table.stdout).toContain(`initech~${initechId.slice(0, 8)}`);
+    expect(String(shown)).toBe(`initech~${initechId}`);
+    const ops = await json<DecideResult>(OPS, ["approve", `initech~${initechId.slice(0, 8)}`]);
     expect(ops.code, JSON.stringify(ops.out)).toBe(0);
     await until(INITECH, initechId, "SUCCEEDED");
     expect((await jobOf(INITECH, initechId)).approval?.decided_by).toBe("ops-lead");
@@ -319,7 +324,7 @@ describe.concurrent("require_approval", () => {
 });
 
 // After the concurrent cases: the watch's top row must be the job this case submits.
-describe("cortex watch in tmux", () => {
+describe("cortex watch in tmux", { timeout: 90_000 }, () => {
   const socket = `cortex-approvals-${process.pid}-${Date.now()}`;
   let tmuxBin = "";
   const tmux = async (...args: string[]) =>
@@ -350,7 +355,7 @@ describe("cortex watch in tmux", () => {
     await screenUntil(/● live/, "the live header");
 
     const approveId = await submit(ADMIN, "tui approves", "stark");
-    const row = (id: string, state: string) => new RegExp(`>${id.slice(0, 8)} job\\.echo +${state}`);
+    const row = (id: string, state: string) => new RegExp(`>${id.slice(0, 8)} +job\\.echo +${state}`);
     const held = await screenUntil(row(approveId, "◆ APPROVAL"), "the held row");
     expect(held).toMatch(/a approve {2}r reject/);
     // The count comes with the next poll of the backlog.
@@ -363,6 +368,7 @@ describe("cortex watch in tmux", () => {
     await tmux("send-keys", "-t", "appr", "r");
     await screenUntil(/Reject job .*reason: _/, "the reason prompt");
     await tmux("send-keys", "-t", "appr", "-l", "not from the tui");
+    await screenUntil(/reason: not from the tui_/, "the typed reason");
     await tmux("send-keys", "-t", "appr", "Enter");
     await screenUntil(row(rejectId, "DENIED"), "the rejected row");
     const job = await jobOf(ADMIN, rejectId);

@@ -64,6 +64,13 @@ export function rejectKey(
   input: NonNullable<WatchState["rejectInput"]>,
   key: KeyPress,
 ): Transition {
+  // Text and Enter read in one chunk (a paste, a busy terminal): the text, then Enter.
+  const enter = key.return ? -1 : key.input.search(/[\r\n]/);
+  if (enter >= 0) {
+    const typedFirst = rejectKey(state, input, { input: key.input.slice(0, enter) });
+    const next = typedFirst.state.rejectInput ?? input;
+    return rejectKey(typedFirst.state, next, { input: "", return: true });
+  }
   const { rejectInput: _, ...rest } = state;
   if (key.escape) return done(withMessage(rest, "not rejected", "gray"));
   if (key.return) {

@@ -89,6 +89,9 @@ describe("resolveHeldJobId", () => {
     const gw = new FakeGateway({ jobs: [] });
     gw.listApprovals = async () => ({ approvals: [{ job: foreign, contextJson: "{}" }], nextCursor: "" });
     expect(await resolveHeldJobId(gw, foreign.jobId)).toBe(foreign.jobId);
+    // As the approvals table shows it: the tenant kept, the id cut short.
+    expect(approvalRow(foreign, T0)[0]).toBe("initech~9d3c0000");
+    expect(await resolveHeldJobId(gw, "initech~9d3c0000")).toBe(foreign.jobId);
     await expect(resolveHeldJobId(gw, "77777777")).rejects.toMatchObject({ code: "JOB_NOT_FOUND" });
   });
 });

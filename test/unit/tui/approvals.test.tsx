@@ -134,6 +134,15 @@ describe("held jobs on the watch screen", () => {
     expect(sent.effects).toEqual([
       { type: "decide", jobId: "bbbbbbbb-2", approve: false, reason: "qa freeze" },
     ]);
+
+    // The reason and Enter read as one chunk still send it.
+    const chunk = updateAll(heldState(), [
+      { type: "key", key: { input: "r" } },
+      { type: "key", key: { input: "not now\r" } },
+    ]);
+    expect(chunk.effects).toEqual([
+      { type: "decide", jobId: "bbbbbbbb-2", approve: false, reason: "not now" },
+    ]);
   });
 });
 
