@@ -117,6 +117,8 @@ export function createGatewayClient(opts: GatewayClientOptions = {}): GatewayCli
       unary((md, o, cb) => raw.listApprovals(ListApprovalsRequest.fromPartial(query), md, o, cb)),
     decideApproval: (input) =>
       unary((md, o, cb) => raw.decideApproval(DecideApprovalRequest.fromPartial(input), md, o, cb)),
+    explainPolicy: ({ topic, tenant = "" }) =>
+      unary((md, o, cb) => raw.explainPolicy({ topic, tenant }, md, o, cb)),
     watchEvents: (req = {}, w = {}) =>
       eventStream(raw.watchEvents(WatchEventsRequest.fromPartial(req), metadata()), address, w.signal),
     submitAndWatch: (req, w = {}) =>

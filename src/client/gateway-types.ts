@@ -21,6 +21,7 @@ import type {
   SubmitJobResponse,
   WatchEventsRequest,
 } from "../gen/cortex/v1/api.js";
+import type { PolicyExplainResponse } from "../gen/cortex/v1/safety.js";
 
 export type SubmitJobInput = Partial<SubmitJobRequest> & { topic: string };
 export type ListJobsInput = Partial<ListJobsRequest>;
@@ -77,6 +78,8 @@ export interface GatewayClient {
   listApprovals(query?: ListApprovalsInput): Promise<ListApprovalsResponse>;
   /** Approves (the job is scheduled) or rejects (DENIED with the reason) a held job. */
   decideApproval(input: DecideApprovalInput): Promise<DecideApprovalResponse>;
+  /** The decision of the policy in force for a topic and tenant, with the rules checked (a tenant key: its own tenant). */
+  explainPolicy(req: { topic: string; tenant?: string }): Promise<PolicyExplainResponse>;
   watchEvents(req?: WatchEventsInput, opts?: WatchOptions): EventStream;
   /** Submit and follow in one call (see submitAndWait); UNIMPLEMENTED on older gateways. */
   submitAndWatch(req: SubmitJobInput, opts?: WatchOptions): EventStream;

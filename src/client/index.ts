@@ -3,6 +3,9 @@
  * client that keeps its shape stable while src/client's internals change. Only what is
  * exported here is reachable from outside; package.json `exports` blocks deep imports.
  */
+
+import type { PolicyExplanation } from "../core/policy.js";
+import { explanationFromWire } from "../core/policy-wire.js";
 import type {
   CancelJobResponse,
   DecideApprovalResponse,
@@ -26,6 +29,7 @@ import type { SubmitRetryOptions } from "./submit-retry.js";
 import type { WaitForJobResult } from "./wait-for-job.js";
 
 export { CortexError, ErrorCode, isCortexError } from "../core/errors.js";
+export type { PolicyExplanation } from "../core/policy.js";
 export type {
   ApprovalInfo,
   ApprovalItem,
@@ -87,6 +91,8 @@ export interface CortexClient {
   decideApproval(input: DecideApprovalInput): Promise<DecideApprovalResponse>;
   /** Job events as they happen; break out of the loop, or cancel(), to stop. */
   watch(req?: WatchEventsInput, opts?: { signal?: AbortSignal }): EventStream;
+  /** The decision of the policy in force for a topic (and tenant: a tenant key's own by default), with the rules checked. */
+  explainPolicy(req: { topic: string; tenant?: string }): Promise<PolicyExplanation>;
   /** Closes the connection; calls made afterwards fail. */
   close(): void;
 }
@@ -123,6 +129,7 @@ export function createClient(opts: ClientOptions = {}): CortexClient {
     listApprovals: (query) => gateway.listApprovals(query),
     decideApproval: (input) => gateway.decideApproval(input),
     watch: (req, o) => gateway.watchEvents(req, o),
+    explainPolicy: async (req) => explanationFromWire(await gateway.explainPolicy(req)),
     close: () => gateway.close(),
   };
 }

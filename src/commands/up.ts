@@ -4,7 +4,7 @@ import { Flags } from "@oclif/core";
 import ansis from "ansis";
 import { applyBackendFlag, backendFlag } from "../cli/backend-flag.js";
 import { BaseCommand } from "../cli/base-command.js";
-import { changedSettings, daemonSettings } from "../cli/daemon-settings.js";
+import { changedSettings, daemonSettings, unloadedWorkerModules } from "../cli/daemon-settings.js";
 import { linesSince, markLog, runError } from "../cli/run-log.js";
 import { endpointLines, endpointsOf } from "../cli/stack-endpoints.js";
 import { stopReport } from "../cli/stop-report.js";
@@ -14,7 +14,7 @@ import { StackNotReady, waitForStack } from "../cli/wait-for-stack.js";
 import type { UpResult } from "../client/json-shapes.js";
 import { embeddedDbPath } from "../config/data-path.js";
 import { redisTlsFiles } from "../config/env.js";
-import { type CortexConfig, configuredWorkerModules } from "../config/index.js";
+import { type CortexConfig, configuredWorkerModules, poolsWorkerModules } from "../config/index.js";
 import { compactJson } from "../core/api-json.js";
 import { CortexError, ErrorCode } from "../core/errors.js";
 import { redactUrl } from "../core/redact-url.js";
@@ -78,8 +78,12 @@ export default class Up extends BaseCommand {
         await stopStack(home, 40_000, stopReport(say, 40));
       }
       const existing = runningDaemonPid(home) ?? (await restartingDaemonPid(home));
-      if (existing !== undefined)
+      if (existing !== undefined) {
+        const loaded = readStackFile(home.stackFile)?.workerModules;
+        const unloaded = unloadedWorkerModules(workerModules, loaded, poolsWorkerModules(config));
+        if (unloaded) throw unloaded;
         return await this.alreadyRunning(config, home, existing, flags.timeout, progress);
+      }
       return await this.start(config, home, flags.timeout, progress);
     } finally {
       progress.stop();
@@ -213,7 +217,13 @@ export default class Up extends BaseCommand {
       await undo();
       throw err;
     });
-    Object.assign(stack, { daemonPid: pid, startedAt: Date.now(), instanceId, env: daemonSettings(config) });
+    Object.assign(stack, {
+      daemonPid: pid,
+      startedAt: Date.now(),
+      instanceId,
+      env: daemonSettings(config),
+      workerModules: configuredWorkerModules(config),
+    });
     writeStackFile(home.stackFile, stack);
 
     const seen = new Set<string>();

@@ -96,6 +96,10 @@ export function loadConfig(opts: LoadConfigOptions = {}): CortexConfig {
  */
 export function configuredWorkerModules(config: CortexConfig): string[] {
   const fromEnv = (config.env.CORTEX_WORKER_MODULES ?? "").split(delimiter).filter((p) => p !== "");
-  const fromPools = (config.pools.workers ?? []).map((p) => resolve(dirname(config.paths.pools), p));
-  return [...new Set([...fromEnv.map((p) => resolve(p)), ...fromPools])];
+  return [...new Set([...fromEnv.map((p) => resolve(p)), ...poolsWorkerModules(config)])];
+}
+
+/** pools.yaml `workers:` as absolute paths (relative to pools.yaml). */
+export function poolsWorkerModules(config: CortexConfig): string[] {
+  return (config.pools.workers ?? []).map((p) => resolve(dirname(config.paths.pools), p));
 }

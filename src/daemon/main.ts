@@ -17,6 +17,7 @@ import type { JobStore } from "../store/job-store.js";
 import type { Component, ComponentInfo, ComponentName } from "./component.js";
 import { type Backend, connectBackend } from "./connect-backend.js";
 import { GatewayServer } from "./gateway/gateway-server.js";
+import { localPolicySource, type PolicySource, remotePolicySource } from "./gateway/policy-queries.js";
 import { ApprovalMetrics } from "./metrics/approval-metrics.js";
 import { registerProcessMetrics } from "./metrics/process-metrics.js";
 import { type MetricsServer, startMetricsServer } from "./metrics-server.js";
@@ -125,12 +126,16 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     // in process when the kernel runs here, else SafetyKernel.Check on the remote kernel.
     let jobs: JobLifecycle | undefined;
     let policy: PolicyGate | undefined;
+    let policySource: PolicySource | undefined;
     if (bus && store) {
-      if (wanted.has("safety")) policy = localPolicy(config.safety);
-      else {
+      if (wanted.has("safety")) {
+        policy = localPolicy(config.safety);
+        policySource = localPolicySource(config.safety);
+      } else {
         const safetyClient = createSafetyClient({ address: safetyAddress });
         closers.push(async () => safetyClient.close());
         policy = safetyClient;
+        policySource = remotePolicySource(safetyClient);
       }
       const lifecycle = new JobLifecycle(
         {
@@ -210,6 +215,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         },
         statusProvider: statuses,
         metrics: gatewayRegistry,
+        ...(policySource ? { policySource } : {}),
       });
       await launch(gateway);
       const gatewayInfo = running[running.length - 1]?.info;

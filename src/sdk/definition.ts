@@ -57,6 +57,8 @@ export interface TopicDefinition {
   /** A failed validation fails the job (not retried) without running the handler. */
   input?: StandardSchemaV1;
   output?: StandardSchemaV1;
+  /** A context `input` accepts: a job whose context fails it is told to look like this. */
+  example?: Record<string, unknown>;
 }
 
 export interface WorkerDefinitionInput {
@@ -107,6 +109,8 @@ export function defineWorker(def: WorkerDefinitionInput): WorkerDefinition {
           "Pass a zod 4 (or other standard-schema) schema.",
         );
     }
+    if (t.example !== undefined && (typeof t.example !== "object" || t.example === null))
+      throw invalid(`topic ${topic}: example is not an object`, "Give a context the input schema accepts.");
     topics[topic] = t;
   }
   return Object.freeze({ pool: def.pool, concurrency, topics, [BRAND]: true as const });

@@ -3,11 +3,12 @@
  * watchers as job progress while the model writes; the result holds the whole answer.
  * When Ollama is unreachable or lacks the model the job fails with the LLM client's error
  * (the URL tried, and `cortex pull-model` / OLLAMA_URL as the fix) — never a fake answer.
+ * Written with the worker SDK; the daemon injects its LLM client.
  */
 import { z } from "zod";
+import { WORKER_KIND_ROUTES } from "../core/worker-kinds.js";
 import type { ChatMessage, LlmClient, LlmUsage } from "../llm/index.js";
-import type { JobHandler } from "./handler.js";
-import { parseJobContext } from "./job-context.js";
+import { defineWorker, type WorkerDefinition } from "../sdk/index.js";
 
 export interface ChatAdvancedResult {
   job_id: string;
@@ -25,29 +26,38 @@ const chatContext = z.object({
   system: z.string().optional(),
 });
 
-const EXAMPLE = '{"prompt": "Explain NATS JetStream in one paragraph", "model": "llama3"}';
+const route = WORKER_KIND_ROUTES["chat-advanced"];
 
-export function chatAdvancedHandler(llm: LlmClient): JobHandler {
-  return async (job, signal): Promise<ChatAdvancedResult> => {
-    signal.throwIfAborted();
-    const ctx = parseJobContext(chatContext, job, EXAMPLE);
-    const messages: ChatMessage[] = [];
-    if (ctx.system) messages.push({ role: "system", content: ctx.system });
-    messages.push({ role: "user", content: ctx.prompt });
-    const answer = await llm.chat({
-      ...(ctx.model ? { model: ctx.model } : {}),
-      messages,
-      signal,
-      onToken: (text) => job.progress(text),
-    });
-    return {
-      job_id: job.jobId,
-      processed_by: job.workerId,
-      model: answer.model,
-      prompt: ctx.prompt,
-      response: answer.content,
-      usage: answer.usage,
-      completed_at: new Date().toISOString(),
-    };
-  };
+export function chatAdvancedWorker(llm: LlmClient): WorkerDefinition {
+  return defineWorker({
+    pool: route.pool,
+    topics: {
+      [route.topics[0]]: {
+        input: chatContext,
+        example: { prompt: "Explain NATS JetStream in one paragraph", model: "llama3" },
+        handler: async (input, ctx): Promise<ChatAdvancedResult> => {
+          ctx.signal.throwIfAborted();
+          const job = input as z.infer<typeof chatContext>;
+          const messages: ChatMessage[] = [];
+          if (job.system) messages.push({ role: "system", content: job.system });
+          messages.push({ role: "user", content: job.prompt });
+          const answer = await llm.chat({
+            ...(job.model ? { model: job.model } : {}),
+            messages,
+            signal: ctx.signal,
+            onToken: ctx.progress,
+          });
+          return {
+            job_id: ctx.jobId,
+            processed_by: ctx.workerId,
+            model: answer.model,
+            prompt: job.prompt,
+            response: answer.content,
+            usage: answer.usage,
+            completed_at: new Date().toISOString(),
+          };
+        },
+      },
+    },
+  });
 }

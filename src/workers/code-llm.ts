@@ -2,14 +2,15 @@
  * The code-llm worker: asks the model for the revised code with Ollama structured output
  * (a JSON schema), checks the answer, and builds the unified diff itself so the patch
  * always applies. An unusable answer fails the job with `patch: {type: "error"}` saying
- * why, so callers never get an empty or made-up patch.
+ * why, so callers never get an empty or made-up patch. Written with the worker SDK; the
+ * daemon injects its LLM client.
  */
 import { z } from "zod";
 import { ErrorCode } from "../core/errors.js";
+import { WORKER_KIND_ROUTES } from "../core/worker-kinds.js";
 import type { LlmClient, LlmUsage } from "../llm/index.js";
+import { defineWorker, type WorkerContext, type WorkerDefinition } from "../sdk/index.js";
 import { alignRevision, buildUnifiedDiff } from "./code-patch.js";
-import type { JobHandler, JobInput } from "./handler.js";
-import { parseJobContext } from "./job-context.js";
 import { JobFailure } from "./job-failure.js";
 
 export interface CodeLlmResult {
@@ -35,7 +36,7 @@ const codeContext = z.object({
 });
 type CodeContext = z.infer<typeof codeContext>;
 
-const EXAMPLE = '{"file_path": "src/x.py", "code_snippet": "<the file>", "instruction": "add type hints"}';
+const EXAMPLE = { file_path: "src/x.py", code_snippet: "<the file>", instruction: "add type hints" };
 
 /** What the model must answer; its JSON schema is sent to Ollama as `format`. */
 export const codeAnswer = z.object({
@@ -85,48 +86,60 @@ export function readAnswer(content: string): { code: string; explanation?: strin
   return explanation ? { code, explanation } : { code };
 }
 
-export function codeLlmHandler(llm: LlmClient): JobHandler {
-  return async (job: JobInput, signal): Promise<CodeLlmResult> => {
-    signal.throwIfAborted();
-    const ctx = parseJobContext(codeContext, job, EXAMPLE);
-    const answer = await llm.chat({
-      ...(ctx.model ? { model: ctx.model } : {}),
-      messages: [
-        { role: "system", content: SYSTEM_PROMPT },
-        { role: "user", content: userPrompt(ctx) },
-      ],
-      format: ANSWER_SCHEMA,
-      signal,
-      onToken: (text) => job.progress(text),
-    });
-    const asked = {
-      file_path: ctx.file_path,
-      original_code: ctx.code_snippet,
-      instruction: ctx.instruction,
-      ...(ctx.language ? { language: ctx.language } : {}),
-    };
-    const unusable = (problem: string): JobFailure =>
-      new JobFailure(
-        ErrorCode.LlmBadResponse,
-        `no patch for ${ctx.file_path}: ${problem}`,
-        { ...asked, patch: { type: "error", content: problem }, model: answer.model, usage: answer.usage },
-        {
-          hint: "Rephrase the instruction or try another model (--model); the job can be resubmitted as is.",
-        },
-      );
-    const read = readAnswer(answer.content);
-    if ("problem" in read) throw unusable(read.problem);
-    const revised = alignRevision(ctx.code_snippet, read.code);
-    if (revised === ctx.code_snippet) throw unusable("the model returned the code unchanged");
-    return {
-      job_id: job.jobId,
-      processed_by: job.workerId,
-      ...asked,
-      patch: { type: "unified_diff", content: buildUnifiedDiff(ctx.file_path, ctx.code_snippet, revised) },
-      ...(read.explanation ? { explanation: read.explanation } : {}),
-      model: answer.model,
-      usage: answer.usage,
-      completed_at: new Date().toISOString(),
-    };
+const route = WORKER_KIND_ROUTES["code-llm"];
+
+export function codeLlmWorker(llm: LlmClient): WorkerDefinition {
+  return defineWorker({
+    pool: route.pool,
+    topics: {
+      [route.topics[0]]: {
+        input: codeContext,
+        example: EXAMPLE,
+        handler: (input, ctx) => revise(llm, input as CodeContext, ctx),
+      },
+    },
+  });
+}
+
+async function revise(llm: LlmClient, req: CodeContext, ctx: WorkerContext): Promise<CodeLlmResult> {
+  ctx.signal.throwIfAborted();
+  const answer = await llm.chat({
+    ...(req.model ? { model: req.model } : {}),
+    messages: [
+      { role: "system", content: SYSTEM_PROMPT },
+      { role: "user", content: userPrompt(req) },
+    ],
+    format: ANSWER_SCHEMA,
+    signal: ctx.signal,
+    onToken: ctx.progress,
+  });
+  const asked = {
+    file_path: req.file_path,
+    original_code: req.code_snippet,
+    instruction: req.instruction,
+    ...(req.language ? { language: req.language } : {}),
+  };
+  const unusable = (problem: string): JobFailure =>
+    new JobFailure(
+      ErrorCode.LlmBadResponse,
+      `no patch for ${req.file_path}: ${problem}`,
+      { ...asked, patch: { type: "error", content: problem }, model: answer.model, usage: answer.usage },
+      {
+        hint: "Rephrase the instruction or try another model (--model); the job can be resubmitted as is.",
+      },
+    );
+  const read = readAnswer(answer.content);
+  if ("problem" in read) throw unusable(read.problem);
+  const revised = alignRevision(req.code_snippet, read.code);
+  if (revised === req.code_snippet) throw unusable("the model returned the code unchanged");
+  return {
+    job_id: ctx.jobId,
+    processed_by: ctx.workerId,
+    ...asked,
+    patch: { type: "unified_diff", content: buildUnifiedDiff(req.file_path, req.code_snippet, revised) },
+    ...(read.explanation ? { explanation: read.explanation } : {}),
+    model: answer.model,
+    usage: answer.usage,
+    completed_at: new Date().toISOString(),
   };
 }

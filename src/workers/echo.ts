@@ -4,7 +4,7 @@
  * Written with the worker SDK, as a user's worker would be, to show the SDK is enough.
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import { JobTopics } from "../core/subjects.js";
+import { WORKER_KIND_ROUTES } from "../core/worker-kinds.js";
 import { defineWorker, type TopicDefinition } from "../sdk/index.js";
 import type { JobHandler } from "./handler.js";
 import { sdkTopicHandler, servicesUnavailable } from "./sdk-handler.js";
@@ -19,10 +19,12 @@ export interface EchoResult {
   completed_at_utc: string;
 }
 
+const route = WORKER_KIND_ROUTES.echo;
+
 export const echoWorker = defineWorker({
-  pool: "echo",
+  pool: route.pool,
   topics: {
-    [JobTopics.echo]: async (input, ctx): Promise<EchoResult> => {
+    [route.topics[0]]: async (input, ctx): Promise<EchoResult> => {
       const context = input as Record<string, unknown>;
       const sleepMs = requestedSleep(context.sleep_ms);
       if (sleepMs > 0) await sleep(sleepMs, undefined, { signal: ctx.signal });
@@ -39,7 +41,7 @@ export const echoWorker = defineWorker({
 
 /** Echo needs nothing beyond its job (no child jobs, no model); tests run it on their own topics too. */
 export const echoHandler: JobHandler = sdkTopicHandler(
-  echoWorker.topics[JobTopics.echo] as TopicDefinition,
+  echoWorker.topics[route.topics[0]] as TopicDefinition,
   servicesUnavailable("echo"),
 );
 

@@ -4,16 +4,17 @@
  * the allow-list) and validates it — shape, allow-list, routing, safety kernel, no cycle.
  * When the model cannot be asked or its plan fails validation, it returns the default
  * plan instead. Either way the job succeeds and `plan_source` says which plan it is, with
- * `plan_reason` saying why the model's was not used.
+ * `plan_reason` saying why the model's was not used. Written with the worker SDK; the daemon
+ * injects the LLM client, policy and routing.
  */
 import { z } from "zod";
 import type { PoolsConfig } from "../config/index.js";
 import { defaultPlan, describeProblems, type Plan, type PlanSource, planJsonSchema } from "../core/plan.js";
 import type { PolicyChecker } from "../core/policy-checker.js";
 import { JobTopics } from "../core/subjects.js";
+import { WORKER_KIND_ROUTES } from "../core/worker-kinds.js";
 import type { LlmClient, LlmUsage } from "../llm/index.js";
-import type { JobHandler, JobInput } from "./handler.js";
-import { parseJobContext } from "./job-context.js";
+import { defineWorker, type WorkerContext, type WorkerDefinition } from "../sdk/index.js";
 import { validatePlan } from "./orchestrator/plan-checks.js";
 
 export interface PlannerResult {
@@ -38,7 +39,7 @@ const plannerContext = z.object({
 });
 type PlannerContext = z.infer<typeof plannerContext>;
 
-const EXAMPLE = '{"file_path": "src/x.py", "code_snippet": "<the file>", "instruction": "add type hints"}';
+const EXAMPLE = { file_path: "src/x.py", code_snippet: "<the file>", instruction: "add type hints" };
 
 const TOPIC_HELP: Readonly<Record<string, string>> = {
   [JobTopics.codeLlm]:
@@ -62,9 +63,9 @@ function systemPrompt(allowed: readonly string[]): string {
   ].join("\n");
 }
 
-function userPrompt(ctx: PlannerContext): string {
-  const lines = ctx.code_snippet === "" ? 0 : ctx.code_snippet.split("\n").length;
-  return `File: ${ctx.file_path} (${lines} lines)\nInstruction: ${ctx.instruction}\nPlan the workflow.`;
+function userPrompt(req: PlannerContext): string {
+  const lines = req.code_snippet === "" ? 0 : req.code_snippet.split("\n").length;
+  return `File: ${req.file_path} (${lines} lines)\nInstruction: ${req.instruction}\nPlan the workflow.`;
 }
 
 /** Built once by the daemon (src/daemon/worker-deps.ts); the planner reads no env or file. */
@@ -77,60 +78,72 @@ export interface PlannerDeps {
   explainTopic: string;
 }
 
-export function plannerHandler(deps: PlannerDeps): JobHandler {
-  return async (job: JobInput, signal): Promise<PlannerResult> => {
-    signal.throwIfAborted();
-    const ctx = parseJobContext(plannerContext, job, EXAMPLE);
-    const allowed = ctx.allowed_topics ?? deps.allowedTopics;
-    const base = { job_id: job.jobId, processed_by: job.workerId };
-    const fallback = (reason: string, extra: Partial<PlannerResult> = {}): PlannerResult => ({
-      ...base,
-      plan: defaultPlan(ctx.explain_topic ?? deps.explainTopic),
-      plan_source: "default",
-      plan_reason: reason,
-      ...extra,
-      completed_at: new Date().toISOString(),
-    });
+const route = WORKER_KIND_ROUTES.planner;
 
-    let answer: Awaited<ReturnType<LlmClient["chat"]>>;
-    try {
-      answer = await deps.llm.chat({
-        messages: [
-          { role: "system", content: systemPrompt(allowed) },
-          { role: "user", content: userPrompt(ctx) },
-        ],
-        format: planJsonSchema(allowed),
-        signal,
-        onToken: (text) => job.progress(text),
-      });
-    } catch (err) {
-      // Cancelled or timed out: the job ends that way, not with a plan.
-      if (signal.aborted) throw err;
-      return fallback(`the model could not be asked: ${err instanceof Error ? err.message : String(err)}`);
-    }
-    const used = { model: answer.model, usage: answer.usage };
-    let candidate: unknown;
-    try {
-      candidate = JSON.parse(answer.content);
-    } catch {
-      return fallback("the model's plan is not valid JSON", used);
-    }
-    const check = await validatePlan(candidate, {
-      allowedTopics: allowed,
-      pools: deps.pools,
-      policy: deps.policy,
-      tenant: job.tenant,
-      jobIdFor: (stepId) => `${job.jobId}-${stepId}`,
-      failClosed: true,
+export function plannerWorker(deps: PlannerDeps): WorkerDefinition {
+  return defineWorker({
+    pool: route.pool,
+    topics: {
+      [route.topics[0]]: {
+        input: plannerContext,
+        example: EXAMPLE,
+        handler: (input, ctx) => plan(deps, input as PlannerContext, ctx),
+      },
+    },
+  });
+}
+
+async function plan(deps: PlannerDeps, req: PlannerContext, ctx: WorkerContext): Promise<PlannerResult> {
+  const { signal } = ctx;
+  signal.throwIfAborted();
+  const allowed = req.allowed_topics ?? deps.allowedTopics;
+  const base = { job_id: ctx.jobId, processed_by: ctx.workerId };
+  const fallback = (reason: string, extra: Partial<PlannerResult> = {}): PlannerResult => ({
+    ...base,
+    plan: defaultPlan(req.explain_topic ?? deps.explainTopic),
+    plan_source: "default",
+    plan_reason: reason,
+    ...extra,
+    completed_at: new Date().toISOString(),
+  });
+
+  let answer: Awaited<ReturnType<LlmClient["chat"]>>;
+  try {
+    answer = await deps.llm.chat({
+      messages: [
+        { role: "system", content: systemPrompt(allowed) },
+        { role: "user", content: userPrompt(req) },
+      ],
+      format: planJsonSchema(allowed),
+      signal,
+      onToken: ctx.progress,
     });
-    if (!check.ok)
-      return fallback(`the model's plan was rejected: ${describeProblems(check.problems)}`, used);
-    return {
-      ...base,
-      plan: check.plan,
-      plan_source: "model",
-      ...used,
-      completed_at: new Date().toISOString(),
-    };
+  } catch (err) {
+    // Cancelled or timed out: the job ends that way, not with a plan.
+    if (signal.aborted) throw err;
+    return fallback(`the model could not be asked: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const used = { model: answer.model, usage: answer.usage };
+  let candidate: unknown;
+  try {
+    candidate = JSON.parse(answer.content);
+  } catch {
+    return fallback("the model's plan is not valid JSON", used);
+  }
+  const check = await validatePlan(candidate, {
+    allowedTopics: allowed,
+    pools: deps.pools,
+    policy: deps.policy,
+    tenant: ctx.tenant,
+    jobIdFor: (stepId) => `${ctx.jobId}-${stepId}`,
+    failClosed: true,
+  });
+  if (!check.ok) return fallback(`the model's plan was rejected: ${describeProblems(check.problems)}`, used);
+  return {
+    ...base,
+    plan: check.plan,
+    plan_source: "model",
+    ...used,
+    completed_at: new Date().toISOString(),
   };
 }

@@ -1,17 +1,20 @@
 /**
  * Worker kinds by name: the pool and topics of each (from src/core/worker-kinds.ts, the one
- * routing table) and how its handler is built from already-built, typed dependencies. The
- * daemon builds those (src/daemon/worker-deps.ts); no handler reads env or config itself.
+ * routing table) and how its worker-SDK definition is built from already-built, typed
+ * dependencies. The daemon builds those (src/daemon/worker-deps.ts); no handler reads env
+ * or config itself.
  */
 import { WORKER_KIND_ROUTES, type WorkerKindName } from "../core/worker-kinds.js";
 import type { LlmClient } from "../llm/index.js";
-import { chatAdvancedHandler } from "./chat-advanced.js";
-import { chatSimpleHandler } from "./chat-simple.js";
-import { codeLlmHandler } from "./code-llm.js";
-import { echoHandler } from "./echo.js";
+import type { TopicDefinition, WorkerDefinition } from "../sdk/index.js";
+import { chatAdvancedWorker } from "./chat-advanced.js";
+import { chatSimpleWorker } from "./chat-simple.js";
+import { codeLlmWorker } from "./code-llm.js";
+import { echoWorker } from "./echo.js";
 import type { JobHandler } from "./handler.js";
-import { type OrchestratorDeps, orchestratorHandler } from "./orchestrator/orchestrator.js";
-import { type PlannerDeps, plannerHandler } from "./planner.js";
+import { type OrchestratorDeps, orchestratorWorker } from "./orchestrator/orchestrator.js";
+import { type PlannerDeps, plannerWorker } from "./planner.js";
+import { sdkJobHandler, sdkTopicHandler, servicesUnavailable } from "./sdk-handler.js";
 
 export type { WorkerKindName } from "../core/worker-kinds.js";
 export { isWorkerKindName, parseWorkerKindName, workerKindNames } from "../core/worker-kinds.js";
@@ -24,7 +27,7 @@ export interface LlmWorkerDeps {
   llm: LlmClient;
 }
 
-/** What each kind's handler is built from. */
+/** What each kind's definition is built from. */
 export interface WorkerKindDeps {
   echo: NoDeps;
   "chat-simple": NoDeps;
@@ -34,23 +37,44 @@ export interface WorkerKindDeps {
   planner: PlannerDeps;
 }
 
-const HANDLERS: { [K in WorkerKindName]: (deps: WorkerKindDeps[K]) => JobHandler } = {
-  echo: () => echoHandler,
-  "chat-simple": () => chatSimpleHandler,
-  "chat-advanced": ({ llm }) => chatAdvancedHandler(llm),
-  "code-llm": ({ llm }) => codeLlmHandler(llm),
-  orchestrator: orchestratorHandler,
-  planner: plannerHandler,
+const DEFINITIONS: { [K in WorkerKindName]: (deps: WorkerKindDeps[K]) => WorkerDefinition } = {
+  echo: () => echoWorker,
+  "chat-simple": () => chatSimpleWorker,
+  "chat-advanced": ({ llm }) => chatAdvancedWorker(llm),
+  "code-llm": ({ llm }) => codeLlmWorker(llm),
+  orchestrator: orchestratorWorker,
+  planner: plannerWorker,
 };
 
 export interface WorkerKind<K extends WorkerKindName = WorkerKindName> {
   kind: K;
   pool: string;
   topics: readonly string[];
+  createDefinition: (deps: WorkerKindDeps[K]) => WorkerDefinition;
+  /** The definition run as the runtime's handler. */
   createHandler: (deps: WorkerKindDeps[K]) => JobHandler;
+}
+
+/**
+ * Built-in kinds get their clients as deps, so ctx.submit / ctx.wait / ctx.llm are not wired.
+ * A one-topic kind serves whatever topic it is subscribed to (tests run kinds on their own topics).
+ */
+function builtinHandler(kind: WorkerKindName, definition: WorkerDefinition): JobHandler {
+  const services = servicesUnavailable(kind);
+  const topics = Object.values(definition.topics);
+  return topics.length === 1
+    ? sdkTopicHandler(topics[0] as TopicDefinition, services)
+    : sdkJobHandler(definition, services);
 }
 
 export function workerKind<K extends WorkerKindName>(name: K): WorkerKind<K> {
   const route = WORKER_KIND_ROUTES[name];
-  return { kind: name, pool: route.pool, topics: route.topics, createHandler: HANDLERS[name] };
+  const createDefinition = DEFINITIONS[name];
+  return {
+    kind: name,
+    pool: route.pool,
+    topics: route.topics,
+    createDefinition,
+    createHandler: (deps) => builtinHandler(name, createDefinition(deps)),
+  };
 }

@@ -53,19 +53,60 @@ export function sdkJobHandler(definition: WorkerDefinition, services: SdkService
   };
 }
 
+/** The context at `path`, to tell a missing field from a wrong one. */
+function valueAt(context: unknown, path: readonly string[]): unknown {
+  let value = context;
+  for (const key of path) value = (value as Record<string, unknown> | undefined)?.[key];
+  return value;
+}
+
+/** Names the field ("has no \"prompt\"") before the schema's own words, and shows the topic's example. */
+function inputRejected(
+  job: JobInput,
+  topic: TopicDefinition,
+  issues: ReadonlyArray<StandardSchemaV1.Issue>,
+): CortexError {
+  const path = (issues[0]?.path ?? []).map((p) =>
+    String(typeof p === "object" && p !== null && "key" in p ? p.key : p),
+  );
+  const field = path.join(".");
+  const schema = `${job.topic}'s input schema: ${describeIssues(issues)}`;
+  const problem =
+    field === ""
+      ? `does not match ${schema}`
+      : `has ${valueAt(job.context, path) === undefined ? "no" : "an invalid"} "${field}" (${schema})`;
+  const example =
+    topic.example === undefined ? "" : ` Give the job a context like ${JSON.stringify(topic.example)}.`;
+  return new CortexError(ErrorCode.InvalidArgument, `job ${job.jobId}: the context ${problem}`, {
+    hint: `Fix the job's context; the handler did not run.${example}`,
+    details: { field: field || "context" },
+  });
+}
+
+/** What the SDK does not hand user handlers but cortex's own kinds need (see builtinJob). */
+const JOBS = new WeakMap<WorkerContext, Pick<JobInput, "envVars" | "progress">>();
+
+/**
+ * For cortex's own kinds only: the env_vars a job's children inherit and progress of any
+ * kind (the orchestrator's step notes are "progress", not tokens). Kept off WorkerContext
+ * so the public SDK stays what users need.
+ */
+export function builtinJob(ctx: WorkerContext): Pick<JobInput, "envVars" | "progress"> {
+  const job = JOBS.get(ctx);
+  if (job === undefined)
+    throw new CortexError(ErrorCode.Internal, `job ${ctx.jobId}: ctx was not built by sdkTopicHandler`, {
+      hint: "Run built-in kinds through sdkTopicHandler / sdkJobHandler.",
+    });
+  return job;
+}
+
 /** One topic's definition as a JobHandler, whatever topic the job came on. */
 export function sdkTopicHandler(topic: TopicDefinition, services: SdkServices): JobHandler {
   return async (job, signal) => {
     let input: unknown = job.context;
     if (topic.input) {
       const checked = await validate(topic.input, job.context);
-      if (checked.issues) {
-        throw new CortexError(
-          ErrorCode.InvalidArgument,
-          `job ${job.jobId}: the context does not match ${job.topic}'s input schema: ${describeIssues(checked.issues)}`,
-          { hint: "Fix the job's context; the handler did not run.", details: { field: "context" } },
-        );
-      }
+      if (checked.issues) throw inputRejected(job, topic, checked.issues);
       input = checked.value;
     }
     let children = 0;
@@ -88,6 +129,7 @@ export function sdkTopicHandler(topic: TopicDefinition, services: SdkServices): 
       },
       log: services.log(job),
     };
+    JOBS.set(ctx, { envVars: job.envVars, progress: job.progress });
     let value: unknown;
     try {
       value = await topic.handler(input, ctx);

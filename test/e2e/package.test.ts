@@ -3,15 +3,26 @@
  * a fresh project with npm, and a small TypeScript program, type-checked by tsc against the
  * installed .d.ts and run with node, that submits an echo job to a running stack through
  * `import … from "cortex"`, and a handler module written with `cortex/worker` that the
- * daemon loads (`cortex up --worker`) and runs a job of its topic. Deep imports are blocked
- * by `exports`.
+ * daemon loads (`cortex up --worker`): a job of its topic succeeds, and through the built CLI
+ * cancel reaches its AbortSignal, its progress reaches `--wait`, a thrown error fails the job
+ * after its retries and a NonRetryableError after one attempt. Deep imports are blocked by
+ * `exports`. One pack and install per run of the file, on each backend.
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { JobResult, SubmitResult } from "../../src/client/json-shapes.js";
 import { packageRoot } from "../../src/config/package-root.js";
 import { startTestStack, type TestStack } from "../support/stack.js";
 
@@ -22,12 +33,48 @@ const INSTALL_TIMEOUT_MS = 120_000;
 /** Pack and install (about 20 s alone) beside the stack's start, on a loaded machine. */
 const SETUP_TIMEOUT_MS = 180_000;
 
-/** A user's handler module: it imports the SDK from the installed package, not from this checkout. */
-const HANDLERS = `import { defineWorker } from "cortex/worker";
+/**
+ * A user's handler module: it imports the SDK from the installed package, not from this
+ * checkout. A topic for each behaviour of the SDK the test checks through the built CLI.
+ */
+const HANDLERS = `import { writeFileSync } from "node:fs";
+import { setTimeout as sleep } from "node:timers/promises";
+import { defineWorker, NonRetryableError } from "cortex/worker";
 export default defineWorker({
   pool: "pkg",
-  topics: { "job.pkg.hello": (input, ctx) => ({ hello: input.prompt, attempt: ctx.attempt }) },
+  topics: {
+    "job.pkg.hello": (input, ctx) => ({ hello: input.prompt, attempt: ctx.attempt }),
+    "job.pkg.progress": async (_input, ctx) => {
+      for (const word of ["one ", "two ", "three"]) {
+        ctx.progress(word);
+        await sleep(30);
+      }
+      return { words: 3 };
+    },
+    // Sleeps far past the test's wait unless the abort ends the sleep.
+    "job.pkg.slow": async (input, ctx) => {
+      try {
+        await sleep(120_000, undefined, { signal: ctx.signal });
+      } catch (err) {
+        writeFileSync(input.marker, String(ctx.signal.reason?.kind ?? ctx.signal.reason));
+        throw err;
+      }
+      return { slept: true };
+    },
+    "job.pkg.throw": (input) => { throw new Error("pkg handler broke on " + input.n); },
+    "job.pkg.final": () => { throw new NonRetryableError("pkg input can never work"); },
+  },
 });
+`;
+
+/** The topics of HANDLERS, all on its pool. */
+const TOPICS = ["job.pkg.hello", "job.pkg.progress", "job.pkg.slow", "job.pkg.throw", "job.pkg.final"];
+
+/** Retry budgets under the shipped topics: a retried failure and one that must not be retried. */
+const TIMEOUT_TOPICS = `topics:
+  job.pkg.throw: { timeout_seconds: 10, max_retries: 1 }
+  job.pkg.final: { timeout_seconds: 10, max_retries: 2 }
+  job.pkg.slow: { timeout_seconds: 60 }
 `;
 
 const PROGRAM = `import { type CortexClient, createClient, isCortexError, type JobInfo, submitAndWait } from "cortex";
@@ -94,10 +141,13 @@ describe("the packed package", () => {
     const pools = join(dir, "pools.yaml");
     writeFileSync(
       pools,
-      `${readFileSync(join(packageRoot(), "config/pools.yaml"), "utf8")}  job.pkg.hello: pkg\n`,
+      `${readFileSync(join(packageRoot(), "config/pools.yaml"), "utf8")}${TOPICS.map((t) => `  ${t}: pkg\n`).join("")}`,
     );
+    const shippedTimeouts = readFileSync(join(packageRoot(), "config/timeouts.yaml"), "utf8");
+    const timeoutsYaml = shippedTimeouts.replace(/^topics:\n/m, TIMEOUT_TOPICS);
+    expect(timeoutsYaml).not.toBe(shippedTimeouts);
     const [started] = await Promise.all([
-      startTestStack({ extraEnv: { API_KEY, POOL_CONFIG_PATH: pools } }),
+      startTestStack({ timeoutsYaml, extraEnv: { API_KEY, POOL_CONFIG_PATH: pools } }),
       timed("pack", () =>
         // --ignore-scripts: `prepare` would rebuild dist/, which the e2e suite has built already.
         execa("npm", ["pack", packageRoot(), "--ignore-scripts", "--silent", "--pack-destination", dir], {
@@ -184,5 +234,69 @@ describe("the packed package", () => {
     );
     expect(deep.exitCode).not.toBe(0);
     expect(deep.stderr).toContain("ERR_PACKAGE_PATH_NOT_EXPORTED");
+  });
+  const jobOf = async (id: string) => {
+    const r = await stack.cli(["job", id, "--json"]);
+    expect(r.code, r.stderr).toBe(0);
+    return (r.json as JobResult).job;
+  };
+  /** Polls `cortex job` until the job is in `state` (or 10 s pass); its last view. */
+  const jobInState = async (id: string, state: string) => {
+    let job = await jobOf(id);
+    for (let i = 0; i < 50 && job?.state !== state; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      job = await jobOf(id);
+    }
+    return job;
+  };
+
+  it("cancel reaches the installed SDK handler's AbortSignal and the job ends CANCELLED", async () => {
+    const marker = join(dir, "aborted");
+    const submitted = await stack.cli([
+      "submit",
+      "job.pkg.slow",
+      "--context",
+      JSON.stringify({ marker }),
+      "--json",
+    ]);
+    expect(submitted.code, submitted.stderr).toBe(0);
+    const id = (submitted.json as SubmitResult).job_id;
+    expect((await jobInState(id, "RUNNING"))?.state).toBe("RUNNING");
+    const cancel = await stack.cli(["cancel", id, "--json"]);
+    expect(cancel.code, cancel.stderr).toBe(0);
+    expect((await jobInState(id, "CANCELLED"))?.state).toBe("CANCELLED");
+    for (let i = 0; i < 50 && !existsSync(marker); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(readFileSync(marker, "utf8")).toBe("cancel");
+  });
+
+  it("ctx.progress reaches submit --wait", async () => {
+    const r = await stack.cli(["submit", "job.pkg.progress", "--wait", "--timeout", "30"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain("one two three");
+  });
+
+  it("a thrown error fails the job with its message after its retries; NonRetryableError after one attempt", async () => {
+    const run = (topic: string, context: object) =>
+      stack.cli([
+        "submit",
+        topic,
+        "--context",
+        JSON.stringify(context),
+        "--wait",
+        "--timeout",
+        "30",
+        "--json",
+      ]);
+    const [plain, final] = await Promise.all([run("job.pkg.throw", { n: 7 }), run("job.pkg.final", {})]);
+    expect(plain.code, plain.stderr).toBe(1);
+    expect(final.code, final.stderr).toBe(1);
+    const thrown = await jobOf((plain.json as SubmitResult).job_id);
+    expect(thrown?.state).toBe("FAILED");
+    expect(thrown?.reason).toContain("pkg handler broke on 7");
+    expect(thrown?.attempts).toBe(2);
+    const nonRetryable = await jobOf((final.json as SubmitResult).job_id);
+    expect(nonRetryable?.state).toBe("FAILED");
+    expect(nonRetryable?.reason).toContain("pkg input can never work");
+    expect(nonRetryable?.attempts).toBe(1);
   });
 });

@@ -6,10 +6,10 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { JobResult, PsResult, SubmitResult } from "../../src/client/json-shapes.js";
+import type { JobResult, PsResult, SubmitResult, UpResult } from "../../src/client/json-shapes.js";
 import { packageRoot } from "../../src/config/package-root.js";
 import { onNats } from "../support/backend.js";
-import { type CliProcess, spawnCli } from "../support/cli.js";
+import { type CliProcess, runCli, spawnCli } from "../support/cli.js";
 import { type OllamaFixture, startOllamaFixture } from "../support/ollama-fixture.js";
 import { startTestStack, type TestStack } from "../support/stack.js";
 
@@ -186,6 +186,38 @@ describe("user workers (worker SDK)", () => {
     expect(unrouted.stderr).toContain("job.u.nowhere");
     expect(unrouted.stderr).toContain('pool "user"');
     expect(unrouted.stderr).toContain(join(dir, "pools.yaml"));
+  });
+
+  it("up --worker on the running stack: a module its daemon runs is already-running; another is exit 2 saying how to load it", async () => {
+    const loaded = await stack.cli([
+      "up",
+      "--worker",
+      join(ROOT, "examples/summarize/handlers.js"),
+      "--json",
+    ]);
+    expect(loaded.code, loaded.stderr).toBe(0);
+    expect((loaded.json as UpResult).status).toBe("already-running");
+    // From the module's folder, as a user types it.
+    const other = await runCli(["up", "--worker", "./remote.js"], stack.env, undefined, dir);
+    expect(other.code).toBe(2);
+    expect(other.stderr).toContain("the stack is already running without ./remote.js");
+    // The restart it suggests keeps the --worker modules the daemon runs (pools.yaml's load anyway).
+    expect(other.stderr).toContain(
+      `cortex up --restart --worker ${join(ROOT, "examples/summarize/handlers.js")} --worker ${join(ROOT, "examples/fan-out/handlers.js")} --worker ./remote.js\``,
+    );
+    expect(other.stderr).toContain("cortex worker start ./remote.js");
+    const json = await runCli(["up", "--worker", "./remote.js", "--json"], stack.env, undefined, dir);
+    expect(json.code).toBe(2);
+    expect(json.json).toMatchObject({
+      error: {
+        code: "INVALID_ARGUMENT",
+        message: expect.stringContaining("already running without ./remote.js"),
+        hint: expect.stringContaining("--worker ./remote.js` to load it into the daemon"),
+      },
+    });
+    // Nothing was loaded or restarted: the daemon still runs its modules.
+    const ps = (await stack.cli(["ps", "--json"])).json as PsResult;
+    expect(ps.pools.find((p) => p.pool === "user")?.live_workers).toBe(1);
   });
 
   it("examples/summarize streams the model's summary and returns it", async () => {

@@ -16,7 +16,6 @@ import { heartbeatSubject, Subjects } from "../../src/core/subjects.js";
 import { type Heartbeat, type JobResult, JobStatus } from "../../src/gen/cortex/v1/bus.js";
 import type { JobStore } from "../../src/store/job-store.js";
 import { createRedisStore } from "../../src/store/redis-store.js";
-import { chatSimpleHandler } from "../../src/workers/chat-simple.js";
 import { drainOnSignals } from "../../src/workers/drain-on-signals.js";
 import { echoHandler } from "../../src/workers/echo.js";
 import type { JobHandler } from "../../src/workers/handler.js";
@@ -198,7 +197,7 @@ describe("worker runtime", () => {
       kind: kind.kind,
       pool: kind.pool,
       topics: kind.topics,
-      handler: chatSimpleHandler,
+      handler: kind.createHandler({}),
     });
     const ok = await submit("job.chat.simple", { prompt: "hi there" });
     const bad = await submit("job.chat.simple", { text: "no prompt" });

@@ -21,6 +21,7 @@ import { createSafetyClient, type SafetyClient } from "../../src/daemon/safety/s
 import { SafetyKernelServer } from "../../src/daemon/safety/safety-server.js";
 import { Scheduler } from "../../src/daemon/scheduler/index.js";
 import { WorkersComponent } from "../../src/daemon/workers-component.js";
+import { JobLifecycle } from "../../src/jobs/index.js";
 import type { JobRecord, JobStore } from "../../src/store/job-store.js";
 import { createRedisStore } from "../../src/store/redis-store.js";
 import type { JobHandler } from "../../src/workers/handler.js";
@@ -68,6 +69,8 @@ export interface WorkflowStack {
   store: JobStore;
   fixture: OllamaFixture;
   client: GatewayClient;
+  /** A lifecycle of its own on the same bus and store, for what a human does (approvals). */
+  jobs: JobLifecycle;
   metrics: Registry;
   calls: StepCall[];
   /** Submits a workflow the way `cortex submit workflow` does; returns the parent job id. */
@@ -84,6 +87,8 @@ export interface WorkflowStack {
 export interface WorkflowStackOptions {
   timeouts: TimeoutsConfig;
   env?: Record<string, string>;
+  /** The safety kernel's policy; default: allow all but sys.destroy. */
+  safety?: SafetyConfig;
 }
 
 export async function startWorkflowStack(opts: WorkflowStackOptions): Promise<WorkflowStack> {
@@ -121,7 +126,12 @@ async function build(
   const store = await createRedisStore({ url: redis.url, prefix: uniquePrefix() });
   stops.push(() => store.close());
 
-  const safety = new SafetyKernelServer({ policy: SAFETY, logger, host: "127.0.0.1", port: 0 });
+  const safety = new SafetyKernelServer({
+    policy: opts.safety ?? SAFETY,
+    logger,
+    host: "127.0.0.1",
+    port: 0,
+  });
   await safety.start();
   stops.push(() => safety.stop());
   const safetyClient: SafetyClient = createSafetyClient({ address: safety.address() });
@@ -207,12 +217,21 @@ async function build(
 
   const watch = new ChildWatch(bus, store, logger);
   stops.push(() => watch.stop());
+  const jobs = new JobLifecycle({
+    bus,
+    store,
+    logger,
+    pools: POOLS,
+    timeouts: opts.timeouts,
+    senderId: "test-human",
+  });
 
   return {
     bus,
     store,
     fixture,
     client,
+    jobs,
     metrics,
     calls,
     async submitWorkflow(context) {

@@ -12,7 +12,7 @@ import {
 } from "@grpc/grpc-js";
 import type { Logger } from "pino";
 import { errFields } from "../../core/clip.js";
-import { CortexError, ErrorCode } from "../../core/errors.js";
+import { CortexError } from "../../core/errors.js";
 import { API_KEY_METADATA, SUBMIT_ATTEMPT_METADATA } from "../../core/grpc-metadata.js";
 import { redactUrl } from "../../core/redact-url.js";
 import type { WorkerRegistry } from "../../core/worker-registry.js";
@@ -32,6 +32,7 @@ import type { EventHub } from "./event-watch.js";
 import { grpcStatusFor, toServiceError } from "./grpc-errors.js";
 import { probeDeps } from "./http/probes.js";
 import { cancelJob, getJob, getJobStatus, listJobs, type QueryDeps } from "./job-queries.js";
+import { explainPolicyCall } from "./policy-queries.js";
 import { BudgetedWriter, ByteBudget, STREAM_HARD_BYTES, streamBehind } from "./stream-budget.js";
 import { submitAndWatch } from "./submit-and-watch.js";
 import { SubmitAndWatchMany } from "./submit-and-watch-many.js";
@@ -62,12 +63,6 @@ export interface ApiContext extends QueryDeps {
   };
   /** Open WatchEvents streams, ended by the gateway on stop. */
   streams: Set<{ end(): void }>;
-}
-
-function notBuilt(method: string): never {
-  throw new CortexError(ErrorCode.Internal, `${method} is not available in this build`, {
-    hint: "Upgrade cortex.",
-  });
 }
 
 function approvalDeps(ctx: ApiContext): ApprovalDeps {
@@ -266,8 +261,7 @@ export function createApiService(ctx: ApiContext): CortexApiServer {
     retryDeadLetter: unary(ctx, "RetryDeadLetter", (req, who) => retryDeadLetter(ctx, req, who)),
     listApprovals: unary(ctx, "ListApprovals", (req, who) => listApprovals(approvalDeps(ctx), req, who)),
     decideApproval: unary(ctx, "DecideApproval", (req, who) => decideApproval(approvalDeps(ctx), req, who)),
-    // Filled in with the policy-explain feature; until then a clear error, not a guess.
-    explainPolicy: unary(ctx, "ExplainPolicy", async () => notBuilt("ExplainPolicy")),
+    explainPolicy: unary(ctx, "ExplainPolicy", (req, who) => explainPolicyCall(ctx, req, who)),
     watchEvents: watchEvents(ctx),
     submitAndWatch: submitAndWatchCall(ctx),
     submitAndWatchMany: submitAndWatchManyCall(ctx),

@@ -25,6 +25,7 @@ import { DEFAULT_WATCH_BUFFER, EventHub } from "./event-watch.js";
 import { type HttpApi, startHttpApi } from "./http/server.js";
 import { progressToEvent } from "./job-info.js";
 import { hostPort, portInUse, readVersion } from "./listen.js";
+import type { PolicySource } from "./policy-queries.js";
 import { addReflection } from "./reflection.js";
 import { SENDER_ID } from "./submit-job.js";
 import { WorkerPresence } from "./worker-presence.js";
@@ -86,6 +87,8 @@ export interface GatewayOptions {
   now?: () => number;
   /** Gateway metrics are registered here (served on CORTEX_GATEWAY_METRICS_PORT by the daemon). */
   metrics?: Registry;
+  /** The policy in force, for ExplainPolicy and GET /api/v1/policy (policy-queries.ts). */
+  policySource?: PolicySource;
 }
 
 export interface GatewayPorts {
@@ -229,6 +232,7 @@ export class GatewayServer implements Component {
           poolTopics: this.cfg.poolTopics,
           watchBufferSize: this.cfg.watchBufferSize,
           metrics: this.metrics,
+          policySource: this.opts.policySource,
         },
         this.cfg.httpHost,
         this.cfg.httpPort,
@@ -323,6 +327,7 @@ export class GatewayServer implements Component {
       watchBufferSize: this.cfg.watchBufferSize,
       keys: this.keys,
       metrics: this.metrics,
+      policySource: this.opts.policySource,
       statusProvider: this.opts.statusProvider ?? (() => [this.selfStatus()]),
       status: {
         version: this.opts.config?.version ?? readVersion(),

@@ -26,6 +26,7 @@ import type { JobRecord, JobStore, ListJobsQuery } from "../../store/job-store.j
 import { canSee, OPEN_PRINCIPAL, type Principal, scopedTenant } from "./auth.js";
 import { invalidArgument, jobNotFound } from "./grpc-errors.js";
 import { toJobEvent, toJobInfo } from "./job-info.js";
+import type { PolicySource } from "./policy-queries.js";
 import { internalJobId, shownId, shownJobEvent, shownJobInfo } from "./tenant-ids.js";
 
 export const MAX_LIST_LIMIT = 1_000;
@@ -46,6 +47,8 @@ export interface QueryDeps {
    * job waits for (`held`); see core/waiting-reason.ts.
    */
   waitingFor?(state: string, topic: string, held?: HeldFacts): string;
+  /** ExplainPolicy and GET /api/v1/policy; absent, they answer SAFETY_UNAVAILABLE. */
+  policySource?: PolicySource | undefined;
 }
 
 function requireJobId(jobId: string): void {

@@ -31,7 +31,7 @@ const OUTCOME: Record<PolicyVerdict, CheckOutcome> = {
 };
 
 /** The problem with a request, naming the field, or undefined when it can be evaluated. */
-export function requestProblem(req: PolicyCheckRequest): string | undefined {
+export function requestProblem(req: Pick<PolicyCheckRequest, "topic">): string | undefined {
   if (req.topic === "") return "topic: required (the job topic to check, e.g. job.echo)";
   if (!isValidTopic(req.topic)) {
     return `topic: expected dot-separated tokens of letters, digits, _ and - (got ${JSON.stringify(req.topic)})`;

@@ -1,7 +1,13 @@
 import { type ChannelOptions, credentials, Metadata, type ServiceError, status } from "@grpc/grpc-js";
 import { CortexError, ErrorCode } from "../../core/errors.js";
-import type { PolicyDecision } from "../../core/policy.js";
-import { DecisionType, type PolicyCheckResponse, SafetyKernelClient } from "../../gen/cortex/v1/safety.js";
+import type { PolicyDecision, PolicyExplanation, PolicyRequest } from "../../core/policy.js";
+import { explanationFromWire } from "../../core/policy-wire.js";
+import {
+  DecisionType,
+  type PolicyCheckResponse,
+  type PolicyExplainResponse,
+  SafetyKernelClient,
+} from "../../gen/cortex/v1/safety.js";
 import { DecisionCache } from "./decision-cache.js";
 
 export interface SafetyCheckRequest {
@@ -18,6 +24,8 @@ export interface SafetyClient {
    * kernel cannot answer in time (callers stay fail-closed), INVALID_ARGUMENT for a bad request.
    */
   check(req: SafetyCheckRequest): Promise<PolicyDecision>;
+  /** The kernel's decision with the rules it checked (SafetyKernel.Explain); never cached. Same errors as check. */
+  explain(req: PolicyRequest): Promise<PolicyExplanation>;
   close(): void;
 }
 
@@ -57,7 +65,25 @@ export function createSafetyClient(opts: SafetyClientOptions): SafetyClient {
       );
     });
 
+  const askExplain = (req: PolicyRequest): Promise<PolicyExplainResponse> =>
+    new Promise((resolve, reject) => {
+      grpc.explain(
+        { topic: req.topic, tenant: req.tenant ?? "" },
+        new Metadata(),
+        { deadline: Date.now() + timeoutMs },
+        (err, res) => (err ? reject(err) : resolve(res)),
+      );
+    });
+
   return {
+    async explain(req) {
+      if (closed) throw unavailable(address, "the safety client is closed", undefined);
+      try {
+        return explanationFromWire(await askExplain(req));
+      } catch (err) {
+        throw toCortexError(address, err);
+      }
+    },
     async check(req) {
       const tenant = req.tenant ?? "";
       const cached = cache.get(req.topic, tenant);

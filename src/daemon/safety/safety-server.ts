@@ -6,6 +6,7 @@ import type { SafetyPolicy } from "../../core/policy.js";
 import { SafetyKernelService } from "../../gen/cortex/v1/safety.js";
 import type { Component } from "../component.js";
 import { makeCheckHandler } from "./check-handler.js";
+import { makeExplainHandler } from "./explain-handler.js";
 
 export interface SafetyKernelServerOptions {
   /** The parsed config/safety.yaml (rules, default_effect, default_tenant). */
@@ -23,13 +24,14 @@ export interface SafetyKernelServerOptions {
 
 export const DEFAULT_SAFETY_PORT = 50051;
 
-/** The safety kernel: serves SafetyKernel.Check over gRPC from a static policy. */
+/** The safety kernel: serves SafetyKernel.Check and Explain over gRPC from a static policy. */
 export class SafetyKernelServer implements Component {
   readonly name = "safety";
   private readonly host: string;
   private readonly logger: Logger;
   private readonly shutdownGraceMs: number;
   private readonly handler: ReturnType<typeof makeCheckHandler>;
+  private readonly explain: ReturnType<typeof makeExplainHandler>;
   private requestedPort: number;
   private server: Server | undefined;
   private boundPort: number | undefined;
@@ -46,6 +48,7 @@ export class SafetyKernelServer implements Component {
       registers: opts.registry ? [opts.registry] : [],
     });
     this.handler = makeCheckHandler({ policy: opts.policy, logger: opts.logger, checks });
+    this.explain = makeExplainHandler({ policy: opts.policy, logger: opts.logger });
   }
 
   /** The bound port; throws before start(). */
@@ -64,7 +67,7 @@ export class SafetyKernelServer implements Component {
   async start(): Promise<void> {
     if (this.server !== undefined) return;
     const server = new Server();
-    server.addService(SafetyKernelService, { check: this.handler });
+    server.addService(SafetyKernelService, { check: this.handler, explain: this.explain });
     const target = `${formatHost(this.host)}:${this.requestedPort}`;
     const port = await new Promise<number>((resolve, reject) => {
       // grpc-js starts serving as soon as the bind succeeds; start() is deprecated.

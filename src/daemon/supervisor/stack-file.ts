@@ -15,6 +15,8 @@ export interface StackFile {
   servers: ManagedServer[];
   /** Settings the daemon was started with (src/cli/daemon-settings.ts). */
   env: Record<string, string>;
+  /** Absolute paths of the handler modules the daemon loads (`--worker`, pools.yaml `workers:`). */
+  workerModules?: string[];
 }
 
 export function readStackFile(path: string): StackFile | undefined {

@@ -8,11 +8,13 @@
 import type { Logger } from "pino";
 import type { Bus, Subscription } from "../../bus/bus.js";
 import { parseEventPayload } from "../../core/job-event.js";
-import { isJobState, isTerminal } from "../../core/states.js";
+import { isJobState, isTerminal, JobState } from "../../core/states.js";
 import { Subjects } from "../../core/subjects.js";
 import type { JobEventRecord, JobRecord, JobStore } from "../../store/job-store.js";
 
 const decoder = new TextDecoder();
+/** How often a long wait reads the store in case an event was lost. */
+const RECHECK_MS = 60_000;
 
 export class ChildWatch {
   private subscription: Promise<Subscription> | undefined;
@@ -46,8 +48,47 @@ export class ChildWatch {
    * The child's record once it is terminal; undefined when `deadline` (unix ms) passes first.
    * `onState` sees each state it moves through meanwhile. Rejects with the signal's reason on abort.
    */
-  async waitTerminal(
+  waitTerminal(
     jobId: string,
+    deadline: number,
+    signal: AbortSignal,
+    onState?: (state: string) => void,
+  ): Promise<JobRecord | undefined> {
+    return this.waitUntil(jobId, (state) => isTerminal(state), deadline, signal, onState);
+  }
+
+  /** As waitTerminal, and also done when the job is held for approval. */
+  waitTerminalOrHeld(
+    jobId: string,
+    deadline: number,
+    signal: AbortSignal,
+    onState?: (state: string) => void,
+  ): Promise<JobRecord | undefined> {
+    const done = (state: JobState) => isTerminal(state) || state === JobState.AwaitingApproval;
+    return this.waitUntil(jobId, done, deadline, signal, onState);
+  }
+
+  /**
+   * The child's record once a human decided on its approval (it left AWAITING_APPROVAL). Its
+   * rule's expiry bounds the wait: the reconciler denies it then.
+   */
+  async waitDecided(
+    jobId: string,
+    signal: AbortSignal,
+    onState?: (state: string) => void,
+  ): Promise<JobRecord | undefined> {
+    return this.waitUntil(
+      jobId,
+      (state) => state !== JobState.AwaitingApproval,
+      Number.POSITIVE_INFINITY,
+      signal,
+      onState,
+    );
+  }
+
+  private async waitUntil(
+    jobId: string,
+    done: (state: JobState) => boolean,
     deadline: number,
     signal: AbortSignal,
     onState?: (state: string) => void,
@@ -57,7 +98,7 @@ export class ChildWatch {
     let wake: () => void = () => undefined;
     const listener = (event: JobEventRecord) => {
       if (event.to !== undefined) onState?.(event.to);
-      if (event.to !== undefined && isJobState(event.to) && isTerminal(event.to)) wake();
+      if (event.to !== undefined && isJobState(event.to) && done(event.to)) wake();
     };
     const set = this.listeners.get(jobId) ?? new Set();
     set.add(listener);
@@ -72,10 +113,11 @@ export class ChildWatch {
           wake = r;
         });
         const current = await this.store.getJob(jobId);
-        if (current && isTerminal(current.state)) return current;
+        if (current && done(current.state)) return current;
         const left = deadline - Date.now();
         if (left <= 0) return undefined;
-        timer = setTimeout(() => wake(), left);
+        // Long waits read the store again now and then: events are best effort.
+        timer = setTimeout(() => wake(), Math.min(left, RECHECK_MS));
         await woken;
         clearTimeout(timer);
         signal.throwIfAborted();

@@ -5,6 +5,10 @@
  * (timeouts.yaml `topics.job.workflow.demo.workflow`). Cancelling or timing out the parent
  * cancels its running children; a drain does not, because the redelivered parent finds
  * and reuses them by their deterministic ids.
+ *
+ * Written with the worker SDK, but its children go through injected deps, not ctx.submit /
+ * ctx.wait: steps need deterministic per-attempt ids, a step index, state callbacks and
+ * stopping a child, and each child inherits the parent's env_vars.
  */
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
@@ -13,11 +17,14 @@ import type { PoolsConfig, TimeoutsConfig } from "../../config/index.js";
 import { ErrorCode } from "../../core/errors.js";
 import { stepJobId } from "../../core/plan.js";
 import type { PolicyChecker } from "../../core/policy-checker.js";
+import { WORKER_KIND_ROUTES } from "../../core/worker-kinds.js";
 import { JobLifecycle } from "../../jobs/index.js";
+import { defineWorker, type WorkerContext, type WorkerDefinition } from "../../sdk/index.js";
 import type { JobStore } from "../../store/job-store.js";
 import { JobAbortError } from "../attempt-outcome.js";
-import type { JobHandler, JobInput } from "../handler.js";
 import { JobFailure } from "../job-failure.js";
+import { ProgressKind } from "../progress.js";
+import { builtinJob } from "../sdk-handler.js";
 import { type ChildDeps, type ParentInfo, stopChild, submitChild } from "./child-jobs.js";
 import { ChildWatch } from "./child-watch.js";
 import { choosePlan, PLANNER_TOPIC, type PlannerChild } from "./choose-plan.js";
@@ -58,7 +65,9 @@ export interface OrchestratorDeps {
   metrics: Registry;
 }
 
-export function orchestratorHandler(deps: OrchestratorDeps): JobHandler {
+const route = WORKER_KIND_ROUTES.orchestrator;
+
+export function orchestratorWorker(deps: OrchestratorDeps): WorkerDefinition {
   const { bus, store, pools, timeouts, policy } = deps;
   const metrics = new OrchestratorMetrics(deps.metrics);
   const log = deps.logger.child({ component: "orchestrator" });
@@ -67,23 +76,25 @@ export function orchestratorHandler(deps: OrchestratorDeps): JobHandler {
     deps.jobs ?? new JobLifecycle({ bus, store, logger: log, pools, timeouts, senderId: deps.workerId });
   const childDeps: ChildDeps = { jobs, store, logger: log, senderId: deps.workerId };
 
-  return async (job: JobInput, signal: AbortSignal) => {
+  const runWorkflow = async (context: Record<string, unknown>, ctx: WorkerContext) => {
+    const { signal } = ctx;
+    const job = builtinJob(ctx);
     const startedAt = Date.now();
-    const settings = workflowSettings(job.topic, timeouts, deps.plan);
-    const inputs = workflowInputs(job.context);
-    const record = await store.getJob(job.jobId);
-    const workflowId = record?.workflowId || record?.parentJobId || job.jobId;
+    const settings = workflowSettings(ctx.topic, timeouts, deps.plan);
+    const inputs = workflowInputs(context);
+    const record = await store.getJob(ctx.jobId);
+    const workflowId = record?.workflowId || record?.parentJobId || ctx.jobId;
     const parent: ParentInfo = {
-      jobId: job.jobId,
-      traceId: job.traceId,
-      tenant: job.tenant,
+      jobId: ctx.jobId,
+      traceId: ctx.traceId,
+      tenant: ctx.tenant,
       priority: record?.priority ?? "INTERACTIVE",
       envVars: job.envVars,
       workflowId,
     };
-    const note = (text: string) => job.progress(`${text}\n`, "progress");
+    const note = (text: string) => job.progress(`${text}\n`, ProgressKind.Progress);
     // A redelivered parent is the same workflow: count it once.
-    if (job.attempt === 1) metrics.onStart(settings.name);
+    if (ctx.attempt === 1) metrics.onStart(settings.name);
     let status: WorkflowStatus | undefined = "failed";
     try {
       const planner: PlannerChild = {
@@ -95,8 +106,8 @@ export function orchestratorHandler(deps: OrchestratorDeps): JobHandler {
       };
       const chosen = await choosePlan(
         {
-          parentJobId: job.jobId,
-          tenant: job.tenant,
+          parentJobId: ctx.jobId,
+          tenant: ctx.tenant,
           inputs,
           settings,
           pools,
@@ -112,12 +123,14 @@ export function orchestratorHandler(deps: OrchestratorDeps): JobHandler {
       const runner: StepRunner = {
         submit: (step, stepIndex, attempt, context) =>
           submitChild(childDeps, parent, {
-            jobId: stepJobId(job.jobId, step.id, attempt),
+            jobId: stepJobId(ctx.jobId, step.id, attempt),
             topic: step.topic,
             context,
             stepIndex,
           }),
-        waitTerminal: (jobId, deadline, s, onState) => watch.waitTerminal(jobId, deadline, s, onState),
+        waitTerminalOrHeld: (jobId, deadline, s, onState) =>
+          watch.waitTerminalOrHeld(jobId, deadline, s, onState),
+        waitDecided: (jobId, s, onState) => watch.waitDecided(jobId, s, onState),
         stop: (jobId, to, reason) => stopChild(childDeps, jobId, to, reason),
         result: (jobId) => store.getResult(jobId),
         note,
@@ -148,8 +161,8 @@ export function orchestratorHandler(deps: OrchestratorDeps): JobHandler {
       }
       status = "succeeded";
       return workflowResult({
-        jobId: job.jobId,
-        workerId: job.workerId,
+        jobId: ctx.jobId,
+        workerId: ctx.workerId,
         workflowId,
         inputs,
         planSource: chosen.source,
@@ -159,10 +172,14 @@ export function orchestratorHandler(deps: OrchestratorDeps): JobHandler {
       });
     } catch (err) {
       if (signal.aborted) status = abortStatus(signal.reason);
-      log.info({ jobId: job.jobId, status, err }, "workflow did not succeed");
+      log.info({ jobId: ctx.jobId, status, err }, "workflow did not succeed");
       throw err;
     } finally {
       if (status !== undefined) metrics.onEnd(settings.name, status, (Date.now() - startedAt) / 1000);
     }
   };
+  return defineWorker({
+    pool: route.pool,
+    topics: { [route.topics[0]]: (input, ctx) => runWorkflow(input as Record<string, unknown>, ctx) },
+  });
 }

@@ -37,7 +37,8 @@ export async function validatePlan(candidate: unknown, opts: PlanValidationOptio
         topic: step.topic,
         tenant: opts.tenant,
       });
-      if (verdict.decision !== "ALLOW") {
+      // A step that needs approval is a valid plan: the workflow pauses at it until someone decides.
+      if (verdict.decision === "DENY") {
         problems.push({
           code: "topic_denied",
           step: step.id,

@@ -4,6 +4,8 @@
  * ends FAILED, DENIED, TIMEOUT or CANCELLED — or outlives the child timeout — fails the
  * attempt, and a failed step is retried up to maxRetries times. The first step that fails
  * for good stops the workflow: its running siblings are cancelled, waiting steps skipped.
+ * A step whose child a policy holds for approval pauses there, outside its child timeout; a
+ * rejected (or otherwise DENIED) step fails the workflow at once, as a retry would only ask again.
  */
 import { type Plan, type PlanStep, resolveTemplates } from "../../core/plan.js";
 import { JobState } from "../../core/states.js";
@@ -32,10 +34,19 @@ export interface StepRunner {
     attempt: number,
     context: Record<string, unknown>,
   ): Promise<JobRecord>;
-  /** The child's terminal record, or undefined once `deadline` passed; rejects on abort. */
-  waitTerminal(
+  /**
+   * The child's record once it is terminal or held for approval (AWAITING_APPROVAL), or
+   * undefined once `deadline` passed; rejects on abort.
+   */
+  waitTerminalOrHeld(
     jobId: string,
     deadline: number,
+    signal: AbortSignal,
+    onState: (state: string) => void,
+  ): Promise<JobRecord | undefined>;
+  /** The child's record once it left AWAITING_APPROVAL; rejects on abort. */
+  waitDecided(
+    jobId: string,
     signal: AbortSignal,
     onState: (state: string) => void,
   ): Promise<JobRecord | undefined>;
@@ -120,15 +131,26 @@ export async function runPlan(opts: RunPlanOptions, runner: StepRunner): Promise
         `step ${step.id}: ${step.topic} job ${child.jobId}${attempt > 1 ? ` (attempt ${attempt})` : ""}`,
       );
       let end: JobRecord | undefined;
+      const onState = (state: string) => {
+        report.state = state;
+      };
       try {
-        end = await runner.waitTerminal(
-          child.jobId,
-          child.createdAt + opts.childTimeoutMs,
-          stop.signal,
-          (state) => {
-            report.state = state;
-          },
-        );
+        // The child timeout starts again once a hold is decided: a human's time is not the step's.
+        let deadline = child.createdAt + opts.childTimeoutMs;
+        let seen: JobRecord | undefined = child;
+        while (seen !== undefined) {
+          if (seen.state !== JobState.AwaitingApproval)
+            seen = await runner.waitTerminalOrHeld(child.jobId, deadline, stop.signal, onState);
+          if (seen?.state !== JobState.AwaitingApproval) break;
+          report.state = seen.state;
+          runner.note(
+            `step ${step.id}: waiting for approval${seen.approval?.ruleId ? ` (rule ${seen.approval.ruleId})` : ""} — \`cortex approve ${child.jobId}\` or \`cortex reject ${child.jobId} --reason …\``,
+          );
+          seen = await runner.waitDecided(child.jobId, stop.signal, onState);
+          if (seen !== undefined && seen.state !== JobState.Denied) runner.note(`step ${step.id}: approved`);
+          deadline = Date.now() + opts.childTimeoutMs;
+        }
+        end = seen;
       } catch (err) {
         if (stop.signal.aborted && opts.cancelChildrenOn(stop.signal.reason)) {
           const why = `workflow stopped: ${describe(stop.signal.reason)}`;
@@ -152,6 +174,8 @@ export async function runPlan(opts: RunPlanOptions, runner: StepRunner): Promise
       lastReason = `${end?.state ?? "LOST"}${end?.reason ? `: ${end.reason}` : ""}`;
       report.reason = lastReason;
       runner.note(`step ${step.id}: ${lastReason}`);
+      if (end?.state === JobState.Denied)
+        throw new StepFailed(step.id, `step "${step.id}" (${step.topic}) ${lastReason}`);
     }
     const tries = opts.maxRetries + 1;
     throw new StepFailed(

@@ -206,6 +206,10 @@ export class FakeGateway implements GatewayClient {
     return { job, resultJson: "", contextJson: "", events: [] };
   }
 
+  async explainPolicy(): Promise<never> {
+    throw new CortexError(ErrorCode.Internal, "the fake gateway has no policy");
+  }
+
   async cancelJob(jobId: string, reason = ""): Promise<CancelJobResponse> {
     this.cancels.push({ jobId, reason });
     return { jobId, state: "CANCELLED", cancelled: true };

@@ -29,6 +29,7 @@ import {
   submitRequest,
   workersPool,
 } from "./params.js";
+import { registerPolicyRoutes } from "./policy-routes.js";
 import { readiness } from "./probes.js";
 
 export interface RouteDeps extends QueryDeps {
@@ -121,4 +122,6 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
     const res = await retryDeadLetter(deps, { id: req.params.id }, deps.principalOf(req));
     return { job_id: res.jobId, trace_id: res.traceId };
   });
+
+  registerPolicyRoutes(app, deps);
 }
