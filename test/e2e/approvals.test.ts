@@ -357,7 +357,8 @@ describe("cortex watch in tmux", { timeout: 90_000 }, () => {
     const approveId = await submit(ADMIN, "tui approves", "stark");
     const row = (id: string, state: string) => new RegExp(`>${id.slice(0, 8)} +job\\.echo +${state}`);
     const held = await screenUntil(row(approveId, "◆ APPROVAL"), "the held row");
-    expect(held).toMatch(/a approve {2}r reject/);
+    expect(held).toContain("job.echo");
+    await screenUntil(/a approve {2}r reject/, "the footer's a / r", 5_000);
     // The count comes with the next poll of the backlog.
     await screenUntil(/approvals ◆ \d+/, "the header's count", 5_000);
     await tmux("send-keys", "-t", "appr", "a");
