@@ -15,7 +15,7 @@ import { type WaitForJobResult, waitForJob } from "../client/wait-for-job.js";
 import { newJobId, newTraceId } from "../core/ids.js";
 import type { JobEvent, SubmitJobResponse } from "../gen/cortex/v1/api.js";
 import { ExitCode } from "./exit-codes.js";
-import { describeTransition } from "./print-job.js";
+import { followedTransition } from "./print-job.js";
 import { explainWaiting, onInterrupt } from "./waiting-hints.js";
 
 /** Flags every "submit one job and maybe follow it" command shares (seconds for --timeout). */
@@ -84,7 +84,7 @@ class LivePrinter {
   }
 
   state(state: string, e?: JobEvent): void {
-    this.info(`  ${describeTransition(e ?? { to: state, workerId: "", reason: "", attempt: 0 })}`);
+    this.info(`  ${followedTransition(state, e)}`);
   }
 
   progress(ev: JobEvent): void {

@@ -3,6 +3,7 @@
  * tones. Pure, in src/cli so commands and the TUI both import it without importing each other.
  */
 import { isJobState, isTerminal } from "../core/states.js";
+import { TENANT_ID_SEP } from "../core/tenant-job-id.js";
 
 export const SHORT_ID_LENGTH = 8;
 /** Marks the elided middle of a child's short id; `...` is accepted back as well. */
@@ -16,6 +17,9 @@ const CHILD_ID_RE = /^(.+?)(-s-.+)$/;
  * is accepted back by `cortex job` / `cancel` (parseShortId).
  */
 export function shortId(jobId: string): string {
+  // Another tenant's job (`acme~<id>`, as an admin or a named approver sees it) keeps its tenant.
+  const sep = jobId.lastIndexOf(TENANT_ID_SEP);
+  if (sep >= 0) return `${jobId.slice(0, sep + 1)}${shortId(jobId.slice(sep + 1))}`;
   const child = CHILD_ID_RE.exec(jobId);
   if (child?.[1] !== undefined && child[2] !== undefined && child[1].length > SHORT_ID_LENGTH) {
     return `${child[1].slice(0, SHORT_ID_LENGTH)}${SHORT_ID_ELLIPSIS}${child[2]}`;
@@ -108,6 +112,8 @@ export function stateTone(state: string): Tone {
       return "yellow";
     case "RUNNING":
       return "cyan";
+    case "AWAITING_APPROVAL":
+      return "magenta";
     case "DISPATCHED":
     case "SCHEDULED":
       return "blue";

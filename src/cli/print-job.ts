@@ -32,3 +32,12 @@ export function timelineLines(events: JobEvent[], createdAtMs: number): string[]
     .filter((e) => e.kind === "state")
     .map((e) => `  +${String(Math.max(0, e.atMs - createdAtMs)).padStart(6)} ms  ${describeTransition(e)}`);
 }
+
+/**
+ * A state change as `--wait` prints it. A hold's reason is left to the waiting line that
+ * follows it (which also says how to decide), so it is said once.
+ */
+export function followedTransition(state: string, e?: JobEvent): string {
+  const move = e ?? { to: state, workerId: "", reason: "", attempt: 0 };
+  return describeTransition(state === "AWAITING_APPROVAL" ? { ...move, reason: "" } : move);
+}

@@ -13,6 +13,8 @@ export function colourState(state: string): string {
       return ansis.yellow(state);
     case "RUNNING":
       return ansis.cyan(state);
+    case "AWAITING_APPROVAL":
+      return ansis.magenta(state);
     default:
       return ansis.dim(state);
   }

@@ -6,15 +6,22 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import ansis from "ansis";
 import type { GatewayClient } from "../client/gateway-client.js";
+import type { JobInfo } from "../gen/cortex/v1/api.js";
 import { shortId } from "./job-text.js";
 
 /** First look, then every few seconds while the job has not reached a worker. */
 const WAITING_FIRST_CHECK_MS = 500;
 const WAITING_CHECK_MS = 2_000;
 
+/** A held job's line when the gateway gave no waiting_reason of its own. */
+export function approvalWaitingText(job: JobInfo): string {
+  const id = shortId(job.jobId);
+  return `waiting for approval (rule ${job.approval?.ruleId || "(default)"}): \`cortex approve ${id}\` or \`cortex reject ${id} --reason …\``;
+}
+
 /**
- * Prints the gateway's waiting_reason once, when it appears (no live worker in the pool);
- * stops when printed, when the job reaches a worker, or when the follow ends.
+ * Prints the gateway's waiting_reason once, when it appears (held for approval, no live
+ * worker in the pool); stops when printed, when the job reaches a worker, or when the follow ends.
  */
 export function explainWaiting(
   client: GatewayClient,
@@ -24,6 +31,7 @@ export function explainWaiting(
   const stopped = new AbortController();
   const loop = (async () => {
     let delay = WAITING_FIRST_CHECK_MS;
+    let heldSaid = false;
     while (!stopped.signal.aborted) {
       await sleep(delay, undefined, { signal: stopped.signal }).catch(() => undefined);
       if (stopped.signal.aborted) return;
@@ -32,6 +40,12 @@ export function explainWaiting(
         (r) => r.job,
         () => undefined,
       );
+      if (job?.state === "AWAITING_APPROVAL") {
+        // Once; after the decision the job may still wait for a worker, which is said then.
+        if (!heldSaid) print(job.waitingReason || approvalWaitingText(job));
+        heldSaid = true;
+        continue;
+      }
       if (job?.waitingReason) {
         print(job.waitingReason);
         return;

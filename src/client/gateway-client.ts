@@ -15,8 +15,10 @@ import { API_KEY_METADATA, SUBMIT_ATTEMPT_METADATA } from "../core/grpc-metadata
 import {
   CancelJobRequest,
   CortexApiClient,
+  DecideApprovalRequest,
   GetJobRequest,
   type JobEvent,
+  ListApprovalsRequest,
   ListDeadLettersRequest,
   ListJobsRequest,
   SubmitJobRequest,
@@ -28,9 +30,11 @@ import { createSubmitMany } from "./submit-many.js";
 import { type SubmitRetryOptions, submitWithRetry } from "./submit-retry.js";
 
 export type {
+  DecideApprovalInput,
   EventStream,
   GatewayClient,
   GetJobOptions,
+  ListApprovalsInput,
   ListDeadLettersInput,
   ListJobsInput,
   SubmitJobInput,
@@ -108,6 +112,11 @@ export function createGatewayClient(opts: GatewayClientOptions = {}): GatewayCli
     listDeadLetters: (query = {}) =>
       unary((md, o, cb) => raw.listDeadLetters(ListDeadLettersRequest.fromPartial(query), md, o, cb)),
     retryDeadLetter: (id) => unary((md, o, cb) => raw.retryDeadLetter({ id }, md, o, cb)),
+    // approvals (issue 17)
+    listApprovals: (query = {}) =>
+      unary((md, o, cb) => raw.listApprovals(ListApprovalsRequest.fromPartial(query), md, o, cb)),
+    decideApproval: (input) =>
+      unary((md, o, cb) => raw.decideApproval(DecideApprovalRequest.fromPartial(input), md, o, cb)),
     explainPolicy: ({ topic, tenant = "" }) =>
       unary((md, o, cb) => raw.explainPolicy({ topic, tenant }, md, o, cb)),
     watchEvents: (req = {}, w = {}) =>

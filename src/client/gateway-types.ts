@@ -5,10 +5,12 @@
  */
 import type {
   CancelJobResponse,
+  DecideApprovalResponse,
   GetJobResponse,
   GetJobStatusResponse,
   GetStatusResponse,
   JobEvent,
+  ListApprovalsResponse,
   ListDeadLettersRequest,
   ListDeadLettersResponse,
   ListJobsRequest,
@@ -25,6 +27,22 @@ export type SubmitJobInput = Partial<SubmitJobRequest> & { topic: string };
 export type ListJobsInput = Partial<ListJobsRequest>;
 export type WatchEventsInput = Partial<WatchEventsRequest>;
 export type ListDeadLettersInput = Partial<ListDeadLettersRequest>;
+
+export interface ListApprovalsInput {
+  /** "" or unset = every tenant the key may see. */
+  tenant?: string;
+  limit?: number;
+  cursor?: string;
+}
+
+export interface DecideApprovalInput {
+  jobId: string;
+  approve: boolean;
+  /** Required to reject. */
+  reason?: string;
+  /** The content hash the approver looked at; unset = whatever is held now. */
+  contentHash?: string;
+}
 
 export interface GetJobOptions {
   includeResult?: boolean;
@@ -56,6 +74,10 @@ export interface GatewayClient {
   listDeadLetters(query?: ListDeadLettersInput): Promise<ListDeadLettersResponse>;
   /** Re-submits a dead letter's original request; INVALID_ARGUMENT when it is still invalid. */
   retryDeadLetter(id: string): Promise<RetryDeadLetterResponse>;
+  /** Jobs held by a require_approval rule that the key may see, oldest first. */
+  listApprovals(query?: ListApprovalsInput): Promise<ListApprovalsResponse>;
+  /** Approves (the job is scheduled) or rejects (DENIED with the reason) a held job. */
+  decideApproval(input: DecideApprovalInput): Promise<DecideApprovalResponse>;
   /** The decision of the policy in force for a topic and tenant, with the rules checked (a tenant key: its own tenant). */
   explainPolicy(req: { topic: string; tenant?: string }): Promise<PolicyExplainResponse>;
   watchEvents(req?: WatchEventsInput, opts?: WatchOptions): EventStream;

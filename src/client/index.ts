@@ -8,14 +8,18 @@ import type { PolicyExplanation } from "../core/policy.js";
 import { explanationFromWire } from "../core/policy-wire.js";
 import type {
   CancelJobResponse,
+  DecideApprovalResponse,
   GetJobResponse,
+  ListApprovalsResponse,
   ListJobsResponse,
   SubmitJobResponse,
 } from "../gen/cortex/v1/api.js";
 import { createGatewayClient, type GatewayClient } from "./gateway-client.js";
 import type {
+  DecideApprovalInput,
   EventStream,
   GetJobOptions,
+  ListApprovalsInput,
   ListJobsInput,
   SubmitJobInput,
   WatchEventsInput,
@@ -27,16 +31,22 @@ import type { WaitForJobResult } from "./wait-for-job.js";
 export { CortexError, ErrorCode, isCortexError } from "../core/errors.js";
 export type { PolicyExplanation } from "../core/policy.js";
 export type {
+  ApprovalInfo,
+  ApprovalItem,
   CancelJobResponse,
+  DecideApprovalResponse,
   GetJobResponse,
   JobEvent,
   JobInfo,
+  ListApprovalsResponse,
   ListJobsResponse,
   SubmitJobResponse,
 } from "../gen/cortex/v1/api.js";
 export type {
+  DecideApprovalInput,
   EventStream,
   GetJobOptions,
+  ListApprovalsInput,
   ListJobsInput,
   SubmitJobInput,
   SubmitRetryOptions,
@@ -75,6 +85,10 @@ export interface CortexClient {
   get(jobId: string, opts?: GetJobOptions): Promise<GetJobResponse>;
   list(query?: ListJobsInput): Promise<ListJobsResponse>;
   cancel(jobId: string, reason?: string): Promise<CancelJobResponse>;
+  /** Jobs held by a require_approval rule that the key may see, oldest first. */
+  listApprovals(query?: ListApprovalsInput): Promise<ListApprovalsResponse>;
+  /** Approves or rejects (a reason is required) a held job; answers the job as it is now. */
+  decideApproval(input: DecideApprovalInput): Promise<DecideApprovalResponse>;
   /** Job events as they happen; break out of the loop, or cancel(), to stop. */
   watch(req?: WatchEventsInput, opts?: { signal?: AbortSignal }): EventStream;
   /** The decision of the policy in force for a topic (and tenant: a tenant key's own by default), with the rules checked. */
@@ -112,6 +126,8 @@ export function createClient(opts: ClientOptions = {}): CortexClient {
     get: (jobId, o) => gateway.getJob(jobId, o),
     list: (query) => gateway.listJobs(query),
     cancel: (jobId, reason) => gateway.cancelJob(jobId, reason),
+    listApprovals: (query) => gateway.listApprovals(query),
+    decideApproval: (input) => gateway.decideApproval(input),
     watch: (req, o) => gateway.watchEvents(req, o),
     explainPolicy: async (req) => explanationFromWire(await gateway.explainPolicy(req)),
     close: () => gateway.close(),
@@ -134,4 +150,6 @@ export const submitMany: CortexClient["submitMany"] = (reqs, opts) => sharedClie
 export const get: CortexClient["get"] = (jobId, opts) => sharedClient().get(jobId, opts);
 export const list: CortexClient["list"] = (query) => sharedClient().list(query);
 export const cancel: CortexClient["cancel"] = (jobId, reason) => sharedClient().cancel(jobId, reason);
+export const listApprovals: CortexClient["listApprovals"] = (query) => sharedClient().listApprovals(query);
+export const decideApproval: CortexClient["decideApproval"] = (input) => sharedClient().decideApproval(input);
 export const watch: CortexClient["watch"] = (req, opts) => sharedClient().watch(req, opts);

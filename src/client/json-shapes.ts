@@ -4,8 +4,10 @@
  * redeclare them, so a changed shape fails to compile where it is read.
  */
 import type {
+  ApprovalsPageJson,
   ComponentJson,
   DeadLettersPageJson,
+  DecideApprovalJson,
   JobDetailJson,
   JobsPageJson,
   PoolJson,
@@ -14,6 +16,9 @@ import type {
 import type { WorkerKindName } from "../core/worker-kinds.js";
 
 export type {
+  ApprovalInfoJson,
+  ApprovalJson,
+  ApprovalsPageJson,
   ComponentJson,
   DeadLetterJson,
   DeadLettersPageJson,
@@ -62,6 +67,12 @@ export interface SmokeResult {
   ok: boolean;
   checks: { name: string; topic: string; outcome: SmokeOutcome; detail: string; job_id?: string }[];
 }
+
+/** `cortex approvals --json`: GET /api/v1/approvals. */
+export type ApprovalsResult = ApprovalsPageJson;
+
+/** `cortex approve|reject <id> --json`: POST /api/v1/jobs/{id}/approve|reject. */
+export type DecideResult = DecideApprovalJson;
 
 export type DlqListResult = DeadLettersPageJson;
 

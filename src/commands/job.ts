@@ -1,4 +1,5 @@
 import { Args } from "@oclif/core";
+import { approvalLines } from "../cli/approval-text.js";
 import { BaseCommand } from "../cli/base-command.js";
 import { gatewayFromEnv } from "../cli/gateway.js";
 import { jobSummaryLines, timelineLines } from "../cli/print-job.js";
@@ -30,6 +31,7 @@ export default class Job extends BaseCommand {
       const { result, context } = detail;
       if (!this.jsonEnabled() && job) {
         for (const l of jobSummaryLines(job)) this.log(l);
+        for (const l of approvalLines(job)) this.log(l);
         this.log("timeline");
         for (const l of timelineLines(res.events, job.createdAtMs)) this.log(l);
         if (context !== undefined) this.log(`context\n${JSON.stringify(context, null, 2)}`);

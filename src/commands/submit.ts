@@ -4,7 +4,7 @@ import { BaseCommand } from "../cli/base-command.js";
 import { ExitCode } from "../cli/exit-codes.js";
 import { gatewayFromEnv } from "../cli/gateway.js";
 import { JOB_KINDS, topicForKind } from "../cli/job-kinds.js";
-import { describeTransition } from "../cli/print-job.js";
+import { followedTransition } from "../cli/print-job.js";
 import { explainWaiting, onInterrupt } from "../cli/waiting-hints.js";
 import type { SubmitResult } from "../client/json-shapes.js";
 import { submitAndWait } from "../client/submit-and-wait.js";
@@ -97,10 +97,7 @@ export default class Submit extends BaseCommand {
           stopHints.push(() => void waiting.stop());
         },
         onState: (state, e) => {
-          if (human)
-            this.logToStderr(
-              `  ${describeTransition(e ?? { to: state, workerId: "", reason: "", attempt: 0 })}`,
-            );
+          if (human) this.logToStderr(`  ${followedTransition(state, e)}`);
         },
       });
       if (midLine) process.stdout.write("\n");

@@ -6,9 +6,11 @@
  * (jobs, letters, workers, pools) stays, empty or not, so callers need no default.
  */
 import type {
+  ApprovalInfo,
   ApprovalItem,
   ComponentStatus,
   DeadLetterInfo,
+  DecideApprovalResponse,
   GetJobResponse,
   JobEvent,
   JobInfo,
@@ -185,4 +187,16 @@ export function approvalsPageJson(res: { approvals: ApprovalItem[]; nextCursor: 
     ),
     ...(res.nextCursor ? { next_cursor: res.nextCursor } : {}),
   };
+}
+
+/** A job's approval record as JSON (JobJson's `approval`). */
+export type ApprovalInfoJson = ProtoJson<ApprovalInfo>;
+
+/** POST /api/v1/jobs/{id}/approve|reject and `cortex approve|reject --json`: the job as it is now. */
+export interface DecideApprovalJson {
+  job?: JobJson;
+}
+
+export function decideApprovalJson(res: DecideApprovalResponse): DecideApprovalJson {
+  return compactJson({ job: res.job ? jobJson(res.job) : undefined });
 }

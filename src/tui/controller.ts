@@ -196,8 +196,13 @@ export class WatchController {
           (workers) => this.dispatch({ type: "workers", workers }),
           () => undefined,
         ),
-        Promise.all([count(JobState.Pending), count(JobState.Scheduled), count(JobState.Dispatched)]).then(
-          ([pending, scheduled, dispatched]) =>
+        Promise.all([
+          count(JobState.Pending),
+          count(JobState.Scheduled),
+          count(JobState.Dispatched),
+          count(JobState.AwaitingApproval),
+        ]).then(
+          ([pending, scheduled, dispatched, awaitingApproval]) =>
             this.dispatch({
               type: "backlog",
               backlog: {
@@ -205,6 +210,7 @@ export class WatchController {
                 scheduled,
                 dispatched,
                 capped: [pending, scheduled, dispatched].some((n) => n >= limit),
+                awaitingApproval,
               },
             }),
           () => undefined,
@@ -236,6 +242,26 @@ export class WatchController {
               }),
             (err: unknown) =>
               this.dispatch({ type: "cancelFailed", jobId: effect.jobId, error: message(err) }),
+          );
+        return;
+      case "decide":
+        this.currentClient()
+          .decideApproval({ jobId: effect.jobId, approve: effect.approve, reason: effect.reason })
+          .then(
+            (res) =>
+              this.dispatch({
+                type: "decided",
+                jobId: effect.jobId,
+                approve: effect.approve,
+                state: res.job?.state ?? "",
+              }),
+            (err: unknown) =>
+              this.dispatch({
+                type: "decideFailed",
+                jobId: effect.jobId,
+                approve: effect.approve,
+                error: message(err),
+              }),
           );
         return;
       case "resync":

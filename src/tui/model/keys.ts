@@ -1,9 +1,10 @@
 /**
- * What each key does, by mode: typing a filter, answering the cancel prompt, the help
- * overlay, the job detail view, the job list. Pure.
+ * What each key does, by mode: typing a filter, answering the cancel prompt, typing a
+ * rejection's reason, the help overlay, the job detail view, the job list. Pure.
  */
 
 import { applyEvents, withMessage } from "./apply.js";
+import { approveSelected, askReject, rejectKey } from "./approval-keys.js";
 import { openDetail } from "./detail.js";
 import { isTerminalState } from "./jobs.js";
 import { selectedIndex, selectedJob, visibleJobs, visibleTable } from "./selectors.js";
@@ -26,11 +27,12 @@ function typed(key: KeyPress): string {
 export function handleKey(state: WatchState, key: KeyPress, view: KeyView): Transition {
   // Keys typed faster than a frame reach Ink as one input ("jl"): each counts.
   const chars = Array.from(key.input);
-  if (chars.length > 1 && state.filterInput === undefined && typed(key) === key.input) {
+  const typing = (s: WatchState) => s.filterInput !== undefined || s.rejectInput !== undefined;
+  if (chars.length > 1 && !typing(state) && typed(key) === key.input) {
     let t: Transition = { state, effects: [] };
     for (const [i, input] of chars.entries()) {
-      // After "/" the rest of the input is the filter's text.
-      const rest = t.state.filterInput !== undefined ? chars.slice(i).join("") : input;
+      // After "/" (or "r") the rest of the input is the filter's (or the reason's) text.
+      const rest = typing(t.state) ? chars.slice(i).join("") : input;
       const next = handleKey(t.state, { input: rest }, view);
       t = { state: next.state, effects: [...t.effects, ...next.effects] };
       if (rest !== input || t.state.quit) break;
@@ -40,6 +42,7 @@ export function handleKey(state: WatchState, key: KeyPress, view: KeyView): Tran
   if (key.ctrl && key.input === "c") return quit(state);
   if (state.filterInput !== undefined) return filterKey(state, state.filterInput, key);
   if (state.confirm !== undefined) return confirmKey(state, state.confirm, key);
+  if (state.rejectInput !== undefined) return rejectKey(state, state.rejectInput, key);
   if (state.help) {
     if (key.input === "q") return quit(state);
     return done({ ...state, help: false });
@@ -53,6 +56,10 @@ export function handleKey(state: WatchState, key: KeyPress, view: KeyView): Tran
       return togglePause(state);
     case "c":
       return askCancel(state);
+    case "a":
+      return approveSelected(state);
+    case "r":
+      return askReject(state);
   }
   return state.detail !== undefined ? detailKey(state, key, view) : listKey(state, key, view.pageSize);
 }

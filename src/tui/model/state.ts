@@ -85,6 +85,8 @@ export interface Backlog {
   dispatched: number;
   /** A count reached the listing limit: the real backlog is at least this. */
   capped: boolean;
+  /** Jobs held for a human decision (not backlog: nothing runs them until someone decides). */
+  awaitingApproval?: number;
 }
 
 export interface DetailState {
@@ -152,6 +154,8 @@ export interface WatchState {
   /** The filter being typed after `/`. */
   filterInput?: string;
   confirm?: { jobId: string; topic: string };
+  /** The reason being typed after `r` (reject the held job). */
+  rejectInput?: { jobId: string; topic: string; reason: string };
   help: boolean;
   detail?: DetailState;
   message?: Message;
@@ -193,7 +197,9 @@ export type Action =
   | { type: "detailFailed"; jobId: string; error: string }
   | { type: "detailStreaming"; jobId: string; streaming: boolean }
   | { type: "cancelled"; jobId: string; state: string; cancelled: boolean }
-  | { type: "cancelFailed"; jobId: string; error: string };
+  | { type: "cancelFailed"; jobId: string; error: string }
+  | { type: "decided"; jobId: string; approve: boolean; state: string }
+  | { type: "decideFailed"; jobId: string; approve: boolean; error: string };
 
 /** What the screen knows that keys need: how far a page moves and how far the detail scrolls. */
 export interface KeyView {
@@ -206,6 +212,7 @@ export type Effect =
   | { type: "openDetail"; jobId: string }
   | { type: "closeDetail" }
   | { type: "cancel"; jobId: string }
+  | { type: "decide"; jobId: string; approve: boolean; reason: string }
   | { type: "resync" }
   | { type: "quit" };
 

@@ -7,6 +7,7 @@
  */
 import type { JobEvent } from "../../gen/cortex/v1/api.js";
 import { applyEvents, withMessage } from "./apply.js";
+import { decidedMessage, decideFailedMessage } from "./approval-keys.js";
 import { applyDetailEvents, applyDetailResponse } from "./detail.js";
 import { capRows, FAILED_STATES, isTerminalState, rowFromInfo } from "./jobs.js";
 import { handleKey } from "./keys.js";
@@ -90,6 +91,10 @@ export function update(state: WatchState, action: Action): Transition {
       );
     case "cancelFailed":
       return same(withMessage(state, `cancel failed: ${action.error}`, "red"));
+    case "decided":
+      return same(decidedMessage(state, action.jobId, action.approve, action.state));
+    case "decideFailed":
+      return same(decideFailedMessage(state, action.approve, action.error));
   }
 }
 

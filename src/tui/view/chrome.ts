@@ -1,5 +1,6 @@
 /** The footer (key hints, the filter being typed, the cancel prompt, messages) and the help. */
 import { shortId } from "../format.js";
+import { selectedJob } from "../model/selectors.js";
 import type { WatchState } from "../model/state.js";
 import { clipLine, type Line, seg } from "./line.js";
 
@@ -29,6 +30,18 @@ export function footerLine(state: WatchState, columns: number): Line {
       columns,
     );
   }
+  if (state.rejectInput !== undefined) {
+    return clipLine(
+      [
+        seg(`Reject job ${shortId(state.rejectInput.jobId)}, reason: `, { color: "magenta", bold: true }),
+        seg(state.rejectInput.reason, { bold: true }),
+        seg("_", { dim: true }),
+        seg("  Enter reject · Esc cancel", { dim: true }),
+        ...(state.message ? [seg(`  ${state.message.text}`, { color: state.message.tone })] : []),
+      ],
+      columns,
+    );
+  }
   if (state.message !== undefined)
     return clipLine([seg(state.message.text, { color: state.message.tone })], columns);
   if (state.help) return clipLine([seg("any key closes the help · q quits", { dim: true })], columns);
@@ -36,6 +49,10 @@ export function footerLine(state: WatchState, columns: number): Line {
     state.detail !== undefined
       ? [...hint("Esc", "back"), ...hint("↑↓", "scroll"), ...hint("c", "cancel")]
       : [...hint("↑↓", "select"), ...hint("Enter", "open"), ...hint("/", "filter"), ...hint("c", "cancel")];
+  const held =
+    (state.detail !== undefined ? state.jobs.get(state.detail.jobId) : selectedJob(state))?.state ===
+    "AWAITING_APPROVAL";
+  if (held) keys.unshift(...hint("a", "approve"), ...hint("r", "reject"));
   const table =
     state.detail === undefined ? [...hint("s/S", "sort"), ...hint("␣", "fold"), ...hint("l", "log")] : [];
   return clipLine(
@@ -58,6 +75,8 @@ export const HELP: readonly (readonly [string, string])[] = [
   ["Esc", "back to the list / clear the filter"],
   ["/", "filter by topic or state (type, then Enter; empty clears)"],
   ["c", "cancel the selected job (asks y/n)"],
+  ["a", "approve the selected job held for approval (◆ APPROVAL)"],
+  ["r", "reject the held job: type a reason, Enter sends, Esc cancels"],
   ["s / S", "sort by the next column / reverse the order (the header marks it ↓ or ↑)"],
   ["Space ← →", "fold / unfold a workflow's child jobs under it"],
   ["l", "events pane: the selected job's (and its children's) / all"],
@@ -73,7 +92,7 @@ export function helpLines(columns: number, height: number): Line[] {
   lines.push([]);
   lines.push([
     seg(
-      "Header: stack health, jobs finished per second and failures over the last 10 s, backlog = PENDING + SCHEDULED + DISPATCHED.",
+      "Header: stack health, jobs finished per second and failures over the last 10 s, backlog = PENDING + SCHEDULED + DISPATCHED, approvals = jobs held for a decision.",
       { dim: true },
     ),
   ]);

@@ -85,6 +85,21 @@ export function detailHeaderLines(
   if (waiting && (state === "PENDING" || state === "SCHEDULED")) {
     lines.push(clipLine([seg("waiting "), seg(waiting, { color: "yellow" })], columns));
   }
+  const approval = d.job?.approval;
+  if (approval && state === "AWAITING_APPROVAL") {
+    const who = approval.approvers.length > 0 ? approval.approvers.join(", ") : `tenant ${s.tenant}`;
+    lines.push(
+      clipLine(
+        [
+          seg("◆ awaiting approval ", { color: "magenta", bold: true }),
+          seg(`rule ${approval.ruleId || "(default)"}  approvers ${who}`),
+          seg(`  expires in ${formatAge(approval.expiresAtMs - now)}`, { dim: true }),
+          seg("  a approve · r reject", { color: "magenta" }),
+        ],
+        columns,
+      ),
+    );
+  }
   if (d.error) lines.push(clipLine([seg(d.error, { color: "red" })], columns));
   return lines;
 }

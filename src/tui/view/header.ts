@@ -67,6 +67,8 @@ export function headerLines(state: WatchState, columns: number): Line[] {
     seg(`  failures/${window} `),
     seg(String(stats.failures), { bold: true, color: stats.failures > 0 ? "red" : undefined }),
   ];
+  const awaiting = b?.awaitingApproval ?? 0;
+  if (awaiting > 0) second.push(seg("  approvals "), seg(`◆ ${awaiting}`, { bold: true, color: "magenta" }));
   const sort = state.sort;
   if (sort.key !== "age" || sort.reversed)
     second.push(

@@ -122,7 +122,9 @@ function jobCells(t: TableRow, now: number, cols: JobColumns): Segment[] {
         put(row.topic);
         break;
       case "state":
-        put(row.state || "?", { color: stateTone(row.state), bold: row.state === "RUNNING" });
+        // A held job waits for a person, not the stack: marked so it stands out of the list.
+        if (row.state === "AWAITING_APPROVAL") put("◆ APPROVAL", { color: "magenta", bold: true });
+        else put(row.state || "?", { color: stateTone(row.state), bold: row.state === "RUNNING" });
         break;
       case "attempts":
         put(String(row.attempts));

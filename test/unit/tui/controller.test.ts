@@ -47,9 +47,15 @@ describe("WatchController", () => {
     expect(gw.streams[0]?.request).toEqual({ backfill: 123 });
     expect(s.connection.status).toBe("live");
     expect(s.jobs.get("seeded")?.state).toBe("PENDING");
-    expect(s.backlog).toEqual({ pending: 1, scheduled: 0, dispatched: 0, capped: false });
+    expect(s.backlog).toEqual({
+      pending: 1,
+      scheduled: 0,
+      dispatched: 0,
+      capped: false,
+      awaitingApproval: 0,
+    });
     expect(gw.listCalls.map((q) => q.state ?? "")).toEqual(
-      expect.arrayContaining(["PENDING", "SCHEDULED", "DISPATCHED"]),
+      expect.arrayContaining(["PENDING", "SCHEDULED", "DISPATCHED", "AWAITING_APPROVAL"]),
     );
   });
 

@@ -4,6 +4,7 @@
  * path is covered by the tmux end-to-end test against a live stack.
  */
 import type {
+  DecideApprovalInput,
   EventStream,
   GatewayClient,
   GetJobOptions,
@@ -14,10 +15,12 @@ import type {
 import { CortexError, ErrorCode } from "../../../src/core/errors.js";
 import type {
   CancelJobResponse,
+  DecideApprovalResponse,
   GetJobResponse,
   GetStatusResponse,
   JobEvent,
   JobInfo,
+  ListApprovalsResponse,
   ListDeadLettersResponse,
   ListJobsResponse,
   ListWorkersResponse,
@@ -157,6 +160,7 @@ export class FakeGateway implements GatewayClient {
   readonly address = "fake:1";
   readonly streams: FakeStream[] = [];
   readonly cancels: { jobId: string; reason: string }[] = [];
+  readonly decisions: DecideApprovalInput[] = [];
   readonly getJobs: { jobId: string; opts: GetJobOptions | undefined }[] = [];
   readonly listCalls: ListJobsInput[] = [];
   closed = false;
@@ -209,6 +213,19 @@ export class FakeGateway implements GatewayClient {
   async cancelJob(jobId: string, reason = ""): Promise<CancelJobResponse> {
     this.cancels.push({ jobId, reason });
     return { jobId, state: "CANCELLED", cancelled: true };
+  }
+
+  async listApprovals(): Promise<ListApprovalsResponse> {
+    const held = this.jobs.filter((j) => j.state === "AWAITING_APPROVAL");
+    return { approvals: held.map((job) => ({ job, contextJson: "" })), nextCursor: "" };
+  }
+
+  /** Records the decision; the job's new state reaches the TUI as the test pushes events. */
+  async decideApproval(input: DecideApprovalInput): Promise<DecideApprovalResponse> {
+    this.decisions.push(input);
+    const job = this.jobs.find((j) => j.jobId === input.jobId);
+    if (!job) throw new CortexError(ErrorCode.JobNotFound, `job ${input.jobId} not found`);
+    return { job: { ...job, state: input.approve ? "SCHEDULED" : "DENIED" } };
   }
 
   async listDeadLetters(): Promise<ListDeadLettersResponse> {
