@@ -5,6 +5,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { WorkerRegistry } from "../../../core/worker-registry.js";
+import type { GetStatusResponse } from "../../../gen/cortex/v1/api.js";
 import type { Principal } from "../auth.js";
 import { listDeadLetters, retryDeadLetter } from "../dead-letters.js";
 import { cancelJob, getJob, listJobs, type QueryDeps, traceJobs } from "../job-queries.js";
@@ -26,6 +27,7 @@ export interface RouteDeps extends QueryDeps {
   registry: WorkerRegistry;
   poolTopics: Readonly<Record<string, string>>;
   principalOf(req: FastifyRequest): Principal;
+  status(): Promise<GetStatusResponse>;
 }
 
 export const Routes = {
@@ -35,6 +37,7 @@ export const Routes = {
   job: "/api/v1/jobs/:id",
   cancel: "/api/v1/jobs/:id/cancel",
   workers: "/api/v1/workers",
+  status: "/api/v1/status",
   trace: "/api/v1/traces/:id",
   stream: "/api/v1/stream",
   deadLetters: "/api/v1/dead-letters",
@@ -75,6 +78,9 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
   });
 
   app.get(Routes.workers, async (req) => workersJson(listWorkers(deps, { pool: workersPool(req.query) })));
+
+  // Any key may read it, as GetStatus over gRPC: the URLs in it carry no credentials.
+  app.get(Routes.status, async () => protoJson(await deps.status()));
 
   app.get<IdParams>(Routes.trace, async (req) => {
     const jobs = await traceJobs(deps, req.params.id, deps.principalOf(req));
