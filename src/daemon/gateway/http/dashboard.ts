@@ -7,7 +7,7 @@
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import fastifyStatic from "@fastify/static";
-import type { FastifyInstance, FastifyReply } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { errorBody, HttpOnlyCode } from "./errors.js";
 
 /** dist/web next to this file's dist/daemon/gateway/http. */
@@ -41,12 +41,15 @@ export function isApiPath(url: string): boolean {
   return url.startsWith("/api/") || url === "/api" || url === "/health" || url === "/ready";
 }
 
-export interface Dashboard {
-  /** Answers a GET the router did not match with index.html (the app routes it); false = not ours. */
-  fallback(url: string, reply: FastifyReply): boolean;
-}
-
-export async function registerDashboard(app: FastifyInstance, dir = DASHBOARD_DIR): Promise<Dashboard> {
+/**
+ * Registers the files and the not-found handler: a GET the router did not match outside
+ * /api gets index.html (the app routes it), anything else `notFound`.
+ */
+export async function registerDashboard(
+  app: FastifyInstance,
+  notFound: (req: FastifyRequest, reply: FastifyReply) => FastifyReply,
+  dir = DASHBOARD_DIR,
+): Promise<void> {
   app.addHook("onSend", async (_req, reply, payload) => {
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) reply.header(name, value);
     return payload;
@@ -68,24 +71,21 @@ export async function registerDashboard(app: FastifyInstance, dir = DASHBOARD_DI
       },
     });
   }
-  return {
-    fallback(url, reply) {
-      const path = url.split("?")[0] ?? url;
-      if (isApiPath(path) || path.startsWith("/assets/")) return false;
-      if (!built) {
-        void reply
-          .code(404)
-          .send(
-            errorBody(
-              HttpOnlyCode.DashboardNotBuilt,
-              "the dashboard is not built in this checkout",
-              "Run `npm run build` (it builds web/ into dist/web), then restart the daemon.",
-            ),
-          );
-        return true;
-      }
-      void reply.header("cache-control", "no-cache").sendFile("index.html");
-      return true;
-    },
-  };
+  app.setNotFoundHandler(async (req, reply) => {
+    const path = req.url.split("?")[0] ?? req.url;
+    const page =
+      (req.method === "GET" || req.method === "HEAD") && !isApiPath(path) && !path.startsWith("/assets/");
+    if (!page) return notFound(req, reply);
+    if (!built)
+      return reply
+        .code(404)
+        .send(
+          errorBody(
+            HttpOnlyCode.DashboardNotBuilt,
+            "the dashboard is not built in this checkout",
+            "Run `npm run build` (it builds web/ into dist/web), then restart the daemon.",
+          ),
+        );
+    return reply.header("cache-control", "no-cache").sendFile("index.html");
+  });
 }

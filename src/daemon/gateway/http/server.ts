@@ -120,9 +120,7 @@ export async function startHttpApi(deps: HttpApiDeps, host: string, port: number
     return reply.code(status).send(body);
   });
 
-  const dashboard = await registerDashboard(app);
-  app.setNotFoundHandler(async (req, reply) => {
-    if ((req.method === "GET" || req.method === "HEAD") && dashboard.fallback(req.url, reply)) return reply;
+  await registerDashboard(app, (req, reply) => {
     const { status, body } = routeNotFound(req.method, req.url);
     return reply.code(status).send(body);
   });
