@@ -110,11 +110,16 @@ export function JobDetailPage({ id }: { id: string }) {
       ) : null}
       <h2>Timeline</h2>
       <ol className="timeline">
-        {TIMELINE.filter(([k]) => job?.[k]).map(([k, label]) => (
-          <li key={k}>
-            <strong>{label}</strong> {time(job?.[k] as number)}
-          </li>
-        ))}
+        {TIMELINE.filter(([k]) => job?.[k]).map(([k, label]) => {
+          const at = job?.[k] as number;
+          const since = at - (job?.created_at_ms ?? at);
+          return (
+            <li key={k}>
+              <strong>{label}</strong> {time(at)}
+              {since > 0 ? <span className="muted"> (+{since} ms)</span> : null}
+            </li>
+          );
+        })}
       </ol>
       {tokens ? (
         <>

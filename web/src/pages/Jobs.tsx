@@ -98,6 +98,13 @@ export function JobsPage() {
             placeholder="id prefix (press /)"
             value={prefix}
             onChange={(e) => setPrefix(e.target.value.trim())}
+            onKeyDown={(e) => {
+              // Chrome's Escape would also clear a search box: keep the filter, just leave it.
+              if (e.key === "Escape") {
+                e.preventDefault();
+                e.currentTarget.blur();
+              }
+            }}
           />
         </label>
         <label>
@@ -124,7 +131,7 @@ export function JobsPage() {
         </p>
       ) : null}
       <table className="grid" aria-describedby="jobs-help">
-        <caption id="jobs-help">j / k move, Enter opens, / searches</caption>
+        <caption id="jobs-help">j / k move, Enter opens, / searches, Escape leaves the search</caption>
         <thead>
           <tr>
             <th scope="col">Job</th>
