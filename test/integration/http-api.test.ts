@@ -430,7 +430,9 @@ describe("probes and unknown routes", () => {
       status: 200,
       body: { status: "ready", failed: [] },
     });
-    const status = await httpJson<{ components: { name: string }[]; backend: string }>(`${base}/api/v1/status`);
+    const status = await httpJson<{ components: { name: string }[]; backend: string }>(
+      `${base}/api/v1/status`,
+    );
     expect(status.status).toBe(200);
     expect(status.body.components.map((c) => c.name)).toContain("gateway");
     expect(status.body.backend).toBe("nats");
