@@ -2,8 +2,8 @@
  * Throughput and latency from the event stream, in the browser: the gateway serves no
  * series, and every terminal event already carries its time. Latency is submit → finish.
  */
-import type { JobEvent } from "./types";
-import { isTerminal } from "./types";
+// ".js": the unit tests compile this file with NodeNext resolution too.
+import { isTerminal, type JobEvent } from "./types.js";
 
 export const WINDOW_MS = 5 * 60_000;
 export const BUCKET_MS = 10_000;

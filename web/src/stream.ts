@@ -21,6 +21,8 @@ class LiveStream {
   private backoff = 500;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private lastSeq = 0;
+  /** Events up to this seq were seen before the current connection (its backfill repeats them). */
+  private replayUpTo = 0;
   state: StreamState = "connecting";
   /** Bumped on every open: pages refetch what they may have missed while down. */
   generation = 0;
@@ -63,6 +65,7 @@ class LiveStream {
     this.setState("connecting");
     ws.onopen = () => {
       this.backoff = 500;
+      this.replayUpTo = this.lastSeq;
       this.generation++;
       this.setState("live");
     };
@@ -75,7 +78,7 @@ class LiveStream {
       }
       const seq = ev.seq ?? 0;
       // The backfill of a reconnect repeats events already seen.
-      const replay = seq > 0 && seq <= this.lastSeq;
+      const replay = seq > 0 && seq <= this.replayUpTo;
       if (seq > this.lastSeq) this.lastSeq = seq;
       for (const l of this.listeners) l(ev, replay);
     };

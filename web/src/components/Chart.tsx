@@ -34,10 +34,15 @@ export function Chart(props: { title: string; series: Series[]; data: uPlot.Alig
     plot.current?.setData(data);
   }, [data]);
 
+  // The largest value drawn, for tests and screen readers alike.
+  const max = Math.max(
+    0,
+    ...data.slice(1).flatMap((ys) => Array.from(ys as ArrayLike<number | null>, (y) => y ?? 0)),
+  );
   return (
-    <figure className="chart" data-testid={`chart-${title}`}>
+    <figure className="chart" data-testid={`chart-${title}`} data-max={max}>
       <figcaption>{title}</figcaption>
-      <div ref={box} role="img" aria-label={`${title} chart`} />
+      <div ref={box} role="img" aria-label={`${title} chart, at most ${max} ${unit}`} />
     </figure>
   );
 }
