@@ -10,7 +10,14 @@ export function KeyPrompt() {
   const input = useRef<HTMLInputElement>(null);
   const queries = useQueryClient();
 
-  useEffect(() => onAuthNeeded((n) => setNeed((prev) => prev ?? n)), []);
+  useEffect(
+    () =>
+      onAuthNeeded((n) => {
+        liveStream.pause();
+        setNeed((prev) => prev ?? n);
+      }),
+    [],
+  );
   useEffect(() => {
     if (need) input.current?.focus();
   }, [need]);

@@ -23,13 +23,14 @@ class LiveStream {
   private lastSeq = 0;
   /** Events up to this seq were seen before the current connection (its backfill repeats them). */
   private replayUpTo = 0;
+  private paused = false;
   state: StreamState = "connecting";
   /** Bumped on every open: pages refetch what they may have missed while down. */
   generation = 0;
 
   subscribe(listener: Listener): () => void {
     this.listeners.add(listener);
-    if (this.socket === undefined && this.timer === undefined) this.connect();
+    if (this.socket === undefined && this.timer === undefined && !this.paused) this.connect();
     return () => this.listeners.delete(listener);
   }
 
@@ -38,8 +39,20 @@ class LiveStream {
     return () => this.stateListeners.delete(listener);
   }
 
+  /** The API refused the key: stop retrying until restart() brings a new one. */
+  pause(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.paused = true;
+    const ws = this.socket;
+    this.socket = undefined;
+    ws?.close();
+    this.setState("down");
+  }
+
   /** After a new key: drop the socket and connect with it. */
   restart(): void {
+    this.paused = false;
     this.socket?.close();
     this.socket = undefined;
     clearTimeout(this.timer);
@@ -86,6 +99,7 @@ class LiveStream {
       if (this.socket !== ws) return;
       this.socket = undefined;
       this.setState("down");
+      if (this.paused) return;
       this.timer = setTimeout(() => this.connect(), this.backoff);
       this.backoff = Math.min(this.backoff * 2, MAX_BACKOFF_MS);
     };
