@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SubmitResult } from "../../src/client/json-shapes.js";
 import type { TestBackend } from "../support/backend.js";
 import { launchBrowser, seriousViolations, type TestBrowser } from "../support/browser.js";
+import { spawnCli } from "../support/cli.js";
 import { startTestStack, type TestStack } from "../support/stack.js";
 
 const ADMIN = "browser-admin-key-7c1e5a9d";
@@ -199,6 +200,24 @@ describe.each(BACKENDS)("the dashboard on the %s backend", (backend) => {
     expect(await page.locator("tr[data-worker-id]").count()).toBeGreaterThanOrEqual(5);
     await shot("workers");
     await expectAccessible(page, "Workers");
+  });
+
+  // A worker process of its own needs the nats backend (embedded's bus is in-process).
+  it.runIf(backend === "nats")("shows a worker joining and leaving without a reload", async () => {
+    await page.goto(`${base}/workers`);
+    await page.locator("tr[data-worker-id]").first().waitFor();
+    const before = await page.locator("tr[data-worker-id]").count();
+    const worker = spawnCli(["worker", "start", "echo"], stack.env);
+    try {
+      await expect
+        .poll(() => page.locator("tr[data-worker-id]").count(), { timeout: 20_000 })
+        .toBe(before + 1);
+      await shot("worker-joined");
+    } finally {
+      worker.child.kill("SIGTERM");
+      await worker.exited;
+    }
+    await expect.poll(() => page.locator("tr[data-worker-id]").count(), { timeout: 20_000 }).toBe(before);
   });
 });
 
