@@ -5,13 +5,13 @@
  * Mission Control's charts, the keyboard, and axe-core on every page. One browser for the
  * file; each test leaves a screenshot in test-output/browser/.
  */
-import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
+import { copyFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SubmitResult } from "../../src/client/json-shapes.js";
 import type { TestBackend } from "../support/backend.js";
-import { launchBrowser, seriousViolations, type TestBrowser } from "../support/browser.js";
+import { launchBrowser, SHOTS_DIR, seriousViolations, type TestBrowser } from "../support/browser.js";
 import { spawnCli } from "../support/cli.js";
 import { startTestStack, type TestStack } from "../support/stack.js";
 
@@ -88,7 +88,7 @@ describe.each(BACKENDS)("the dashboard on the %s backend", (backend) => {
     try {
       await tenantPage.goto(`${base}/jobs`);
       await tenantPage.getByRole("heading", { name: "API key required" }).waitFor();
-      await tenantPage.screenshot({ path: join("test-output", "browser", `${backend}-key-prompt.png`) });
+      await tenantPage.screenshot({ path: join(SHOTS_DIR, `${backend}-key-prompt.png`) });
       await expectAccessible(tenantPage, "the key prompt");
       await tenantPage.getByRole("textbox", { name: "API key" }).fill(WRONG);
       await tenantPage.getByRole("button", { name: "Use key" }).click();
@@ -99,7 +99,7 @@ describe.each(BACKENDS)("the dashboard on the %s backend", (backend) => {
       expect(await tenantPage.locator(`tr[data-job-id="${otherJob}"]`).count()).toBe(0);
       const tenants = await tenantPage.locator("tbody tr td:nth-child(4)").allTextContents();
       expect(new Set(tenants)).toEqual(new Set(["acme"]));
-      await tenantPage.screenshot({ path: join("test-output", "browser", `${backend}-tenant-jobs.png`) });
+      await tenantPage.screenshot({ path: join(SHOTS_DIR, `${backend}-tenant-jobs.png`) });
     } finally {
       await tenantPage.close();
     }
@@ -143,7 +143,7 @@ describe.each(BACKENDS)("the dashboard on the %s backend", (backend) => {
     await shot("job-detail");
     await expectAccessible(page, "Job detail");
     if (README_SHOTS && backend === "embedded")
-      copyFileSync(join("test-output", "browser", `${backend}-job-detail.png`), "docs/img/dashboard-job.png");
+      copyFileSync(join(SHOTS_DIR, `${backend}-job-detail.png`), "docs/img/dashboard-job.png");
   });
 
   it("cancels a slow job from its detail page", async () => {
@@ -178,7 +178,7 @@ describe.each(BACKENDS)("the dashboard on the %s backend", (backend) => {
     await expectAccessible(page, "Mission Control");
     if (README_SHOTS && backend === "embedded")
       copyFileSync(
-        join("test-output", "browser", `${backend}-mission-control.png`),
+        join(SHOTS_DIR, `${backend}-mission-control.png`),
         "docs/img/dashboard-mission-control.png",
       );
   });
@@ -220,5 +220,3 @@ describe.each(BACKENDS)("the dashboard on the %s backend", (backend) => {
     await expect.poll(() => page.locator("tr[data-worker-id]").count(), { timeout: 20_000 }).toBe(before);
   });
 });
-
-mkdirSync(join("test-output", "browser"), { recursive: true });
