@@ -2,6 +2,7 @@ import { configDefaults, defineConfig } from "vitest/config";
 
 const E2E = "test/e2e/**/*.test.{ts,tsx}";
 const FAULTS = "test/faults/**/*.test.ts";
+const BROWSER = "test/browser/**/*.test.ts";
 
 export default defineConfig({
   // Vite transforms .ts/.mts/.tsx by default; src/cli/fast-path.cts is CommonJS TypeScript.
@@ -21,7 +22,7 @@ export default defineConfig({
         test: {
           name: "unit+integration",
           include: ["src/**/*.test.ts", "test/**/*.test.ts", "test/**/*.test.tsx"],
-          exclude: [...configDefaults.exclude, E2E, FAULTS],
+          exclude: [...configDefaults.exclude, E2E, FAULTS, BROWSER],
         },
       },
       {
@@ -37,6 +38,11 @@ export default defineConfig({
       {
         extends: true,
         test: { name: "e2e-embedded", include: [E2E], env: { CORTEX_TEST_BACKEND: "embedded" } },
+      },
+      {
+        extends: true,
+        // The web dashboard in Debian's chromium; each file loops over both backends itself.
+        test: { name: "browser", include: [BROWSER], testTimeout: 60_000 },
       },
       {
         extends: true,

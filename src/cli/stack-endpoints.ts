@@ -8,7 +8,6 @@ export function endpointsOf(status: GetStatusResponse, grpcFallback: string): En
   const http = status.httpAddress === "" ? undefined : `http://${status.httpAddress}`;
   return {
     grpc: gateway?.address || grpcFallback,
-    // No dashboard address: the gateway serves none yet, and a URL that answers 404 misleads.
     ...(http === undefined ? {} : { http }),
     metrics: status.components
       .filter((c) => c.metricsAddress !== "")
@@ -20,10 +19,19 @@ export function endpointsOf(status: GetStatusResponse, grpcFallback: string): En
   };
 }
 
+/** The web dashboard the gateway serves at / of its HTTP address (a wildcard bind is reached on loopback). */
+export function dashboardUrl(status: GetStatusResponse): string | undefined {
+  if (status.httpAddress === "") return undefined;
+  const url = new URL(`http://${status.httpAddress}/`);
+  if (url.hostname === "0.0.0.0" || url.hostname === "[::]") url.hostname = "127.0.0.1";
+  return url.href;
+}
+
 /** One line per address, aligned like `up`'s component lines. */
-export function endpointLines(e: EndpointsJson): string[] {
+export function endpointLines(e: EndpointsJson, dashboard?: string): string[] {
   const row = (label: string, value: string) => `  ${label.padEnd(10)} ${value}`;
   return [
+    ...(dashboard === undefined ? [] : [row("dashboard", dashboard)]),
     row("gRPC", e.grpc),
     ...(e.http === undefined ? [] : [row("HTTP", e.http)]),
     ...e.metrics.map((m) => row("metrics", `${m.url} ${ansis.dim(`(${m.component})`)}`)),

@@ -95,6 +95,8 @@ export interface EndpointsJson {
 
 export interface PsResult {
   pid: number;
+  /** The web dashboard (http://host:port/ of the HTTP API). */
+  dashboard_url?: string;
   endpoints: EndpointsJson;
   version: string;
   backend: string;
@@ -124,6 +126,8 @@ export interface UpResult {
   home: string;
   servers: { kind: string; url: string; managed: boolean; pid?: number }[];
   components: { name: string; state: string; address?: string }[];
+  /** The web dashboard (http://host:port/ of the HTTP API). */
+  dashboard_url?: string;
   endpoints: EndpointsJson;
   /**
    * Settings of this shell that differ from those the running daemon was started with

@@ -2,7 +2,7 @@ import ansis from "ansis";
 import { BaseCommand } from "../cli/base-command.js";
 import { gatewayFromEnv } from "../cli/gateway.js";
 import { formatAge } from "../cli/job-text.js";
-import { endpointLines, endpointsOf } from "../cli/stack-endpoints.js";
+import { dashboardUrl, endpointLines, endpointsOf } from "../cli/stack-endpoints.js";
 import { renderTable } from "../cli/table.js";
 import type { PsResult } from "../client/json-shapes.js";
 import { loadEnv } from "../config/env.js";
@@ -32,6 +32,7 @@ export default class Ps extends BaseCommand {
           nats: compactJson({ url: redactUrl(status.natsUrl), connected: status.natsConnected }),
           redis: compactJson({ url: redactUrl(status.redisUrl), connected: status.redisConnected }),
         }),
+        ...compactJson({ dashboard_url: dashboardUrl(status) }),
         endpoints: endpointsOf(status, loadEnv(process.env).CORTEX_GATEWAY_ADDR),
         // The lists stay when empty, as in GET /api/v1/workers.
         components: status.components.map((c) =>
@@ -70,7 +71,7 @@ export default class Ps extends BaseCommand {
         `backend nats    nats  ${url(r.nats.url)} ${conn(r.nats.connected)}    redis  ${url(r.redis.url)} ${conn(r.redis.connected)}\n`,
       );
     }
-    for (const line of endpointLines(r.endpoints)) this.log(line);
+    for (const line of endpointLines(r.endpoints, r.dashboard_url)) this.log(line);
     this.log("");
     const state = (s: string) =>
       s === "running" ? ansis.green(s) : s === "stopped" ? ansis.red(s) : ansis.yellow(s);

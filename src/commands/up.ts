@@ -6,7 +6,7 @@ import { applyBackendFlag, backendFlag } from "../cli/backend-flag.js";
 import { BaseCommand } from "../cli/base-command.js";
 import { changedSettings, daemonSettings, unloadedWorkerModules } from "../cli/daemon-settings.js";
 import { linesSince, markLog, runError } from "../cli/run-log.js";
-import { endpointLines, endpointsOf } from "../cli/stack-endpoints.js";
+import { dashboardUrl, endpointLines, endpointsOf } from "../cli/stack-endpoints.js";
 import { stopReport } from "../cli/stop-report.js";
 import { progressMode, UpProgress } from "../cli/up-progress.js";
 import { validateConfig } from "../cli/validate-config.js";
@@ -115,7 +115,8 @@ export default class Up extends BaseCommand {
     if (changed.length > 0)
       progress.note("  run `cortex up --restart` to apply it (it stops the stack first)");
     const endpoints = endpointsOf(status, env.CORTEX_GATEWAY_ADDR);
-    for (const line of endpointLines(endpoints)) progress.note(line);
+    const dashboard = dashboardUrl(status);
+    for (const line of endpointLines(endpoints, dashboard)) progress.note(line);
     return {
       status: "already-running",
       backend: status.backend === "embedded" ? "embedded" : "nats",
@@ -130,6 +131,7 @@ export default class Up extends BaseCommand {
         pid: s.pid,
       })),
       components: componentsJson(status),
+      ...(dashboard === undefined ? {} : { dashboard_url: dashboard }),
       endpoints,
       ...(changed.length > 0 ? { changed_settings: changed } : {}),
     };
@@ -242,7 +244,8 @@ export default class Up extends BaseCommand {
       });
       progress.done(`cortex is up (pid ${pid}, logs ${home.daemonLog})`);
       const endpoints = endpointsOf(status, env.CORTEX_GATEWAY_ADDR);
-      for (const line of endpointLines(endpoints)) progress.note(line);
+      const dashboard = dashboardUrl(status);
+      for (const line of endpointLines(endpoints, dashboard)) progress.note(line);
       return {
         status: "started",
         backend,
@@ -252,6 +255,7 @@ export default class Up extends BaseCommand {
         home: home.root,
         servers,
         components: componentsJson(status),
+        ...(dashboard === undefined ? {} : { dashboard_url: dashboard }),
         endpoints,
       };
     } catch (err) {

@@ -70,7 +70,7 @@ afterAll(async () => {
 });
 
 describe("cortex up, honestly", () => {
-  it("up --json and ps --json list gRPC, HTTP and every metrics endpoint, and no dashboard while none is served", async () => {
+  it("up --json and ps --json list the dashboard, gRPC, HTTP and every metrics endpoint", async () => {
     const env = stack.env;
     const expected: EndpointsJson = {
       grpc: `127.0.0.1:${env.CORTEX_GRPC_PORT}`,
@@ -86,13 +86,18 @@ describe("cortex up, honestly", () => {
     };
     const up = await stack.cli(["up", "--json"]);
     expectOk(up);
+    const dashboard = `http://127.0.0.1:${env.CORTEX_HTTP_PORT}/`;
     expect((up.json as UpResult).endpoints).toEqual(expected);
+    expect((up.json as UpResult).dashboard_url).toBe(dashboard);
     const ps = await stack.cli(["ps", "--json"]);
     expectOk(ps);
     expect((ps.json as PsResult).endpoints).toEqual(expected);
+    expect((ps.json as PsResult).dashboard_url).toBe(dashboard);
     const text = await stack.cli(["ps"]);
     expect(text.stdout).toContain(`HTTP       http://127.0.0.1:${env.CORTEX_HTTP_PORT}`);
-    expect(text.stdout).not.toContain("dashboard");
+    expect(text.stdout).toContain(`dashboard  ${dashboard}`);
+    const up2 = await stack.cli(["up"]);
+    expect(up2.stdout + up2.stderr).toContain(`dashboard  ${dashboard}`);
   });
 
   it("up --timeout 0 with the stack up says it is up", async () => {

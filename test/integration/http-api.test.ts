@@ -430,8 +430,19 @@ describe("probes and unknown routes", () => {
       status: 200,
       body: { status: "ready", failed: [] },
     });
+    const status = await httpJson<{ components: { name: string }[]; backend: string }>(
+      `${base}/api/v1/status`,
+    );
+    expect(status.status).toBe(200);
+    expect(status.body.components.map((c) => c.name)).toContain("gateway");
+    expect(status.body.backend).toBe("nats");
+    // Outside /api a GET is the dashboard's; this checkout runs from src/, where none is built.
+    const page = await httpJson<ApiError>(`${base}/nope?api_key=secret-looking`);
+    expect(page.status).toBe(404);
+    expect(page.body.error.code).toBe("DASHBOARD_NOT_BUILT");
+    expect(page.body.error.hint).toContain("npm run build");
     for (const [method, path] of [
-      ["GET", "/nope"],
+      ["POST", "/nope"],
       ["GET", "/api/v1/nope"],
       ["DELETE", "/api/v1/jobs/x"],
       ["POST", "/health"],

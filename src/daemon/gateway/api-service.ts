@@ -117,7 +117,7 @@ function unary<Req, Res>(
   };
 }
 
-async function getStatus(ctx: ApiContext): Promise<GetStatusResponse> {
+export async function getStatus(ctx: ApiContext): Promise<GetStatusResponse> {
   const [components, probe] = await Promise.all([
     ctx.statusProvider(),
     probeDeps({ ...ctx, checkTimeoutMs: 1_000 }),

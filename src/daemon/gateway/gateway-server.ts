@@ -19,7 +19,7 @@ import { JobLifecycle } from "../../jobs/index.js";
 import type { JobStore } from "../../store/job-store.js";
 import type { Component, ComponentInfo } from "../component.js";
 import { GatewayMetrics } from "../metrics/gateway-metrics.js";
-import { type ApiContext, createApiService } from "./api-service.js";
+import { type ApiContext, createApiService, getStatus } from "./api-service.js";
 import { ApiKeys } from "./auth.js";
 import { DEFAULT_WATCH_BUFFER, EventHub } from "./event-watch.js";
 import { type HttpApi, startHttpApi } from "./http/server.js";
@@ -113,6 +113,8 @@ export class GatewayServer implements Component {
   private readonly presence: WorkerPresence;
   private grpc: Server | undefined;
   private http: HttpApi | undefined;
+  /** Set by startGrpc; GET /api/v1/status answers from the same context as GetStatus. */
+  private apiCtx: ApiContext | undefined;
   private subs: Subscription[] = [];
   private bound: GatewayPorts | undefined;
   private startedAtMs = 0;
@@ -233,6 +235,13 @@ export class GatewayServer implements Component {
           watchBufferSize: this.cfg.watchBufferSize,
           metrics: this.metrics,
           policySource: this.opts.policySource,
+          status: () => {
+            if (this.apiCtx === undefined)
+              throw new CortexError(ErrorCode.Internal, "status asked before the gRPC API started", {
+                hint: "Retry once the gateway has started.",
+              });
+            return getStatus(this.apiCtx);
+          },
         },
         this.cfg.httpHost,
         this.cfg.httpPort,
@@ -344,6 +353,7 @@ export class GatewayServer implements Component {
     server.addService(CortexApiService, createApiService(ctx));
     addReflection(server);
     this.grpc = server;
+    this.apiCtx = ctx;
     const address = hostPort(this.cfg.grpcHost, this.cfg.grpcPort);
     return new Promise<number>((resolve, reject) => {
       server.bindAsync(address, ServerCredentials.createInsecure(), (err, port) => {

@@ -12,6 +12,7 @@ export const HttpOnlyCode = {
   BodyTooLarge: "BODY_TOO_LARGE",
   UnsupportedMediaType: "UNSUPPORTED_MEDIA_TYPE",
   UpgradeRequired: "UPGRADE_REQUIRED",
+  DashboardNotBuilt: "DASHBOARD_NOT_BUILT",
 } as const;
 
 export interface ErrorBody {

@@ -5,6 +5,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { WorkerRegistry } from "../../../core/worker-registry.js";
+import type { GetStatusResponse } from "../../../gen/cortex/v1/api.js";
 import { decideApproval, listApprovals } from "../approvals.js";
 import type { Principal } from "../auth.js";
 import { listDeadLetters, retryDeadLetter } from "../dead-letters.js";
@@ -39,6 +40,7 @@ export interface RouteDeps extends QueryDeps {
   principalOf(req: FastifyRequest): Principal;
   /** The gateway checks API keys (approvals need a decider's identity). */
   keysEnabled: boolean;
+  status(): Promise<GetStatusResponse>;
 }
 
 export const Routes = {
@@ -51,6 +53,7 @@ export const Routes = {
   reject: "/api/v1/jobs/:id/reject",
   approvals: "/api/v1/approvals",
   workers: "/api/v1/workers",
+  status: "/api/v1/status",
   trace: "/api/v1/traces/:id",
   stream: "/api/v1/stream",
   deadLetters: "/api/v1/dead-letters",
@@ -107,6 +110,9 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
   }
 
   app.get(Routes.workers, async (req) => workersJson(listWorkers(deps, { pool: workersPool(req.query) })));
+
+  // Any key may read it, as GetStatus over gRPC: the URLs in it carry no credentials.
+  app.get(Routes.status, async () => protoJson(await deps.status()));
 
   app.get<IdParams>(Routes.trace, async (req) => {
     const jobs = await traceJobs(deps, req.params.id, deps.principalOf(req));

@@ -8,11 +8,13 @@ import Fastify, { type FastifyInstance, type FastifyRequest } from "fastify";
 import type { WebSocket } from "ws";
 import { errFields } from "../../../core/clip.js";
 import type { WorkerRegistry } from "../../../core/worker-registry.js";
+import type { GetStatusResponse } from "../../../gen/cortex/v1/api.js";
 import type { GatewayMetrics } from "../../metrics/gateway-metrics.js";
 import type { ApiKeys, Principal } from "../auth.js";
 import type { EventHub } from "../event-watch.js";
 import type { QueryDeps } from "../job-queries.js";
 import type { SubmitLimits } from "../submit-job.js";
+import { isApiPath, registerDashboard } from "./dashboard.js";
 import { routeNotFound, toHttpError } from "./errors.js";
 import { registerJsonBody } from "./json-body.js";
 import { OPEN_ROUTES, Routes, registerRoutes } from "./routes.js";
@@ -31,6 +33,8 @@ export interface HttpApiDeps extends QueryDeps {
   poolTopics: Readonly<Record<string, string>>;
   watchBufferSize: number;
   metrics: GatewayMetrics | undefined;
+  /** The gRPC GetStatus answer (GET /api/v1/status). */
+  status(): Promise<GetStatusResponse>;
 }
 
 export interface HttpApi {
@@ -87,8 +91,9 @@ export async function startHttpApi(deps: HttpApiDeps, host: string, port: number
 
   app.addHook("onRequest", async (req) => {
     const route = req.routeOptions.url;
-    // Unknown routes answer 404 either way; the probes stay open for orchestrators.
-    if (route === undefined || OPEN_ROUTES.has(route)) return;
+    // Unknown routes answer 404 either way; the probes stay open for orchestrators, and the
+    // dashboard's files for browsers (the page asks for a key when the API answers 401).
+    if (route === undefined || OPEN_ROUTES.has(route) || !isApiPath(route)) return;
     const transport = route === Routes.stream ? "websocket" : "http";
     principals.set(req, deps.keys.authenticate(apiKeyOf(req, route), transport));
   });
@@ -115,7 +120,7 @@ export async function startHttpApi(deps: HttpApiDeps, host: string, port: number
     return reply.code(status).send(body);
   });
 
-  app.setNotFoundHandler(async (req, reply) => {
+  await registerDashboard(app, (req, reply) => {
     const { status, body } = routeNotFound(req.method, req.url);
     return reply.code(status).send(body);
   });
