@@ -10,14 +10,21 @@ export function endpointsOf(status: GetStatusResponse, grpcFallback: string): En
     grpc: gateway?.address || grpcFallback,
     // No dashboard address: the gateway serves none yet, and a URL that answers 404 misleads.
     ...(http === undefined ? {} : { http }),
-    metrics: status.components
-      .filter((c) => c.metricsAddress !== "")
-      // The workers component serves the orchestrator's metrics (CORTEX_ORCHESTRATOR_METRICS_PORT).
-      .map((c) => ({
-        component: c.name === "workers" ? "orchestrator" : c.name,
-        url: `http://${c.metricsAddress}/metrics`,
-      })),
+    metrics: metricsEndpoints(status),
   };
+}
+
+/** One /metrics per process: the components sharing an address are listed together. */
+function metricsEndpoints(status: GetStatusResponse): EndpointsJson["metrics"] {
+  const byAddress = new Map<string, string[]>();
+  for (const c of status.components) {
+    if (c.metricsAddress === "") continue;
+    byAddress.set(c.metricsAddress, [...(byAddress.get(c.metricsAddress) ?? []), c.name]);
+  }
+  return [...byAddress].map(([address, names]) => ({
+    component: names.join(","),
+    url: `http://${address}/metrics`,
+  }));
 }
 
 /** One line per address, aligned like `up`'s component lines. */

@@ -31,6 +31,7 @@ const PORT_VARS = [
   "CORTEX_GRPC_PORT",
   "CORTEX_HTTP_PORT",
   "CORTEX_SAFETY_PORT",
+  "CORTEX_METRICS_PORT",
   "CORTEX_SCHEDULER_METRICS_PORT",
   "CORTEX_ORCHESTRATOR_METRICS_PORT",
   "CORTEX_GATEWAY_METRICS_PORT",
@@ -296,7 +297,7 @@ describe.runIf(onNats())("docker-compose topology as local processes", () => {
     const scheduler = running.get("scheduler") as Running;
     const down = await runCli(
       ["health", "--component", "scheduler", "--timeout", "1000"],
-      { ...scheduler.env, CORTEX_SCHEDULER_METRICS_PORT: String(await freePort()) },
+      { ...scheduler.env, CORTEX_METRICS_PORT: String(await freePort()) },
       10_000,
     );
     expect(down.code).toBe(1);
