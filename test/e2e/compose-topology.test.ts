@@ -21,6 +21,7 @@ import { countInStates, countRunning, tallyFault } from "../support/fault-tally.
 import { freePort } from "../support/free-port.js";
 import { type NatsHandle, startNats } from "../support/nats-server.js";
 import { type ModelRequest, type OllamaFixture, startOllamaFixture } from "../support/ollama-fixture.js";
+import { checkMetrics } from "../support/promtool.js";
 import { type RedisHandle, startRedis } from "../support/redis-server.js";
 
 /** Compose services that are not cortex, and what stands in for each here. */
@@ -309,6 +310,23 @@ describe.runIf(onNats())("docker-compose topology as local processes", () => {
     // config/pools.yaml: orchestrator and planner serve the workflow pool.
     for (const pool of ["echo", "chat-simple", "chat-advanced", "code-llm", "workflow"])
       expect(pools.find((p) => p.pool === pool)?.live_workers, pool).toBeGreaterThan(0);
+  });
+
+  it("every cortex service serves its own /metrics on CORTEX_METRICS_PORT, valid for promtool", async () => {
+    for (const [name, r] of running) {
+      const res = await fetch(`http://127.0.0.1:${r.env.CORTEX_METRICS_PORT}/metrics`);
+      expect(res.status, name).toBe(200);
+      const text = await res.text();
+      const lint = await checkMetrics(text);
+      expect(lint.code, `${name}: ${lint.output}`).toBe(0);
+      expect(text, name).toContain("process_resident_memory_bytes");
+    }
+    const text = (name: string) =>
+      fetch(`http://127.0.0.1:${running.get(name)?.env.CORTEX_METRICS_PORT}/metrics`).then((r) => r.text());
+    expect(await text("scheduler")).toContain("# TYPE cortex_scheduler_jobs_received_total counter");
+    expect(await text("gateway")).toContain("# TYPE cortex_api_gateway_grpc_requests_total counter");
+    expect(await text("safety")).toContain("# TYPE cortex_safety_checks_total counter");
+    expect(await text("echo")).toContain("# TYPE cortex_job_run_seconds histogram");
   });
 
   it("cortex smoke passes against the split stack", async () => {
