@@ -9,13 +9,7 @@ export function endpointsOf(status: GetStatusResponse, grpcFallback: string): En
   return {
     grpc: gateway?.address || grpcFallback,
     ...(http === undefined ? {} : { http }),
-    metrics: status.components
-      .filter((c) => c.metricsAddress !== "")
-      // The workers component serves the orchestrator's metrics (CORTEX_ORCHESTRATOR_METRICS_PORT).
-      .map((c) => ({
-        component: c.name === "workers" ? "orchestrator" : c.name,
-        url: `http://${c.metricsAddress}/metrics`,
-      })),
+    metrics: metricsEndpoints(status),
   };
 }
 
@@ -25,6 +19,19 @@ export function dashboardUrl(status: GetStatusResponse): string | undefined {
   const url = new URL(`http://${status.httpAddress}/`);
   if (url.hostname === "0.0.0.0" || url.hostname === "[::]") url.hostname = "127.0.0.1";
   return url.href;
+}
+
+/** One /metrics per process: the components sharing an address are listed together. */
+function metricsEndpoints(status: GetStatusResponse): EndpointsJson["metrics"] {
+  const byAddress = new Map<string, string[]>();
+  for (const c of status.components) {
+    if (c.metricsAddress === "") continue;
+    byAddress.set(c.metricsAddress, [...(byAddress.get(c.metricsAddress) ?? []), c.name]);
+  }
+  return [...byAddress].map(([address, names]) => ({
+    component: names.join(","),
+    url: `http://${address}/metrics`,
+  }));
 }
 
 /** One line per address, aligned like `up`'s component lines. */

@@ -68,7 +68,8 @@ export function probeComponent(
     case "gateway":
       return httpOk(`http://${host}:${env.CORTEX_HTTP_PORT}/ready`, timeoutMs);
     case "scheduler":
-      return httpOk(`http://${host}:${env.CORTEX_SCHEDULER_METRICS_PORT}/metrics`, timeoutMs);
+      // The process's one /metrics answers once all its components started.
+      return httpOk(`http://${host}:${env.CORTEX_METRICS_PORT}/metrics`, timeoutMs);
     case "safety":
       return grpcReady(`${host}:${env.CORTEX_SAFETY_PORT}`, timeoutMs);
     case "workers":

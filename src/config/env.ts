@@ -126,6 +126,8 @@ const envSchema = z.object({
   CORTEX_GRPC_PORT: port(8080),
   CORTEX_HTTP_PORT: port(8081),
   CORTEX_SAFETY_PORT: port(50051),
+  // One /metrics per process; the three below are the all-in-one daemon's aliases of it.
+  CORTEX_METRICS_PORT: port(9090),
   CORTEX_SCHEDULER_METRICS_PORT: port(9090),
   CORTEX_ORCHESTRATOR_METRICS_PORT: port(9091),
   CORTEX_GATEWAY_METRICS_PORT: port(9092),

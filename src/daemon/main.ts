@@ -14,13 +14,14 @@ import { type WorkerKindName, workerKindNames } from "../core/worker-kinds.js";
 import { JobLifecycle, localPolicy, type PolicyGate } from "../jobs/index.js";
 import { type LoadedWorker, loadRoutedWorkers } from "../sdk/load-modules.js";
 import type { JobStore } from "../store/job-store.js";
-import type { Component, ComponentInfo, ComponentName } from "./component.js";
+import { COMPONENT_NAMES, type Component, type ComponentInfo, type ComponentName } from "./component.js";
 import { type Backend, connectBackend } from "./connect-backend.js";
 import { GatewayServer } from "./gateway/gateway-server.js";
 import { localPolicySource, type PolicySource, remotePolicySource } from "./gateway/policy-queries.js";
 import { ApprovalMetrics } from "./metrics/approval-metrics.js";
+import { JobMetrics } from "./metrics/job-metrics.js";
+import { serveProcessMetrics } from "./metrics/process-endpoint.js";
 import { registerProcessMetrics } from "./metrics/process-metrics.js";
-import { type MetricsServer, startMetricsServer } from "./metrics-server.js";
 import { createSafetyClient } from "./safety/safety-client.js";
 import { SafetyKernelServer } from "./safety/safety-server.js";
 import { Scheduler } from "./scheduler/index.js";
@@ -86,6 +87,10 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     root.child({ component: component.name }).info({ address: info.address }, "component running");
   };
 
+  // One registry per process: every component's series, the process's own, on one /metrics.
+  const registry = new Registry();
+  registerProcessMetrics(registry);
+
   try {
     // Read before anything connects: a bad keys file stops the daemon with one clear line.
     const apiKeys: readonly ApiKeyEntry[] =
@@ -117,6 +122,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         logger: root.child({ component: "safety" }),
         host: env.CORTEX_BIND,
         port: env.CORTEX_SAFETY_PORT,
+        registry,
       });
       await launch(safety);
       safetyAddress = safety.address();
@@ -151,6 +157,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       // Registered after the bus closer, so it runs first: queued events leave before the bus closes.
       closers.push(() => lifecycle.drain());
       jobs = lifecycle;
+      // Decisions and job ends happen wherever this process's lifecycle makes them.
+      jobs.observe(new ApprovalMetrics(registry));
+      jobs.observe(new JobMetrics(registry, Object.keys(config.pools.topics)));
       // Embedded: the bus lived in the process that died, so what the store says was queued or
       // running is queued again before anything consumes.
       if (backend?.kind === "embedded") {
@@ -161,10 +170,6 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     }
 
     if (wanted.has("scheduler") && bus && store && jobs) {
-      const registry = new Registry();
-      // The process metrics go on one endpoint per process: the scheduler's when it runs here.
-      registerProcessMetrics(registry);
-      jobs.observe(new ApprovalMetrics(registry));
       const scheduler = new Scheduler({
         bus,
         store,
@@ -176,24 +181,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         logger: root.child({ component: "scheduler" }),
       });
       await launch(scheduler);
-      const metrics: MetricsServer = await startMetricsServer({
-        registry,
-        host: env.CORTEX_BIND,
-        port: env.CORTEX_SCHEDULER_METRICS_PORT,
-        portEnvVar: "CORTEX_SCHEDULER_METRICS_PORT",
-      });
-      closers.unshift(() => metrics.close());
-      const info = running[running.length - 1]?.info;
-      if (info) info.metricsAddress = `${env.CORTEX_BIND}:${metrics.port}`;
     }
 
     if (wanted.has("gateway") && bus && store && jobs) {
-      const gatewayRegistry = new Registry();
-      if (!wanted.has("scheduler")) {
-        registerProcessMetrics(gatewayRegistry);
-        // Decisions are made at the gateway; without a scheduler here its registry counts them.
-        jobs.observe(new ApprovalMetrics(gatewayRegistry));
-      }
       const gateway = new GatewayServer({
         bus,
         store,
@@ -214,24 +204,13 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
           ...(env.CORTEX_INSTANCE_ID ? { instanceId: env.CORTEX_INSTANCE_ID } : {}),
         },
         statusProvider: statuses,
-        metrics: gatewayRegistry,
+        metrics: registry,
         ...(policySource ? { policySource } : {}),
       });
       await launch(gateway);
-      const gatewayInfo = running[running.length - 1]?.info;
-      const gatewayMetrics = await startMetricsServer({
-        registry: gatewayRegistry,
-        host: env.CORTEX_BIND,
-        port: env.CORTEX_GATEWAY_METRICS_PORT,
-        portEnvVar: "CORTEX_GATEWAY_METRICS_PORT",
-      });
-      closers.unshift(() => gatewayMetrics.close());
-      if (gatewayInfo) gatewayInfo.metricsAddress = `${env.CORTEX_BIND}:${gatewayMetrics.port}`;
     }
     // Workers last: the gateway's registry is listening for their first heartbeat.
     if (wanted.has("workers") && bus && store) {
-      // Workflow metrics are the orchestrator's, on their own port (CORTEX_ORCHESTRATOR_METRICS_PORT).
-      const workflowRegistry = kinds.includes("orchestrator") ? new Registry() : undefined;
       const workers = new WorkersComponent({
         bus,
         store,
@@ -246,21 +225,19 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         logger: root,
         pools: config.pools,
         safetyAddress,
-        ...(workflowRegistry ? { metrics: workflowRegistry } : {}),
+        metrics: registry,
       });
       await launch(workers);
-      if (workflowRegistry) {
-        const workersInfo = running[running.length - 1]?.info;
-        const workflowMetrics = await startMetricsServer({
-          registry: workflowRegistry,
-          host: env.CORTEX_BIND,
-          port: env.CORTEX_ORCHESTRATOR_METRICS_PORT,
-          portEnvVar: "CORTEX_ORCHESTRATOR_METRICS_PORT",
-        });
-        closers.unshift(() => workflowMetrics.close());
-        if (workersInfo) workersInfo.metricsAddress = `${env.CORTEX_BIND}:${workflowMetrics.port}`;
-      }
     }
+
+    // Last: a scrape (the scheduler's healthcheck) answering means every component started.
+    const endpoint = await serveProcessMetrics({
+      registry,
+      env,
+      allInOne: COMPONENT_NAMES.every((n) => wanted.has(n)),
+    });
+    closers.unshift(() => endpoint.close());
+    for (const r of running) r.info.metricsAddress = endpoint.address;
   } catch (err) {
     await stop();
     throw err;

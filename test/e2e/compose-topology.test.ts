@@ -21,6 +21,7 @@ import { countInStates, countRunning, tallyFault } from "../support/fault-tally.
 import { freePort } from "../support/free-port.js";
 import { type NatsHandle, startNats } from "../support/nats-server.js";
 import { type ModelRequest, type OllamaFixture, startOllamaFixture } from "../support/ollama-fixture.js";
+import { checkMetrics } from "../support/promtool.js";
 import { type RedisHandle, startRedis } from "../support/redis-server.js";
 
 /** Compose services that are not cortex, and what stands in for each here. */
@@ -31,6 +32,7 @@ const PORT_VARS = [
   "CORTEX_GRPC_PORT",
   "CORTEX_HTTP_PORT",
   "CORTEX_SAFETY_PORT",
+  "CORTEX_METRICS_PORT",
   "CORTEX_SCHEDULER_METRICS_PORT",
   "CORTEX_ORCHESTRATOR_METRICS_PORT",
   "CORTEX_GATEWAY_METRICS_PORT",
@@ -296,7 +298,7 @@ describe.runIf(onNats())("docker-compose topology as local processes", () => {
     const scheduler = running.get("scheduler") as Running;
     const down = await runCli(
       ["health", "--component", "scheduler", "--timeout", "1000"],
-      { ...scheduler.env, CORTEX_SCHEDULER_METRICS_PORT: String(await freePort()) },
+      { ...scheduler.env, CORTEX_METRICS_PORT: String(await freePort()) },
       10_000,
     );
     expect(down.code).toBe(1);
@@ -308,6 +310,23 @@ describe.runIf(onNats())("docker-compose topology as local processes", () => {
     // config/pools.yaml: orchestrator and planner serve the workflow pool.
     for (const pool of ["echo", "chat-simple", "chat-advanced", "code-llm", "workflow"])
       expect(pools.find((p) => p.pool === pool)?.live_workers, pool).toBeGreaterThan(0);
+  });
+
+  it("every cortex service serves its own /metrics on CORTEX_METRICS_PORT, valid for promtool", async () => {
+    for (const [name, r] of running) {
+      const res = await fetch(`http://127.0.0.1:${r.env.CORTEX_METRICS_PORT}/metrics`);
+      expect(res.status, name).toBe(200);
+      const text = await res.text();
+      const lint = await checkMetrics(text);
+      expect(lint.code, `${name}: ${lint.output}`).toBe(0);
+      expect(text, name).toContain("process_resident_memory_bytes");
+    }
+    const text = (name: string) =>
+      fetch(`http://127.0.0.1:${running.get(name)?.env.CORTEX_METRICS_PORT}/metrics`).then((r) => r.text());
+    expect(await text("scheduler")).toContain("# TYPE cortex_scheduler_jobs_received_total counter");
+    expect(await text("gateway")).toContain("# TYPE cortex_api_gateway_grpc_requests_total counter");
+    expect(await text("safety")).toContain("# TYPE cortex_safety_checks_total counter");
+    expect(await text("echo")).toContain("# TYPE cortex_job_run_seconds histogram");
   });
 
   it("cortex smoke passes against the split stack", async () => {

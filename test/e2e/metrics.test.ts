@@ -1,21 +1,33 @@
 /**
- * Every metrics endpoint of a daemon started by the built CLI passes `promtool check
- * metrics` after a workload over gRPC (the CLI), HTTP and the WebSocket, and carries the
- * series the issue names. The process's default metrics (nodejs_, process_) are on the
- * scheduler's endpoint only. The orchestrator's endpoint is checked once the build has one.
+ * One /metrics per process, through the built CLI on both backends. After a workload over
+ * gRPC (the CLI), HTTP and the WebSocket, the all-in-one daemon's CORTEX_METRICS_PORT
+ * carries every component's series (scheduler, gateway, orchestrator, safety, the process's
+ * own once), passes `promtool check metrics`, has job queue wait and run time by topic (a
+ * topic outside pools.yaml as "other"), and offers every metric the Grafana dashboard reads.
+ * The three seed ports answer the same text; `ps` reports the one address. On nats a split
+ * `cortex worker start` serves its own /metrics on its CORTEX_METRICS_PORT.
  * A require_approval rule holds echo jobs of tenant "held", for the approval metrics.
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { SubmitResult } from "../../src/client/json-shapes.js";
+import type { PsResult, SubmitResult } from "../../src/client/json-shapes.js";
 import { workerKindNames } from "../../src/workers/registry.js";
+import { onNats } from "../support/backend.js";
+import { type CliProcess, spawnCli } from "../support/cli.js";
+import { freePort } from "../support/free-port.js";
 import { httpJson, openStream } from "../support/http-api.js";
+import {
+  dashboardQueries,
+  exportedSeriesNames,
+  promqlMetricNames,
+  readDashboard,
+} from "../support/metric-names.js";
 import { checkMetrics, promtoolPath } from "../support/promtool.js";
 import { startTestStack, type TestStack } from "../support/stack.js";
 
 let stack: TestStack;
-/** prom-client's default metrics (collectDefaultMetrics). */
-const DEFAULT_METRICS = /^(nodejs|process)_\w+/m;
 let env: NodeJS.ProcessEnv;
+let metricsPort = 0;
 const SAFETY_YAML = `default_tenant: default
 default_effect: allow
 rules:
@@ -29,7 +41,7 @@ rules:
     tenants: ["held"]
 `;
 
-async function scrape(port: string | undefined): Promise<string> {
+async function scrape(port: string | number | undefined): Promise<string> {
   const res = await fetch(`http://127.0.0.1:${port}/metrics`);
   expect(res.status).toBe(200);
   expect(res.headers.get("content-type")).toMatch(/^text\/plain/);
@@ -38,12 +50,19 @@ async function scrape(port: string | undefined): Promise<string> {
 
 async function expectValid(name: string, text: string): Promise<void> {
   const { code, output } = await checkMetrics(text);
-  expect(code, `promtool check metrics on the ${name} endpoint:\n${output}`).toBe(0);
+  expect(code, `promtool check metrics on ${name}:\n${output}`).toBe(0);
 }
+
+/** The `# TYPE` lines: which metrics an endpoint offers, whatever their values. */
+const typeLines = (text: string) => text.split("\n").filter((l) => l.startsWith("# TYPE "));
 
 beforeAll(async () => {
   promtoolPath(); // fail at once, with the install hint, when promtool is missing
-  stack = await startTestStack({ safetyYaml: SAFETY_YAML });
+  metricsPort = await freePort();
+  stack = await startTestStack({
+    safetyYaml: SAFETY_YAML,
+    extraEnv: { CORTEX_METRICS_PORT: String(metricsPort) },
+  });
   env = stack.env;
   const up = await stack.cli(["up", "--json"]);
   expect(up.code, up.stderr).toBe(0);
@@ -69,29 +88,32 @@ beforeAll(async () => {
   expect((await httpJson(`${http}/api/v1/jobs/not-a-job`)).status).toBe(404);
   const denied = await stack.cli(["submit", "sys.destroy", "--wait", "--json"]);
   expect(denied.code).toBe(1);
+  // The plain submit and the HTTP one end on their own; wait for them so the counts are settled.
+  for (const id of [(plain.json as SubmitResult).job_id, created.body.job_id]) {
+    let state = "";
+    for (let i = 0; i < 100 && !/SUCCEEDED/.test(state); i++) {
+      state = JSON.stringify((await httpJson(`${http}/api/v1/jobs/${id}`)).body);
+      await sleep(100);
+    }
+    expect(state, id).toMatch(/SUCCEEDED/);
+  }
 }, 120_000);
 
 afterAll(async () => {
   await stack?.stop();
 });
 
-describe("metrics endpoints after a workload", () => {
-  it("scheduler (:9090 by default): valid, with job duration and dispatch latency by topic and status", async () => {
-    const text = await scrape(env.CORTEX_SCHEDULER_METRICS_PORT);
-    await expectValid("scheduler", text);
+describe("the all-in-one daemon's one /metrics after a workload", () => {
+  it("is valid and carries every component's series, the process's own once", async () => {
+    const text = await scrape(metricsPort);
+    await expectValid(`CORTEX_METRICS_PORT ${metricsPort}`, text);
+    // scheduler
     expect(text).toMatch(
-      /cortex_scheduler_job_duration_seconds_count\{topic="job.echo",status="succeeded"\} [3-9]/,
+      /cortex_scheduler_job_duration_seconds_count\{topic="job.echo",status="succeeded"\} [4-9]/,
     );
-    expect(text).toMatch(/cortex_scheduler_dispatch_latency_seconds_count\{topic="job.echo"\} [3-9]/);
+    expect(text).toMatch(/cortex_scheduler_dispatch_latency_seconds_count\{topic="job.echo"\} [4-9]/);
     expect(text).toMatch(/cortex_scheduler_safety_denied_total\{topic="sys.destroy"\} 1/);
-    expect(text).toContain("process_cpu_user_seconds_total");
-    expect(text).toContain("process_resident_memory_bytes");
-    expect(text).toContain("nodejs_eventloop_lag_seconds");
-  });
-
-  it("gateway (:9092 by default): valid, with requests by method, route template and status", async () => {
-    const text = await scrape(env.CORTEX_GATEWAY_METRICS_PORT);
-    await expectValid("gateway", text);
+    // gateway: requests by method, route template and status
     expect(text).toMatch(
       /cortex_api_gateway_http_requests_total\{method="POST",route="\/api\/v1\/jobs",status="201"\} 1/,
     );
@@ -101,26 +123,63 @@ describe("metrics endpoints after a workload", () => {
     expect(text).toMatch(
       /cortex_api_gateway_http_requests_total\{method="GET",route="\/api\/v1\/stream",status="101"\} 1/,
     );
-    expect(text).toMatch(
-      /cortex_api_gateway_http_request_duration_seconds_count\{method="GET",route="\/api\/v1\/jobs\/:id"\} 2/,
-    );
     expect(text).toMatch(/cortex_api_gateway_grpc_requests_total\{method="SubmitAndWatch",code="OK"\} 3/);
     expect(text).toMatch(/cortex_api_gateway_grpc_requests_total\{method="SubmitJob",code="OK"\} 1/);
-    expect(text).toMatch(/cortex_api_gateway_grpc_requests_total\{method="GetJob",code="OK"\} 1/);
     expect(text).toMatch(/cortex_api_gateway_live_workers\{pool="echo"\} 1/);
-    // The process metrics are the scheduler endpoint's: one process, counted once.
-    expect(text).not.toMatch(DEFAULT_METRICS);
     expect(text).not.toContain("not-a-job");
+    // safety kernel and orchestrator, registered in the same process
+    expect(text).toContain("# TYPE cortex_safety_checks_total counter");
+    if (workerKindNames().includes("orchestrator"))
+      expect(text).toContain("# TYPE cortex_orchestrator_workflows_started_total counter");
+    // the process's default metrics, exactly once
+    expect(text.match(/^# TYPE process_cpu_user_seconds_total /gm)).toHaveLength(1);
+    expect(text).toContain("process_resident_memory_bytes");
+    expect(text).toContain("nodejs_eventloop_lag_seconds");
   });
 
-  it("orchestrator (:9091 by default): valid, when this build has an orchestrator worker", async () => {
-    if (!workerKindNames().includes("orchestrator")) return;
-    const text = await scrape(env.CORTEX_ORCHESTRATOR_METRICS_PORT);
-    await expectValid("orchestrator", text);
-    expect(text).not.toMatch(DEFAULT_METRICS);
+  it("has job queue wait and run time by topic, and counts a topic outside pools.yaml as other", async () => {
+    const text = await scrape(metricsPort);
+    expect(text).toMatch(/^cortex_job_queue_wait_seconds_count\{topic="job.echo"\} [4-9]$/m);
+    expect(text).toMatch(/^cortex_job_run_seconds_count\{topic="job.echo"\} [4-9]$/m);
+    expect(text).toMatch(/^cortex_job_run_seconds_bucket\{le="\+Inf",topic="job.echo"\} [4-9]$/m);
+    expect(text).toMatch(/^cortex_jobs_finished_total\{topic="job.echo",status="succeeded"\} [4-9]$/m);
+    expect(text).toMatch(/^cortex_jobs_finished_total\{topic="other",status="denied"\} 1$/m);
+    // Denied at admission: it never ran, so it has no latency.
+    expect(text).not.toMatch(/cortex_job_run_seconds_count\{topic="other"\}/);
+    expect(text).not.toMatch(/cortex_job_\w+\{[^}]*topic="sys\.destroy"/);
   });
 
-  it("scheduler: approval decisions by decision, and the wait from request to decision", async () => {
+  it("offers every metric the Grafana dashboard reads", async () => {
+    const series = exportedSeriesNames(await scrape(metricsPort));
+    const queries = dashboardQueries(readDashboard());
+    expect(queries.length).toBeGreaterThan(10);
+    for (const { where, expr } of queries)
+      for (const n of promqlMetricNames(expr)) expect(series.has(n), `${where}: ${n}`).toBe(true);
+  });
+
+  it("answers the same text on the three seed ports, its documented aliases", async () => {
+    const main = typeLines(await scrape(metricsPort));
+    for (const v of [
+      "CORTEX_SCHEDULER_METRICS_PORT",
+      "CORTEX_ORCHESTRATOR_METRICS_PORT",
+      "CORTEX_GATEWAY_METRICS_PORT",
+    ]) {
+      const alias = await scrape(env[v]);
+      await expectValid(v, alias);
+      expect(typeLines(alias), v).toEqual(main);
+    }
+  });
+
+  it("ps reports the one metrics address, for every component", async () => {
+    const ps = await stack.cli(["ps", "--json"]);
+    expect(ps.code, ps.stderr).toBe(0);
+    const result = ps.json as PsResult;
+    expect(result.endpoints.metrics).toEqual([
+      { component: "safety,scheduler,gateway,workers", url: `http://127.0.0.1:${metricsPort}/metrics` },
+    ]);
+  });
+
+  it("approval decisions by decision, and the wait from request to decision", async () => {
     const http = `http://127.0.0.1:${env.CORTEX_HTTP_PORT}`;
     const ids: string[] = [];
     for (const prompt of ["approve me", "reject me"]) {
@@ -134,12 +193,40 @@ describe("metrics endpoints after a workload", () => {
     expect(approve.status).toBe(200);
     const reject = await httpJson(`${http}/api/v1/jobs/${ids[1]}/reject`, { body: { reason: "no" } });
     expect(reject.status).toBe(200);
-    const text = await scrape(env.CORTEX_SCHEDULER_METRICS_PORT);
-    await expectValid("scheduler", text);
+    const text = await scrape(metricsPort);
+    await expectValid("CORTEX_METRICS_PORT", text);
     expect(text).toMatch(/^cortex_safety_approvals_total\{decision="approved"\} 1$/m);
     expect(text).toMatch(/^cortex_safety_approvals_total\{decision="rejected"\} 1$/m);
     expect(text).toMatch(/^cortex_safety_approval_wait_seconds_count 2$/m);
-    const gateway = await scrape(env.CORTEX_GATEWAY_METRICS_PORT);
-    expect(gateway).not.toContain("cortex_safety_approvals_total");
+  });
+});
+
+describe.runIf(onNats())("a split worker process", () => {
+  let worker: CliProcess | undefined;
+  afterAll(async () => {
+    worker?.child.kill("SIGTERM");
+    await worker?.exited;
+  });
+
+  it("serves its own /metrics on its CORTEX_METRICS_PORT, and not on the seed ports", async () => {
+    const port = await freePort();
+    // The seed ports are the all-in-one daemon's: a worker that bound them would exit here.
+    worker = spawnCli(["worker", "start", "echo"], { ...env, CORTEX_METRICS_PORT: String(port) });
+    let text = "";
+    for (let i = 0; i < 100 && text === ""; i++) {
+      text = await fetch(`http://127.0.0.1:${port}/metrics`)
+        .then((r) => (r.ok ? r.text() : ""))
+        .catch(() => "");
+      if (text === "") await sleep(200);
+    }
+    expect(text, worker.output()).not.toBe("");
+    await expectValid(`worker start echo on ${port}`, text);
+    expect(text).toContain("# TYPE cortex_job_run_seconds histogram");
+    expect(text).toContain("# TYPE cortex_job_queue_wait_seconds histogram");
+    expect(text).toContain("process_resident_memory_bytes");
+    // No scheduler or gateway runs in it.
+    expect(text).not.toContain("cortex_scheduler_");
+    expect(text).not.toContain("cortex_api_gateway_");
+    expect(worker.child.exitCode).toBeNull();
   });
 });

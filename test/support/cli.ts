@@ -115,6 +115,9 @@ export async function stackEnv(opts: {
     CORTEX_GRPC_PORT: String(grpc),
     CORTEX_HTTP_PORT: String(http),
     CORTEX_SAFETY_PORT: String(safety),
+    // A free port per process: tests start several processes (daemon --only, worker start) on
+    // one env; `ps` reports the bound address. The all-in-one daemon also answers on the aliases.
+    CORTEX_METRICS_PORT: "0",
     CORTEX_SCHEDULER_METRICS_PORT: String(sched),
     CORTEX_ORCHESTRATOR_METRICS_PORT: String(orch),
     CORTEX_GATEWAY_METRICS_PORT: String(gw),

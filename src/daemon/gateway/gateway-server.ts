@@ -85,7 +85,7 @@ export interface GatewayOptions {
   statusProvider?: () => ComponentInfo[] | Promise<ComponentInfo[]>;
   /** Clock for the worker registry (tests). */
   now?: () => number;
-  /** Gateway metrics are registered here (served on CORTEX_GATEWAY_METRICS_PORT by the daemon). */
+  /** Gateway metrics are registered here (the process's one /metrics, CORTEX_METRICS_PORT). */
   metrics?: Registry;
   /** The policy in force, for ExplainPolicy and GET /api/v1/policy (policy-queries.ts). */
   policySource?: PolicySource;

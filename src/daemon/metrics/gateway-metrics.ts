@@ -1,5 +1,5 @@
 /**
- * The gateway's Prometheus metrics (served on CORTEX_GATEWAY_METRICS_PORT, 9092). Label
+ * The gateway's Prometheus metrics (on the process's one /metrics, CORTEX_METRICS_PORT). Label
  * values come from small fixed sets: HTTP routes are templates (`/api/v1/jobs/:id`, or
  * "unmatched"), gRPC methods and codes are names, so no client can grow the series count.
  */

@@ -15,9 +15,8 @@ const LINT_FAILING = [
 ];
 
 /**
- * The daemon puts them on one endpoint per process (src/daemon/main.ts): the same process's
- * numbers on every port would be counted twice by a scraper. Registering twice on one
- * registry would throw on the duplicate names, hence the guard.
+ * The daemon puts them on the process's one registry (src/daemon/main.ts). Registering twice
+ * on one registry would throw on the duplicate names, hence the guard.
  */
 export function registerProcessMetrics(registry: Registry): void {
   if (withProcessMetrics.has(registry)) return;

@@ -1,4 +1,4 @@
-/** The orchestrator's Prometheus metrics (served on CORTEX_ORCHESTRATOR_METRICS_PORT, default 9091). */
+/** The orchestrator's Prometheus metrics (on the process's one /metrics, CORTEX_METRICS_PORT). */
 import { Counter, Histogram, type Registry } from "prom-client";
 
 export type WorkflowStatus = "succeeded" | "failed" | "timeout" | "cancelled";

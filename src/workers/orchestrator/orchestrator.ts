@@ -61,7 +61,7 @@ export interface OrchestratorDeps {
   plan: PlanSettings;
   /** Checks every step's topic before any step runs. */
   policy: PolicyChecker;
-  /** Where the workflow metrics go (served on CORTEX_ORCHESTRATOR_METRICS_PORT by the daemon). */
+  /** Where the workflow metrics go (the process's one /metrics, CORTEX_METRICS_PORT). */
   metrics: Registry;
 }
 
