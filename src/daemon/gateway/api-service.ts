@@ -15,6 +15,7 @@ import { errFields } from "../../core/clip.js";
 import { CortexError } from "../../core/errors.js";
 import { API_KEY_METADATA, SUBMIT_ATTEMPT_METADATA } from "../../core/grpc-metadata.js";
 import { redactUrl } from "../../core/redact-url.js";
+import { TRACEPARENT_HEADER } from "../../core/traceparent.js";
 import type { WorkerRegistry } from "../../core/worker-registry.js";
 import type {
   CortexApiServer,
@@ -250,7 +251,9 @@ function submitAndWatchManyCall(ctx: ApiContext): handleBidiStreamingCall<Submit
 
 export function createApiService(ctx: ApiContext): CortexApiServer {
   return {
-    submitJob: unary(ctx, "SubmitJob", (req, who, md) => submitJob(ctx, req, who, isSubmitRetry(md))),
+    submitJob: unary(ctx, "SubmitJob", (req, who, md) =>
+      submitJob(ctx, req, who, isSubmitRetry(md), String(md.get(TRACEPARENT_HEADER)[0] ?? "")),
+    ),
     getJobStatus: unary(ctx, "GetJobStatus", (req, who) => getJobStatus(ctx, req, who)),
     getJob: unary(ctx, "GetJob", (req, who) => getJob(ctx, req, who)),
     listJobs: unary(ctx, "ListJobs", (req, who) => listJobs(ctx, req, who)),
