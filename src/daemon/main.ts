@@ -47,9 +47,13 @@ interface Running {
   info: ComponentInfo;
 }
 
-/** cortex-<components>, e.g. cortex-safety-scheduler-gateway or cortex-worker (OTEL_SERVICE_NAME wins). */
-export function defaultServiceName(components: readonly ComponentName[]): string {
-  return `cortex-${components.map((c) => (c === "workers" ? "worker" : c)).join("-")}`;
+/** cortex-<components>, e.g. cortex-safety-scheduler-gateway or cortex-worker-planner (OTEL_SERVICE_NAME wins). */
+export function defaultServiceName(
+  components: readonly ComponentName[],
+  kinds: readonly string[] = [],
+): string {
+  const worker = kinds.length === 1 ? `worker-${kinds[0]}` : "worker";
+  return `cortex-${components.map((c) => (c === "workers" ? worker : c)).join("-")}`;
 }
 
 export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
@@ -95,7 +99,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     // First, so every component's spans are recorded; shut down last, after they stopped.
     if (process.env.OTEL_EXPORTER_OTLP_ENDPOINT) {
       const { startTracing } = await import("./tracing-sdk.js");
-      const tracing = startTracing(defaultServiceName(opts.components));
+      const tracing = startTracing(defaultServiceName(opts.components, opts.workerKinds));
       closers.push(() => tracing.shutdown());
     }
     // Read before anything connects: a bad keys file stops the daemon with one clear line.
