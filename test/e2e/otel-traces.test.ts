@@ -9,8 +9,10 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
+import { credentials, Metadata } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { GatewayClient } from "../../src/client/gateway-client.js";
+import { CortexApiClient, SubmitJobRequest, type SubmitJobResponse } from "../../src/gen/cortex/v1/api.js";
 import { onNats } from "../support/backend.js";
 import { type CliProcess, spawnCli } from "../support/cli.js";
 import { waitForReady, waitForWorkers } from "../support/daemon-wait.js";
@@ -248,4 +250,37 @@ describe.runIf(onNats())("OpenTelemetry traces across the split stack", () => {
     expect(services).toContain("cortex-safety-scheduler-gateway");
     for (const kind of KINDS) expect(services).toContain(`cortex-worker-${kind}`);
   }, 150_000);
+
+  it("a traceparent in SubmitJob's gRPC metadata is adopted too", async () => {
+    const traceId = "0af7651916cd43dd8448eb211c80319c";
+    const callerSpan = "b7ad6b7169203331";
+    const raw = new CortexApiClient(`127.0.0.1:${stack.env.CORTEX_GRPC_PORT}`, credentials.createInsecure());
+    const md = new Metadata();
+    md.set("traceparent", `00-${traceId}-${callerSpan}-01`);
+    const req = SubmitJobRequest.fromPartial({
+      topic: "job.code.llm",
+      contextJson: JSON.stringify({
+        file_path: "a.py",
+        code_snippet: "def f(x):\n    return x\n",
+        instruction: "hints",
+      }),
+    });
+    const res = await new Promise<SubmitJobResponse>((resolve, reject) =>
+      raw.submitJob(req, md, (err, out) => (err || !out ? reject(err) : resolve(out))),
+    );
+    raw.close();
+    expect(res.traceId).toBe(traceId);
+    const spansOf = () => receiver.spans.filter((s) => s.traceId === traceId);
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline && !spansOf().some((s) => s.name === "finish")) await sleep(200);
+    const spans = spansOf();
+    const named = (name: string) =>
+      spans.find((s) => s.name === name && s.attrs["cortex.job.id"] === res.jobId);
+    expect(named("submit")?.parentSpanId).toBe(callerSpan);
+    expect(named("admit")?.parentSpanId).toBe(named("submit")?.spanId);
+    expect(named("dispatch")?.parentSpanId).toBe(named("admit")?.spanId);
+    expect(named("run")?.parentSpanId).toBe(named("dispatch")?.spanId);
+    expect(named("run")?.service).toBe("cortex-worker-code-llm");
+    expect(named("finish")?.parentSpanId).toBe(named("run")?.spanId);
+  }, 60_000);
 });

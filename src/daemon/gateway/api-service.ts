@@ -88,6 +88,12 @@ function logFailure(logger: Logger, method: string, err: unknown): void {
   else logger.debug({ ...errFields(err), method }, "gateway call rejected");
 }
 
+/** The caller's W3C traceparent (request metadata), "" when none. */
+function traceparentOf(md: Metadata): string {
+  const value = md.get(TRACEPARENT_HEADER)[0];
+  return typeof value === "string" ? value : "";
+}
+
 /** A SubmitJob the client sends again (see SUBMIT_ATTEMPT_METADATA). */
 function isSubmitRetry(md: Metadata): boolean {
   return Number(md.get(SUBMIT_ATTEMPT_METADATA)[0] ?? 1) > 1;
@@ -204,7 +210,7 @@ function watchEvents(ctx: ApiContext): handleServerStreamingCall<WatchEventsRequ
 function submitAndWatchCall(ctx: ApiContext): handleServerStreamingCall<SubmitJobRequest, JobEvent> {
   return (call) =>
     serveStream(ctx, "SubmitAndWatch", call, (principal, transport) =>
-      submitAndWatch(watchDeps(ctx), call.request, principal, transport),
+      submitAndWatch(watchDeps(ctx), call.request, principal, transport, traceparentOf(call.metadata)),
     );
 }
 
@@ -252,7 +258,7 @@ function submitAndWatchManyCall(ctx: ApiContext): handleBidiStreamingCall<Submit
 export function createApiService(ctx: ApiContext): CortexApiServer {
   return {
     submitJob: unary(ctx, "SubmitJob", (req, who, md) =>
-      submitJob(ctx, req, who, isSubmitRetry(md), String(md.get(TRACEPARENT_HEADER)[0] ?? "")),
+      submitJob(ctx, req, who, isSubmitRetry(md), traceparentOf(md)),
     ),
     getJobStatus: unary(ctx, "GetJobStatus", (req, who) => getJobStatus(ctx, req, who)),
     getJob: unary(ctx, "GetJob", (req, who) => getJob(ctx, req, who)),

@@ -12,7 +12,7 @@ import { validateJobFields } from "../../core/job-validation.js";
 import { PRIORITY_NAMES, parsePriority, priorityName } from "../../core/priority.js";
 import { TENANT_ENV_VAR } from "../../core/tenant.js";
 import { parseTraceparent } from "../../core/traceparent.js";
-import { activeTraceId, inSpan, jobParent, SpanKind } from "../../core/tracing.js";
+import { activeTraceId, inSpan, jobParent, SpanKind, tracingEnabled } from "../../core/tracing.js";
 import type { SubmitJobRequest, SubmitJobResponse } from "../../gen/cortex/v1/api.js";
 import type { JobPriority } from "../../gen/cortex/v1/bus.js";
 import type { JobLifecycle } from "../../jobs/index.js";
@@ -177,13 +177,36 @@ export async function submitJob(
   traceparent = "",
 ): Promise<SubmitJobResponse> {
   const adopted = adoptTraceparent(req, traceparent);
+  if (!tracingEnabled()) {
+    const record = await enqueuePrepared(deps, prepareSubmit(deps, adopted, principal), principal, retry);
+    return { jobId: shownId(principal, record.jobId), traceId: record.traceId };
+  }
   // Without a trace from the caller, the submit span is a root and its trace id the job's.
   const parent = adopted.traceId === "" ? undefined : jobParent(adopted.traceId, traceparent);
   return inSpan("submit", { kind: SpanKind.SERVER, ...(parent ? { parent } : {}) }, async (span) => {
-    const traced = adopted.traceId === "" && span ? { ...adopted, traceId: activeTraceId() } : adopted;
-    const job = prepareSubmit(deps, traced, principal);
+    const job = prepareSubmit(
+      deps,
+      adopted.traceId === "" ? { ...adopted, traceId: activeTraceId() } : adopted,
+      principal,
+    );
     span?.setAttributes({ "cortex.job.id": job.jobId, "cortex.job.topic": job.topic });
     const record = await enqueuePrepared(deps, job, principal, retry);
     return { jobId: shownId(principal, record.jobId), traceId: record.traceId };
   });
+}
+
+/** A prepared job's admission inside a submit span (SubmitAndWatch); just the admission when tracing is off. */
+export function tracedEnqueue(
+  deps: SubmitDeps,
+  job: NewJob,
+  principal: Principal,
+  traceparent: string,
+): Promise<JobRecord> {
+  if (!tracingEnabled()) return enqueuePrepared(deps, job, principal);
+  const attributes = { "cortex.job.id": job.jobId, "cortex.job.topic": job.topic };
+  return inSpan(
+    "submit",
+    { kind: SpanKind.SERVER, parent: jobParent(job.traceId, traceparent), attributes },
+    () => enqueuePrepared(deps, job, principal),
+  );
 }
