@@ -103,3 +103,9 @@ export function annotate(attributes: Attributes): void {
   if (tracer === undefined) return;
   trace.getActiveSpan()?.setAttributes(attributes);
 }
+
+/** Runs `fn` with the sender's span (a packet's traceparent) as the active one, when tracing is on. */
+export function withSender<T>(traceId: string, traceparent: string, fn: () => Promise<T>): Promise<T> {
+  if (tracer === undefined || traceparent === "") return fn();
+  return context.with(jobParent(traceId, traceparent), fn);
+}
