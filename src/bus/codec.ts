@@ -14,6 +14,8 @@ export type PacketPayload = NonNullable<BusPacket["payload"]>;
 export interface NewPacketOptions {
   traceId: string;
   senderId: string;
+  /** The sender's span (W3C traceparent), so the receiver's spans join the trace. */
+  traceparent?: string;
 }
 
 export function encodePacket(p: BusPacket): Uint8Array {
@@ -48,5 +50,6 @@ export function newPacket(payload: PacketPayload, opts: NewPacketOptions): BusPa
     createdAt: timestampFromMs(Date.now()),
     protocolVersion: PROTOCOL_VERSION,
     payload,
+    traceparent: opts.traceparent ?? "",
   };
 }

@@ -48,6 +48,15 @@ interface Running {
   info: ComponentInfo;
 }
 
+/** cortex-<components>, e.g. cortex-safety-scheduler-gateway or cortex-worker-planner (OTEL_SERVICE_NAME wins). */
+export function defaultServiceName(
+  components: readonly ComponentName[],
+  kinds: readonly string[] = [],
+): string {
+  const worker = kinds.length === 1 ? `worker-${kinds[0]}` : "worker";
+  return `cortex-${components.map((c) => (c === "workers" ? worker : c)).join("-")}`;
+}
+
 export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const { config, logger: root } = opts;
   const logger = root.child({ component: "daemon" });
@@ -92,6 +101,12 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   registerProcessMetrics(registry);
 
   try {
+    // First, so every component's spans are recorded; shut down last, after they stopped.
+    if (process.env.OTEL_EXPORTER_OTLP_ENDPOINT) {
+      const { startTracing } = await import("./tracing-sdk.js");
+      const tracing = startTracing(defaultServiceName(opts.components, opts.workerKinds));
+      closers.push(() => tracing.shutdown());
+    }
     // Read before anything connects: a bad keys file stops the daemon with one clear line.
     const apiKeys: readonly ApiKeyEntry[] =
       wanted.has("gateway") && env.CORTEX_API_KEYS_FILE ? loadApiKeysFile(env.CORTEX_API_KEYS_FILE) : [];

@@ -11,6 +11,7 @@ import { CortexError, ErrorCode, isCortexError } from "../core/errors.js";
 import { jobFingerprint, NOT_QUEUED } from "../core/job-fingerprint.js";
 import { JobState } from "../core/states.js";
 import { Subjects } from "../core/subjects.js";
+import { activeTraceparent, annotate, inSpan, jobParent, tracingEnabled } from "../core/tracing.js";
 import type { AdmitOutcome, JobRecord, MoveStep, NewJob, TransitionOutcome } from "../store/job-store.js";
 import { type ApprovalHold, approvalRecord, holdReason, storedContent } from "./approvals.js";
 import type { JobsDeps, PolicyGate } from "./deps.js";
@@ -90,13 +91,21 @@ export class Admission {
       if (first.tenant !== job.tenant || first.fingerprint !== fingerprint) throw jobExists(job.jobId);
       return { job: (await first.admission).job, outcome: "existing" };
     }
-    const admission = this.admitOnce(job, opts);
+    const admission = tracingEnabled() ? this.tracedAdmit(job, opts) : this.admitOnce(job, opts);
     this.inFlight.set(job.jobId, { admission, fingerprint, tenant: job.tenant });
     try {
       return await admission;
     } finally {
       this.inFlight.delete(job.jobId);
     }
+  }
+
+  private tracedAdmit(job: NewJob, opts: AdmitOptions): Promise<Admitted> {
+    return inSpan("admit", { parent: jobParent(job.traceId), attributes: jobAttributes(job) }, async () => {
+      const admitted = await this.admitOnce(job, opts);
+      annotate({ "cortex.admit.outcome": admitted.outcome });
+      return admitted;
+    });
   }
 
   private async admitOnce(job: NewJob, opts: AdmitOptions): Promise<Admitted> {
@@ -141,6 +150,19 @@ export class Admission {
    * Returns the transition's outcome; not ok when the job was not PENDING (already decided).
    */
   async admitPending(
+    job: { jobId: string; topic: string; tenant: string },
+    live: boolean,
+  ): Promise<TransitionOutcome> {
+    if (!tracingEnabled()) return this.admitPendingNow(job, live);
+    // Only traced: the job's trace id is in the store, not in what the caller passes.
+    const stored = await this.deps.store.getJob(job.jobId);
+    const parent = stored ? jobParent(stored.traceId) : undefined;
+    return inSpan("admit", { ...(parent ? { parent } : {}), attributes: jobAttributes(job) }, () =>
+      this.admitPendingNow(job, live),
+    );
+  }
+
+  private async admitPendingNow(
     job: { jobId: string; topic: string; tenant: string },
     live: boolean,
   ): Promise<TransitionOutcome> {
@@ -190,6 +212,7 @@ export class Admission {
       });
     }
     const verdict = await this.policy.check({ jobId: job.jobId, topic: job.topic, tenant: job.tenant });
+    annotate({ "cortex.policy.decision": verdict.decision, "cortex.policy.rule_id": verdict.ruleId ?? "" });
     const held = verdict.decision === "REQUIRE_APPROVAL" && verdict.approval !== undefined;
     if (verdict.decision !== "ALLOW" && !held) {
       return {
@@ -263,7 +286,7 @@ export class Admission {
     try {
       await this.deps.bus.publishDurable(
         Subjects.jobSubmit,
-        jobRequestPacket(job, 0, 0, this.deps.senderId),
+        jobRequestPacket(job, 0, 0, this.deps.senderId, undefined, activeTraceparent()),
         { msgId: submitMsgId(job.jobId) },
       );
     } catch (err) {
@@ -305,6 +328,10 @@ function existing(job: NewJob, taken: Extract<AdmitOutcome, { ok: false }>): Adm
   const same = taken.job.tenant === job.tenant && taken.fingerprint === jobFingerprint(job);
   if (!same) throw jobExists(job.jobId);
   return { job: taken.job, outcome: "existing" };
+}
+
+function jobAttributes(job: { jobId: string; topic: string }): Record<string, string> {
+  return { "cortex.job.id": job.jobId, "cortex.job.topic": job.topic };
 }
 
 function jobExists(jobId: string): CortexError {

@@ -8,6 +8,7 @@ import { newPacket } from "../bus/codec.js";
 import { isTerminal, JobState } from "../core/states.js";
 import { jobStatusFromState } from "../core/status-map.js";
 import { Subjects } from "../core/subjects.js";
+import { activeTraceparent, annotate, inSpan, jobParent, tracingEnabled } from "../core/tracing.js";
 import type { JobRequest } from "../gen/cortex/v1/bus.js";
 import type { MoveStep } from "../store/job-store.js";
 import type { JobsDeps } from "./deps.js";
@@ -140,7 +141,22 @@ export class Attempts {
    * Records the attempt's end, or the next attempt when a retry can help, in one store step;
    * then the events, and the v1 JobResult on sys.job.result. Store failures throw.
    */
-  async finish(end: AttemptEnd): Promise<Ended> {
+  finish(end: AttemptEnd): Promise<Ended> {
+    if (!tracingEnabled()) return this.finishNow(end);
+    const attributes = {
+      "cortex.job.id": end.jobId,
+      "cortex.job.topic": end.topic,
+      "cortex.job.attempt": end.attempt,
+      "cortex.job.state": end.to,
+    };
+    return inSpan("finish", { parent: jobParent(end.traceId), attributes }, async () => {
+      const ended = await this.finishNow(end);
+      annotate({ "cortex.finish.outcome": ended });
+      return ended;
+    });
+  }
+
+  private async finishNow(end: AttemptEnd): Promise<Ended> {
     const { deps } = this;
     const retry = shouldRetry(deps.timeouts, end.topic, end.to, end.attempt, end.errorCode);
     const steps: MoveStep[] = retry
@@ -195,7 +211,7 @@ export class Attempts {
           finished: true,
         },
       },
-      { traceId: end.traceId, senderId: end.workerId },
+      { traceId: end.traceId, senderId: end.workerId, traceparent: activeTraceparent() },
     );
     this.deps.bus.publish(Subjects.jobResult, packet).catch((err: unknown) => {
       this.deps.logger.warn({ err, jobId: end.jobId }, "could not publish the job result");

@@ -1,6 +1,7 @@
 /** Publishing a DISPATCHED job on its topic's work queue, and rolling back when that fails. */
 import { timeoutFor } from "../config/index.js";
 import { JobState } from "../core/states.js";
+import { activeTraceparent, inSpan, jobParent, SpanKind, tracingEnabled } from "../core/tracing.js";
 import type { JobRecord } from "../store/job-store.js";
 import type { JobsDeps } from "./deps.js";
 import { dispatchMsgId, jobRequestPacket } from "./job-request.js";
@@ -18,13 +19,29 @@ export class Dispatch {
    * again; the same msgId makes that a no-op if this publish did reach the server.
    */
   async publish(job: JobRecord, contextJson?: string): Promise<void> {
-    const { bus, timeouts, senderId, logger } = this.deps;
     const attempt = job.attempts + 1;
+    if (!tracingEnabled()) return this.publishAttempt(job, attempt, contextJson);
+    const attributes = {
+      "cortex.job.id": job.jobId,
+      "cortex.job.topic": job.topic,
+      "cortex.job.attempt": attempt,
+    };
+    await inSpan("dispatch", { parent: jobParent(job.traceId), kind: SpanKind.PRODUCER, attributes }, () =>
+      this.publishAttempt(job, attempt, contextJson),
+    );
+  }
+
+  private async publishAttempt(job: JobRecord, attempt: number, contextJson?: string): Promise<void> {
+    const { bus, timeouts, senderId, logger } = this.deps;
     const timeoutMs = timeoutFor(timeouts, job.topic).timeoutSeconds * 1000;
     try {
-      await bus.publishDurable(job.topic, jobRequestPacket(job, attempt, timeoutMs, senderId, contextJson), {
-        msgId: dispatchMsgId(job.jobId, attempt),
-      });
+      await bus.publishDurable(
+        job.topic,
+        jobRequestPacket(job, attempt, timeoutMs, senderId, contextJson, activeTraceparent()),
+        {
+          msgId: dispatchMsgId(job.jobId, attempt),
+        },
+      );
     } catch (err) {
       await this.moves
         .apply({

@@ -39,10 +39,11 @@ export function jobRequestPacket(
   timeoutMs: number,
   senderId: string,
   contextJson?: string,
+  traceparent = "",
 ): BusPacket {
   return newPacket(
     { $case: "jobRequest", jobRequest: jobRequestFor(job, attempt, timeoutMs, contextJson) },
-    { traceId: job.traceId, senderId },
+    { traceId: job.traceId, senderId, traceparent },
   );
 }
 

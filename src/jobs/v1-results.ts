@@ -5,6 +5,7 @@
  */
 import { isTerminal, JobState } from "../core/states.js";
 import { stateFromJobStatus } from "../core/status-map.js";
+import { inSpan, jobParent, tracingEnabled } from "../core/tracing.js";
 import type { JobResult } from "../gen/cortex/v1/bus.js";
 import type { TransitionRequest } from "../store/job-store.js";
 import type { JobsDeps } from "./deps.js";
@@ -23,8 +24,24 @@ export class V1Results {
   ) {}
 
   /** `live(topic)`: a worker of the topic's pool is live, so a retry is dispatched at once. Store failures throw. */
-  async apply(result: JobResult, live: (topic: string) => boolean): Promise<void> {
+  async apply(
+    result: JobResult,
+    live: (topic: string) => boolean,
+    packet: { traceId: string; traceparent: string } = { traceId: "", traceparent: "" },
+  ): Promise<void> {
     if (result.finished) return;
+    if (!tracingEnabled() || packet.traceId === "") return this.applyNow(result, live);
+    const attributes = {
+      "cortex.job.id": result.jobId,
+      "cortex.job.attempt": result.attempt,
+      "cortex.worker.id": result.workerId,
+    };
+    await inSpan("finish", { parent: jobParent(packet.traceId, packet.traceparent), attributes }, () =>
+      this.applyNow(result, live),
+    );
+  }
+
+  private async applyNow(result: JobResult, live: (topic: string) => boolean): Promise<void> {
     const { logger, store, timeouts } = this.deps;
     const { to, reason } = targetOf(result);
     const job = await store.getJob(result.jobId);

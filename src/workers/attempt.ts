@@ -10,8 +10,9 @@
 import type { Logger } from "pino";
 import type { Bus, WorkMessage } from "../bus/bus.js";
 import { JobState } from "../core/states.js";
+import { annotate, inSpan, jobParent, SpanKind, tracingEnabled } from "../core/tracing.js";
 import type { JobRequest } from "../gen/cortex/v1/bus.js";
-import type { AttemptEnd, EndState, JobLifecycle } from "../jobs/index.js";
+import type { AttemptEnd, Begin, EndState, JobLifecycle } from "../jobs/index.js";
 import {
   type AttemptOutcome,
   errorMessageOf,
@@ -43,6 +44,8 @@ export interface AttemptRunnerOptions {
   logger: Logger;
   runningMarkMs?: number;
 }
+
+type Begun = Extract<Begin, { kind: "run" }>;
 
 type Reported = Exclude<AttemptOutcome, { kind: "drained" }>;
 
@@ -85,6 +88,27 @@ export class AttemptRunner {
       return "acked";
     }
     if (begin.kind === "requeue") throw new Requeue(begin.reason);
+    if (!tracingEnabled()) return this.runBegun(req, msg, settings, controller, begin);
+    const attributes = {
+      "cortex.job.id": req.jobId,
+      "cortex.job.topic": req.topic,
+      "cortex.job.attempt": begin.attempt,
+      "cortex.worker.id": this.workerId,
+    };
+    // The handler runs inside the span: jobs it submits (a workflow's children) are its children.
+    const parent = jobParent(msg.packet.traceId, msg.packet.traceparent);
+    return inSpan("run", { parent, kind: SpanKind.CONSUMER, attributes }, () =>
+      this.runBegun(req, msg, settings, controller, begin),
+    );
+  }
+
+  private async runBegun(
+    req: JobRequest,
+    msg: WorkMessage,
+    settings: TopicSettings,
+    controller: AbortController,
+    begin: Begun,
+  ): Promise<Settled> {
     const { attempt, context } = begin;
     // Bindings per call, not a child logger per attempt (pino serialises a child's bindings up front).
     const at = { jobId: req.jobId, attempt };
@@ -109,6 +133,7 @@ export class AttemptRunner {
     } finally {
       clearTimeout(mark);
     }
+    annotate({ "cortex.job.outcome": outcome.kind });
     if (outcome.kind === "drained") {
       this.log.info(at, "attempt aborted by drain: handed back");
       settle(() => msg.nak(), this.log);

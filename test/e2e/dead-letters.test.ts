@@ -35,6 +35,7 @@ function packet(jobId: string, contextJson = ""): Uint8Array {
     senderId: "v1-sender",
     createdAt: { seconds: Math.floor(Date.now() / 1000), nanos: 0 },
     protocolVersion: 1,
+    traceparent: "",
     payload: { $case: "jobRequest", jobRequest },
   }).finish();
 }

@@ -103,6 +103,7 @@ describe("job outcomes", () => {
           senderId: "v1-sender",
           createdAt: { seconds: Math.floor(Date.now() / 1000), nanos: 0 },
           protocolVersion: 1,
+          traceparent: "",
           payload: {
             $case: "jobRequest",
             jobRequest: {

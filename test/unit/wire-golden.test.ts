@@ -104,6 +104,7 @@ const jobRequestPacket: BusPacket = {
   senderId: "gateway-1",
   createdAt: { seconds: 1735689600, nanos: 123000000 },
   protocolVersion: 1,
+  traceparent: "",
   payload: {
     $case: "jobRequest",
     jobRequest: {
@@ -128,6 +129,7 @@ const jobResultPacket: BusPacket = {
   senderId: "worker-code-llm-1",
   createdAt: { seconds: 1735689660, nanos: 500 },
   protocolVersion: 1,
+  traceparent: "",
   payload: {
     $case: "jobResult",
     jobResult: {
@@ -148,6 +150,7 @@ const heartbeatPacket: BusPacket = {
   senderId: "worker-code-llm-1",
   createdAt: { seconds: 1735689605, nanos: 999999999 },
   protocolVersion: 1,
+  traceparent: "",
   payload: {
     $case: "heartbeat",
     heartbeat: {

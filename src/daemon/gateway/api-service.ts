@@ -15,6 +15,7 @@ import { errFields } from "../../core/clip.js";
 import { CortexError } from "../../core/errors.js";
 import { API_KEY_METADATA, SUBMIT_ATTEMPT_METADATA } from "../../core/grpc-metadata.js";
 import { redactUrl } from "../../core/redact-url.js";
+import { TRACEPARENT_HEADER } from "../../core/traceparent.js";
 import type { WorkerRegistry } from "../../core/worker-registry.js";
 import type {
   CortexApiServer,
@@ -85,6 +86,12 @@ function logFailure(logger: Logger, method: string, err: unknown): void {
     // Expected and handled (an outage, a bad request): code and message, no stack.
     logger.warn({ ...errFields(err), method }, "gateway call failed: dependency unavailable");
   else logger.debug({ ...errFields(err), method }, "gateway call rejected");
+}
+
+/** The caller's W3C traceparent (request metadata), "" when none. */
+function traceparentOf(md: Metadata): string {
+  const value = md.get(TRACEPARENT_HEADER)[0];
+  return typeof value === "string" ? value : "";
 }
 
 /** A SubmitJob the client sends again (see SUBMIT_ATTEMPT_METADATA). */
@@ -203,7 +210,7 @@ function watchEvents(ctx: ApiContext): handleServerStreamingCall<WatchEventsRequ
 function submitAndWatchCall(ctx: ApiContext): handleServerStreamingCall<SubmitJobRequest, JobEvent> {
   return (call) =>
     serveStream(ctx, "SubmitAndWatch", call, (principal, transport) =>
-      submitAndWatch(watchDeps(ctx), call.request, principal, transport),
+      submitAndWatch(watchDeps(ctx), call.request, principal, transport, traceparentOf(call.metadata)),
     );
 }
 
@@ -250,7 +257,9 @@ function submitAndWatchManyCall(ctx: ApiContext): handleBidiStreamingCall<Submit
 
 export function createApiService(ctx: ApiContext): CortexApiServer {
   return {
-    submitJob: unary(ctx, "SubmitJob", (req, who, md) => submitJob(ctx, req, who, isSubmitRetry(md))),
+    submitJob: unary(ctx, "SubmitJob", (req, who, md) =>
+      submitJob(ctx, req, who, isSubmitRetry(md), traceparentOf(md)),
+    ),
     getJobStatus: unary(ctx, "GetJobStatus", (req, who) => getJobStatus(ctx, req, who)),
     getJob: unary(ctx, "GetJob", (req, who) => getJob(ctx, req, who)),
     listJobs: unary(ctx, "ListJobs", (req, who) => listJobs(ctx, req, who)),

@@ -13,7 +13,7 @@ import type { Principal } from "./auth.js";
 import type { EventHub } from "./event-watch.js";
 import { toJobEvent } from "./job-info.js";
 import type { ByteBudget } from "./stream-budget.js";
-import { enqueuePrepared, prepareSubmit, type SubmitDeps } from "./submit-job.js";
+import { adoptTraceparent, prepareSubmit, type SubmitDeps, tracedEnqueue } from "./submit-job.js";
 import { shownId } from "./tenant-ids.js";
 import { startWatch, type WatchSession, type WatchTransport } from "./watch-session.js";
 
@@ -35,10 +35,11 @@ export function submitAndWatch(
   req: SubmitJobRequest,
   principal: Principal,
   transport: WatchTransport,
+  traceparent = "",
 ): WatchSession {
   // Only what the watch needs is kept: the request and the prepared job carry the prompt and
   // context (up to the size limit), which must not live as long as the job runs.
-  let prepared: NewJob | undefined = prepareSubmit(deps, req, principal);
+  let prepared: NewJob | undefined = prepareSubmit(deps, adoptTraceparent(req, traceparent), principal);
   const { jobId, topic, tenant } = prepared;
   // a resubmit is answered with the existing job's trace id
   let traceId = prepared.traceId;
@@ -74,7 +75,7 @@ export function submitAndWatch(
         const job = prepared;
         prepared = undefined;
         if (job === undefined) return false;
-        const record = await enqueuePrepared(deps, job, principal);
+        const record = await tracedEnqueue(deps, job, principal, traceparent);
         createdAt = record.createdAt;
         traceId = record.traceId;
         return isTerminal(record.state);

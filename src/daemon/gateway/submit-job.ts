@@ -11,6 +11,8 @@ import { newJobId, newTraceId } from "../../core/ids.js";
 import { validateJobFields } from "../../core/job-validation.js";
 import { PRIORITY_NAMES, parsePriority, priorityName } from "../../core/priority.js";
 import { TENANT_ENV_VAR } from "../../core/tenant.js";
+import { parseTraceparent } from "../../core/traceparent.js";
+import { activeTraceId, inSpan, jobParent, SpanKind, tracingEnabled } from "../../core/tracing.js";
 import type { SubmitJobRequest, SubmitJobResponse } from "../../gen/cortex/v1/api.js";
 import type { JobPriority } from "../../gen/cortex/v1/bus.js";
 import type { JobLifecycle } from "../../jobs/index.js";
@@ -156,12 +158,55 @@ export async function enqueuePrepared(
   return record;
 }
 
+/**
+ * A W3C traceparent on the request (gRPC metadata, HTTP header) is adopted: the job's trace is
+ * the caller's, its submit span a child of the caller's span. A trace_id field that names
+ * another trace wins, and the traceparent is ignored.
+ */
+export function adoptTraceparent(req: SubmitJobRequest, traceparent: string | undefined): SubmitJobRequest {
+  const parent = parseTraceparent(traceparent);
+  if (parent === undefined || (req.traceId !== "" && req.traceId !== parent.traceId)) return req;
+  return { ...req, traceId: parent.traceId };
+}
+
 export async function submitJob(
   deps: SubmitDeps,
   req: SubmitJobRequest,
   principal: Principal = OPEN_PRINCIPAL,
   retry = false,
+  traceparent = "",
 ): Promise<SubmitJobResponse> {
-  const record = await enqueuePrepared(deps, prepareSubmit(deps, req, principal), principal, retry);
-  return { jobId: shownId(principal, record.jobId), traceId: record.traceId };
+  const adopted = adoptTraceparent(req, traceparent);
+  if (!tracingEnabled()) {
+    const record = await enqueuePrepared(deps, prepareSubmit(deps, adopted, principal), principal, retry);
+    return { jobId: shownId(principal, record.jobId), traceId: record.traceId };
+  }
+  // Without a trace from the caller, the submit span is a root and its trace id the job's.
+  const parent = adopted.traceId === "" ? undefined : jobParent(adopted.traceId, traceparent);
+  return inSpan("submit", { kind: SpanKind.SERVER, ...(parent ? { parent } : {}) }, async (span) => {
+    const job = prepareSubmit(
+      deps,
+      adopted.traceId === "" ? { ...adopted, traceId: activeTraceId() } : adopted,
+      principal,
+    );
+    span?.setAttributes({ "cortex.job.id": job.jobId, "cortex.job.topic": job.topic });
+    const record = await enqueuePrepared(deps, job, principal, retry);
+    return { jobId: shownId(principal, record.jobId), traceId: record.traceId };
+  });
+}
+
+/** A prepared job's admission inside a submit span (SubmitAndWatch); just the admission when tracing is off. */
+export function tracedEnqueue(
+  deps: SubmitDeps,
+  job: NewJob,
+  principal: Principal,
+  traceparent: string,
+): Promise<JobRecord> {
+  if (!tracingEnabled()) return enqueuePrepared(deps, job, principal);
+  const attributes = { "cortex.job.id": job.jobId, "cortex.job.topic": job.topic };
+  return inSpan(
+    "submit",
+    { kind: SpanKind.SERVER, parent: jobParent(job.traceId, traceparent), attributes },
+    () => enqueuePrepared(deps, job, principal),
+  );
 }

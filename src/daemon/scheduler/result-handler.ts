@@ -42,7 +42,11 @@ export class ResultHandler {
       );
       return { kind: "term" };
     }
-    await this.jobs.v1Results.apply(payload.jobResult, (topic) => this.dispatcher.hasLiveWorker(topic));
+    await this.jobs.v1Results.apply(
+      payload.jobResult,
+      (topic) => this.dispatcher.hasLiveWorker(topic),
+      msg.packet,
+    );
     return ACK;
   }
 }

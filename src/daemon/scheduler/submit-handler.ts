@@ -12,6 +12,7 @@ import { newTraceId } from "../../core/ids.js";
 import { priorityName } from "../../core/priority.js";
 import { JobState } from "../../core/states.js";
 import { TENANT_ENV_VAR } from "../../core/tenant.js";
+import { withSender } from "../../core/tracing.js";
 import type { JobRequest } from "../../gen/cortex/v1/bus.js";
 import { type JobLifecycle, SAFETY_UNAVAILABLE_REASON } from "../../jobs/index.js";
 import type { TransitionOutcome } from "../../store/job-store.js";
@@ -79,7 +80,9 @@ export class SubmitHandler {
       tenant: req.envVars[TENANT_ENV_VAR] ?? "",
       createdAt: timestampToMs(msg.packet.createdAt) ?? this.deps.clock(),
     };
-    const outcome = await this.decide(job, msg.deliveryCount);
+    // A deferred job's admit span joins the span that deferred it.
+    const { traceId, traceparent } = msg.packet;
+    const outcome = await withSender(traceId, traceparent, () => this.decide(job, msg.deliveryCount));
     if (outcome.kind !== "pending-state") return outcome.settle;
     if (outcome.state === undefined) {
       // Not in the store: a CortexOS v1 sender wrote ctx:<id> and published straight to NATS.

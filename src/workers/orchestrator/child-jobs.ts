@@ -6,6 +6,7 @@
 import type { Logger } from "pino";
 import { CortexError, ErrorCode, isCortexError } from "../../core/errors.js";
 import { JobState } from "../../core/states.js";
+import { inSpan, jobParent, tracingEnabled } from "../../core/tracing.js";
 import type { JobLifecycle } from "../../jobs/index.js";
 import type { JobRecord, JobStore, NewJob } from "../../store/job-store.js";
 
@@ -36,7 +37,16 @@ export interface ChildSpec {
 }
 
 /** Creates and submits the child, or returns the existing one (a redelivered orchestrator). */
-export async function submitChild(deps: ChildDeps, parent: ParentInfo, spec: ChildSpec): Promise<JobRecord> {
+export function submitChild(deps: ChildDeps, parent: ParentInfo, spec: ChildSpec): Promise<JobRecord> {
+  if (!tracingEnabled()) return submitNow(deps, parent, spec);
+  const attributes = { "cortex.job.id": spec.jobId, "cortex.job.topic": spec.topic };
+  // Under the workflow's run span (the active one), like a submit through the gateway.
+  return inSpan("submit", { parent: jobParent(parent.traceId), attributes }, () =>
+    submitNow(deps, parent, spec),
+  );
+}
+
+async function submitNow(deps: ChildDeps, parent: ParentInfo, spec: ChildSpec): Promise<JobRecord> {
   const job: NewJob = {
     jobId: spec.jobId,
     traceId: parent.traceId,

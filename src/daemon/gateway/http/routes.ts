@@ -4,6 +4,7 @@
  * handler as `{error: {code, message}}`.
  */
 import type { FastifyInstance, FastifyRequest } from "fastify";
+import { TRACEPARENT_HEADER } from "../../../core/traceparent.js";
 import type { WorkerRegistry } from "../../../core/worker-registry.js";
 import type { GetStatusResponse } from "../../../gen/cortex/v1/api.js";
 import { decideApproval, listApprovals } from "../approvals.js";
@@ -79,7 +80,14 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
   });
 
   app.post(Routes.jobs, async (req, reply) => {
-    const res = await submitJob(deps, submitRequest(req.body), deps.principalOf(req));
+    const traceparent = req.headers[TRACEPARENT_HEADER];
+    const res = await submitJob(
+      deps,
+      submitRequest(req.body),
+      deps.principalOf(req),
+      false,
+      typeof traceparent === "string" ? traceparent : "",
+    );
     return reply.code(201).send({ job_id: res.jobId, trace_id: res.traceId });
   });
 

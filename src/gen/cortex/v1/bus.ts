@@ -47,6 +47,11 @@ export interface BusPacket {
     { $case: "jobProgress"; jobProgress: JobProgress }
     | { $case: "jobCancel"; jobCancel: JobCancel }
     | undefined;
+  /**
+   * cortex addition: the W3C traceparent of the sender's span, so spans in other processes
+   * join the job's trace. Empty from CortexOS v1 senders: trace_id alone names the trace.
+   */
+  traceparent: string;
 }
 
 export interface JobRequest {
@@ -135,7 +140,7 @@ export interface JobCancel {
 }
 
 function createBaseBusPacket(): BusPacket {
-  return { traceId: "", senderId: "", createdAt: undefined, protocolVersion: 0, payload: undefined };
+  return { traceId: "", senderId: "", createdAt: undefined, protocolVersion: 0, payload: undefined, traceparent: "" };
 }
 
 export const BusPacket: MessageFns<BusPacket> = {
@@ -174,6 +179,9 @@ export const BusPacket: MessageFns<BusPacket> = {
       case "jobCancel":
         JobCancel.encode(message.payload.jobCancel, writer.uint32(170).fork()).join();
         break;
+    }
+    if (message.traceparent !== "") {
+      writer.uint32(242).string(message.traceparent);
     }
     return writer;
   },
@@ -279,6 +287,14 @@ export const BusPacket: MessageFns<BusPacket> = {
             message.payload = { $case: "jobCancel", jobCancel: JobCancel.decode(reader, reader.uint32()) };
             continue;
           }
+          case 30: {
+            if (tag !== 242) {
+              break;
+            }
+
+            message.traceparent = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -346,6 +362,7 @@ export const BusPacket: MessageFns<BusPacket> = {
         break;
       }
     }
+    message.traceparent = object.traceparent ?? "";
     return message;
   },
 };
