@@ -95,7 +95,7 @@ describe.runIf(onNats())("faults", () => {
     await first.exited;
     procs.push(spawnCli(["worker", "start", "echo"], stack.env));
     const done = await waitForJob(client, jobId, { timeoutMs: 30_000 });
-    expect(done.job.state).toBe("SUCCEEDED");
+    expect(done.job.state, done.job.reason).toBe("SUCCEEDED");
     expect(done.job.attempts).toBe(2);
     const events = (await client.getJob(jobId, { includeEvents: true })).events;
     expect(events.filter((e) => e.to === "SUCCEEDED")).toHaveLength(1);
