@@ -66,7 +66,7 @@ describe("docker/Dockerfile", () => {
     for (const tool of ["python3", "make", "g++", "npm ci", "npm run build"]) expect(run).toContain(tool);
     // `npm run build` compiles src/ and builds the dashboard from web/ into dist/web.
     const copied = argsOf(stages[0] ?? [], "COPY").map((a) => a.split(/\s+/)[0]);
-    for (const dir of ["./src", "./web", "./scripts", "./proto"]) expect(copied).toContain(dir);
+    for (const dir of ["src", "web", "scripts", "proto"]) expect(copied).toContain(dir);
   });
 
   it("final stage: production dependencies only, the native module and dist/ from the build stage", () => {
