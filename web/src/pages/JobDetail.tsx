@@ -16,7 +16,7 @@ const TIMELINE: [keyof Job, string][] = [
   ["finished_at_ms", "finished"],
 ];
 
-function patchOf(result: Json | undefined): string | undefined {
+export function patchOf(result: Json | undefined): string | undefined {
   if (typeof result !== "object" || result === null || Array.isArray(result)) return undefined;
   const patch = result.patch;
   if (typeof patch !== "object" || patch === null || Array.isArray(patch)) return undefined;
@@ -34,7 +34,7 @@ export function JobDetailPage({ id }: { id: string }) {
   useStreamEvents(
     (ev, replay) => {
       if (ev.job_id !== id || replay) return;
-      if (ev.kind === "progress" && ev.text) setTokens((t) => t + ev.text);
+      if ((ev.kind === "progress" || ev.kind === "token") && ev.text) setTokens((t) => t + ev.text);
       else void queries.invalidateQueries({ queryKey: key });
     },
     [id],
