@@ -17,9 +17,15 @@ export function field(result: unknown, key: string): string | undefined {
   return typeof v === "string" ? v : undefined;
 }
 
+const errorOf = (result: unknown): unknown =>
+  typeof result === "object" && result !== null ? (result as { error?: unknown }).error : undefined;
+
 /** Why a job failed: its result's error message, else the job's reason. */
 export function failureOf(result: unknown, reason: string | undefined): string | undefined {
-  const err =
-    typeof result === "object" && result !== null ? (result as { error?: unknown }).error : undefined;
-  return field(err, "message") ?? reason;
+  return field(errorOf(result), "message") ?? reason;
+}
+
+/** What the failed job's error says to do about it. */
+export function hintOf(result: unknown): string | undefined {
+  return field(errorOf(result), "hint");
 }

@@ -7,7 +7,7 @@ import { useQuery } from "@tanstack/react-query";
 import { type FormEvent, useRef, useState } from "react";
 import { Link } from "wouter";
 import { api } from "../api";
-import { failureOf, field } from "../format";
+import { failureOf, field, hintOf } from "../format";
 import { useStreamEvents } from "../stream";
 import { isTerminal, type JobDetail, type Models } from "../types";
 
@@ -28,6 +28,7 @@ interface Turn {
   jobId?: string;
   state?: string;
   error?: string;
+  hint?: string;
 }
 
 export function ChatPage() {
@@ -50,7 +51,7 @@ export function ChatPage() {
       update(jobId, (t) =>
         state === "SUCCEEDED"
           ? { ...t, state, content: field(d.result, "response") ?? t.content }
-          : { ...t, state, error: failureOf(d.result, d.job?.reason) ?? state },
+          : { ...t, state, error: failureOf(d.result, d.job?.reason) ?? state, hint: hintOf(d.result) },
       );
     } catch (err) {
       update(jobId, (t) => ({ ...t, error: err instanceof Error ? err.message : String(err) }));
@@ -130,6 +131,7 @@ export function ChatPage() {
             {t.error ? (
               <p className="error" role="alert" data-testid="chat-error">
                 {t.error}
+                {t.hint ? <span className="hint"> {t.hint}</span> : null}
               </p>
             ) : null}
             {t.jobId ? (
