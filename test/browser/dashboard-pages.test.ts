@@ -30,6 +30,11 @@ rules:
     tenants: ["ops"]
     expires_after: 30m
     reason: "ops echoes wait for a human"
+  - id: review-patch-held
+    effect: require_approval
+    topics: ["job.code.llm"]
+    tenants: ["review"]
+    reason: "patches for review wait for a human"
   - id: no-destroy
     effect: deny
     topics: ["sys.destroy"]
@@ -240,16 +245,57 @@ describe.each(BACKENDS)("the dashboard's pages on the %s backend", (backend) => 
     await expectAccessible(page, "Workflows");
   });
 
-  it("approves a held job from the page (live on Jobs too) and rejects another with a reason", async () => {
+  it("shows a workflow paused at a held step with a link to decide, and resumes it once approved there", async () => {
+    await fixture.setBehaviour({ answer });
+    writeFileSync(join(repo, "held.py"), ORIGINAL);
+    const r = await runCli(
+      ["submit", "code-review", "-f", "held.py", "-i", "add type hints", "--tenant", "review", "--json"],
+      stack.env,
+      30_000,
+      repo,
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const id = (r.json as { job_id: string }).job_id;
+    await page.goto(`${base}/workflows/${id}`);
+    const patch = page.locator('[data-step-id="patch"]');
+    await patch.getByTestId("step-state").getByText("waiting for approval").waitFor({ timeout: 20_000 });
+    expect(await patch.textContent()).toContain("review-patch-held");
+    expect(await page.locator('[data-step-id="explain"]').getByTestId("step-state").textContent()).toBe(
+      "WAITING",
+    );
+    await shot("workflow-held");
+    await patch.getByRole("link", { name: "Decide on Approvals" }).click();
+    await page.waitForURL("**/approvals");
+    const card = page.locator("[data-approval-id]").filter({ hasText: "job.code.llm" });
+    await card.getByRole("button", { name: "Approve" }).click();
+    await page.getByTestId("decision-outcome").getByText("Approved").waitFor();
+    await page.goBack();
+    await page.waitForURL(`**/workflows/${id}`);
+    await page.getByTestId("workflow-state").getByText("SUCCEEDED").waitFor({ timeout: 60_000 });
+    await expect
+      .poll(() => page.getByTestId("step-state").allTextContents())
+      .toEqual(["SUCCEEDED", "SUCCEEDED"]);
+    await page.getByTestId("diff").waitFor();
+  });
+
+  it("approves a held job from the page (live on Jobs and Mission Control too) and rejects another with a reason", async () => {
     const approved = await submit(["echo", "approve me", "--tenant", "ops"]);
     const rejected = await submit(["echo", "reject me", "--tenant", "ops"]);
     const jobsPage = await browser.context.newPage();
+    const mcPage = await browser.context.newPage();
     jobsPage.setDefaultTimeout(15_000);
+    mcPage.setDefaultTimeout(15_000);
     try {
       await jobsPage.goto(`${base}/jobs`);
       await jobsPage.getByTestId("stream-state").getByText("live").waitFor();
       const jobsRow = jobsPage.locator(`tr[data-job-id="${approved}"]`);
       await jobsRow.getByText("AWAITING_APPROVAL").waitFor();
+      await mcPage.goto(`${base}/`);
+      await mcPage.getByTestId("stream-state").getByText("live").waitFor();
+      // Mission Control lists only the states some job is in.
+      const heldCount = mcPage.getByTestId("count-AWAITING_APPROVAL");
+      const held = async () => ((await heldCount.count()) === 0 ? "0" : await heldCount.textContent());
+      await expect.poll(held).toBe("2");
 
       await page.goto(`${base}/approvals`);
       await page.getByTestId("stream-state").getByText("live").waitFor();
@@ -276,6 +322,7 @@ describe.each(BACKENDS)("the dashboard's pages on the %s backend", (backend) => 
       await card.waitFor({ state: "detached" });
       // The other open page follows the job's state events without a reload.
       await jobsRow.getByText("SUCCEEDED").waitFor({ timeout: 20_000 });
+      await expect.poll(held).toBe("1");
       await expect.poll(() => jobState(approved), { timeout: 20_000 }).toBe("SUCCEEDED");
 
       const other = page.locator(`[data-approval-id="${rejected}"]`);
@@ -289,6 +336,7 @@ describe.each(BACKENDS)("the dashboard's pages on the %s backend", (backend) => 
       await page.getByTestId("decision-outcome").getByText("Rejected").waitFor();
       await other.waitFor({ state: "detached" });
       await jobsPage.locator(`tr[data-job-id="${rejected}"]`).getByText("DENIED").waitFor();
+      await expect.poll(held).toBe("0");
       const job = (await stack.cli(["job", rejected, "--json"])).json as {
         job: { state: string; approval?: { decision_reason?: string } };
       };
@@ -296,7 +344,7 @@ describe.each(BACKENDS)("the dashboard's pages on the %s backend", (backend) => 
       expect(job.job.approval?.decision_reason).toBe("not during the freeze");
       await page.getByText("No job is waiting for approval.").waitFor();
     } finally {
-      await jobsPage.close();
+      await Promise.all([jobsPage.close(), mcPage.close()]);
     }
   });
 
@@ -305,6 +353,7 @@ describe.each(BACKENDS)("the dashboard's pages on the %s backend", (backend) => 
     await page.locator('tr[data-rule-id="ops-echo-held"]').waitFor();
     expect(await page.locator("tr[data-rule-id] td:first-child").allTextContents()).toEqual([
       "ops-echo-held",
+      "review-patch-held",
       "no-destroy",
       "jobs",
     ]);
@@ -337,7 +386,7 @@ describe.each(BACKENDS)("the dashboard's pages on the %s backend", (backend) => 
     expect(await page.getByTestId("explain-rule").textContent()).toBe("jobs");
     // The rules checked before the deciding one, and why they did not match.
     const why = await page.getByTestId("explanation").locator("tbody tr").allTextContents();
-    expect(why).toHaveLength(3);
+    expect(why).toHaveLength(4);
     expect(why[0]).toContain("ops-echo-held");
     expect(why[0]).toContain("tenant default is not in [ops]");
   });

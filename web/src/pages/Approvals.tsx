@@ -99,7 +99,11 @@ export function ApprovalsPage() {
             : String(err),
         error: true,
       }),
-    onSettled: () => queries.invalidateQueries({ queryKey: ["approvals"] }),
+    onSettled: (_res, _err, d) =>
+      Promise.all([
+        queries.invalidateQueries({ queryKey: ["approvals"] }),
+        queries.invalidateQueries({ queryKey: ["job", d.job.job_id] }),
+      ]),
   });
 
   const items = list.data?.approvals ?? [];

@@ -106,6 +106,23 @@ export function JobDetailPage({ id }: { id: string }) {
               <dd>{job.waiting_reason}</dd>
             </>
           ) : null}
+          {job.approval ? (
+            <>
+              <dt>Approval</dt>
+              <dd data-testid="approval">
+                rule <code>{job.approval.rule_id}</code>
+                {job.approval.decision
+                  ? `: ${job.approval.decision} by ${job.approval.decided_by || "expiry"}${job.approval.decision_reason ? ` (${job.approval.decision_reason})` : ""}`
+                  : null}
+                {job.state === "AWAITING_APPROVAL" ? (
+                  <>
+                    {" "}
+                    — <Link href="/approvals">decide on Approvals</Link>
+                  </>
+                ) : null}
+              </dd>
+            </>
+          ) : null}
         </dl>
       ) : null}
       <h2>Timeline</h2>

@@ -75,6 +75,8 @@ function useJob(id: string | undefined) {
     queryKey: ["job", id],
     queryFn: () => api<JobDetail>(`/jobs/${encodeURIComponent(id ?? "")}?include_context=true`),
     enabled: id !== undefined,
+    // Events missed while the page was closed: refetch on opening it, the stream does the rest.
+    staleTime: 0,
   });
 }
 
@@ -123,12 +125,14 @@ export function WorkflowPage({ id }: { id: string }) {
   const workflow = useQuery({
     queryKey: ["job", id],
     queryFn: () => api<JobDetail>(`/jobs/${encodeURIComponent(id)}?include_context=true`),
+    staleTime: 0,
   });
   const traceId = workflow.data?.job?.trace_id;
   const trace = useQuery({
     queryKey: ["trace", traceId],
     queryFn: () => api<Trace>(`/traces/${traceId}`),
     enabled: traceId !== undefined,
+    staleTime: 0,
   });
   const [notes, setNotes] = useState("");
   useStreamEvents(
