@@ -12,6 +12,7 @@ import { redactUrl } from "../core/redact-url.js";
 import { assertWorkerRouting } from "../core/routing-check.js";
 import { type WorkerKindName, workerKindNames } from "../core/worker-kinds.js";
 import { JobLifecycle, localPolicy, type PolicyGate } from "../jobs/index.js";
+import { createLlmClient } from "../llm/index.js";
 import { type LoadedWorker, loadRoutedWorkers } from "../sdk/load-modules.js";
 import type { JobStore } from "../store/job-store.js";
 import { COMPONENT_NAMES, type Component, type ComponentInfo, type ComponentName } from "./component.js";
@@ -199,6 +200,12 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     }
 
     if (wanted.has("gateway") && bus && store && jobs) {
+      const gatewayLlm = createLlmClient({
+        baseUrl: env.OLLAMA_URL,
+        model: env.OLLAMA_MODEL,
+        ...(env.OLLAMA_TIMEOUT_MS === undefined ? {} : { requestTimeoutMs: env.OLLAMA_TIMEOUT_MS }),
+        logger: root.child({ component: "llm" }),
+      });
       const gateway = new GatewayServer({
         bus,
         store,
@@ -221,6 +228,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         statusProvider: statuses,
         metrics: registry,
         ...(policySource ? { policySource } : {}),
+        llmHealth: () => gatewayLlm.health(),
       });
       await launch(gateway);
     }

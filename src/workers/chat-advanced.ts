@@ -3,6 +3,7 @@
  * watchers as job progress while the model writes; the result holds the whole answer.
  * When Ollama is unreachable or lacks the model the job fails with the LLM client's error
  * (the URL tried, and `cortex pull-model` / OLLAMA_URL as the fix) — never a fake answer.
+ * `history` (earlier turns, oldest first) makes it one turn of a longer conversation.
  * Written with the worker SDK; the daemon injects its LLM client.
  */
 import { z } from "zod";
@@ -24,6 +25,10 @@ const chatContext = z.object({
   prompt: z.string().min(1, { error: "expected a non-empty string" }),
   model: z.string().min(1).optional(),
   system: z.string().optional(),
+  history: z
+    .array(z.object({ role: z.enum(["user", "assistant"]), content: z.string() }))
+    .max(100)
+    .optional(),
 });
 
 const route = WORKER_KIND_ROUTES["chat-advanced"];
@@ -40,6 +45,7 @@ export function chatAdvancedWorker(llm: LlmClient): WorkerDefinition {
           const job = input as z.infer<typeof chatContext>;
           const messages: ChatMessage[] = [];
           if (job.system) messages.push({ role: "system", content: job.system });
+          messages.push(...(job.history ?? []));
           messages.push({ role: "user", content: job.prompt });
           const answer = await llm.chat({
             ...(job.model ? { model: job.model } : {}),

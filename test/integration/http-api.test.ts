@@ -16,10 +16,12 @@ import { JobState } from "../../src/core/states.js";
 import { heartbeatSubject, Subjects } from "../../src/core/subjects.js";
 import { GatewayServer } from "../../src/daemon/gateway/gateway-server.js";
 import { HIGH_WATER_BYTES } from "../../src/daemon/gateway/http/stream.js";
+import { createLlmClient } from "../../src/llm/index.js";
 import type { JobEventRecord } from "../../src/store/job-store.js";
 import { createRedisStore, type RedisJobStore } from "../../src/store/redis-store.js";
 import { type ApiError, httpJson, openStream, streamRefusal } from "../support/http-api.js";
 import { type NatsHandle, startNats } from "../support/nats-server.js";
+import { type OllamaFixture, startOllamaFixture } from "../support/ollama-fixture.js";
 import { type RedisHandle, startRedis, uniquePrefix } from "../support/redis-server.js";
 
 const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
@@ -33,6 +35,7 @@ let redis: RedisHandle;
 let bus: Bus;
 let store: RedisJobStore;
 let gateway: GatewayServer;
+let ollama: OllamaFixture;
 let metrics: Registry;
 let base: string;
 let wsBase: string;
@@ -111,7 +114,12 @@ async function submit(body: Record<string, unknown>): Promise<{ job_id: string; 
 }
 
 beforeAll(async () => {
-  [nats, redis] = await Promise.all([startNats(), startRedis()]);
+  [nats, redis, ollama] = await Promise.all([
+    startNats(),
+    startRedis(),
+    startOllamaFixture({ models: ["llama3:latest", "phi3:latest"] }),
+  ]);
+  const llm = createLlmClient({ baseUrl: ollama.url, model: "llama3" });
   bus = await connectNatsBus({ url: nats.url, name: "http-api-test", logger });
   await bus.provision();
   store = await createRedisStore({ url: redis.url, prefix: uniquePrefix(), logger });
@@ -121,6 +129,7 @@ beforeAll(async () => {
     store,
     logger,
     metrics,
+    llmHealth: () => llm.health(),
     config: {
       grpcPort: 0,
       httpPort: 0,
@@ -140,7 +149,7 @@ afterAll(async () => {
   await gateway?.stop();
   await store?.close();
   await bus?.close();
-  await Promise.all([nats?.stop(), redis?.stop()]);
+  await Promise.all([nats?.stop(), redis?.stop(), ollama?.stop()]);
 });
 
 describe("POST /api/v1/jobs", () => {
@@ -419,6 +428,28 @@ describe("GET /api/v1/workers and worker events", () => {
       expect((await httpJson<{ workers: unknown[] }>(`${base}/api/v1/workers`)).body.workers).toEqual([]);
     } finally {
       stream.close();
+    }
+  });
+});
+
+describe("GET /api/v1/models", () => {
+  it("lists Ollama's models and the default; Ollama down is 503 LLM_UNAVAILABLE with the client's message", async () => {
+    const ok = await httpJson<Record<string, unknown>>(`${base}/api/v1/models`);
+    expect(ok.status).toBe(200);
+    expect(ok.body).toEqual({
+      url: ollama.url,
+      default_model: "llama3",
+      default_present: true,
+      models: ["llama3:latest", "phi3:latest"],
+    });
+    await ollama.setBehaviour({ refuse: true });
+    try {
+      const down = await httpJson<ApiError>(`${base}/api/v1/models`);
+      expect(down.status).toBe(503);
+      expect(down.body.error.code).toBe("LLM_UNAVAILABLE");
+      expect(down.body.error.message).toContain(`cannot reach Ollama at ${ollama.url}`);
+    } finally {
+      await ollama.setBehaviour({});
     }
   });
 });

@@ -1,15 +1,24 @@
 import { Link, Route, Switch, useLocation } from "wouter";
 import { KeyPrompt } from "./auth";
+import { ApprovalsPage } from "./pages/Approvals";
+import { ChatPage } from "./pages/Chat";
 import { JobDetailPage } from "./pages/JobDetail";
 import { JobsPage } from "./pages/Jobs";
 import { MissionControl } from "./pages/MissionControl";
+import { PolicyPage } from "./pages/Policy";
 import { WorkersPage } from "./pages/Workers";
+import { WorkflowPage } from "./pages/Workflow";
+import { WorkflowsPage } from "./pages/Workflows";
 import { useStreamState } from "./stream";
 
 const NAV = [
   { href: "/", label: "Mission Control" },
   { href: "/jobs", label: "Jobs" },
+  { href: "/workflows", label: "Workflows" },
+  { href: "/approvals", label: "Approvals" },
+  { href: "/chat", label: "Chat" },
   { href: "/workers", label: "Workers" },
+  { href: "/policy", label: "Policy" },
 ] as const;
 
 function Nav() {
@@ -46,7 +55,12 @@ export function App() {
           <Route path="/" component={MissionControl} />
           <Route path="/jobs" component={JobsPage} />
           <Route path="/jobs/:id">{(p) => <JobDetailPage id={decodeURIComponent(p.id)} />}</Route>
+          <Route path="/workflows" component={WorkflowsPage} />
+          <Route path="/workflows/:id">{(p) => <WorkflowPage id={decodeURIComponent(p.id)} />}</Route>
+          <Route path="/approvals" component={ApprovalsPage} />
+          <Route path="/chat" component={ChatPage} />
           <Route path="/workers" component={WorkersPage} />
+          <Route path="/policy" component={PolicyPage} />
           <Route>
             <h1>Not found</h1>
             <p>

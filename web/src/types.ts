@@ -13,12 +13,77 @@ export interface Job {
   workflow_id?: string;
   adapter_id?: string;
   waiting_reason?: string;
+  step_index?: number;
+  approval?: Approval;
   created_at_ms?: number;
   updated_at_ms?: number;
   scheduled_at_ms?: number;
   dispatched_at_ms?: number;
   started_at_ms?: number;
   finished_at_ms?: number;
+}
+
+/** A job's approval record (set once a rule held it). */
+export interface Approval {
+  rule_id?: string;
+  rule_reason?: string;
+  approvers?: string[];
+  requested_at_ms?: number;
+  expires_at_ms?: number;
+  content_hash?: string;
+  /** Absent while waiting; "approved", "rejected" or "expired". */
+  decision?: string;
+  decided_by?: string;
+  decided_at_ms?: number;
+  decision_reason?: string;
+}
+
+export interface ApprovalsPage {
+  approvals: { job?: Job; context?: Json }[];
+  next_cursor?: string;
+}
+
+export interface Trace {
+  trace_id: string;
+  jobs: Job[];
+}
+
+export type PolicyEffect = "allow" | "deny" | "require_approval";
+
+export interface PolicyRule {
+  id: string;
+  effect: PolicyEffect;
+  topics: string[];
+  tenants?: string[];
+  approvers?: string[];
+  expires_after?: string | number;
+  reason?: string;
+}
+
+export interface Policy {
+  default_tenant: string;
+  default_effect: PolicyEffect;
+  rules: PolicyRule[];
+}
+
+export interface PolicyExplanation {
+  topic: string;
+  tenant: string;
+  decision: string;
+  effect: PolicyEffect;
+  rule_id?: string;
+  reason: string;
+  default_applied: boolean;
+  approvers?: string[];
+  expires_after_ms?: number;
+  checked: { rule_id: string; effect: PolicyEffect; matched: boolean; why: string }[];
+}
+
+export interface Models {
+  url: string;
+  default_model: string;
+  default_present: boolean;
+  models: string[];
 }
 
 export interface JobEvent {

@@ -16,6 +16,7 @@ import {
 } from "../../core/worker-registry.js";
 import { CortexApiService } from "../../gen/cortex/v1/api.js";
 import { JobLifecycle } from "../../jobs/index.js";
+import type { LlmHealth } from "../../llm/index.js";
 import type { JobStore } from "../../store/job-store.js";
 import type { Component, ComponentInfo } from "../component.js";
 import { GatewayMetrics } from "../metrics/gateway-metrics.js";
@@ -89,6 +90,8 @@ export interface GatewayOptions {
   metrics?: Registry;
   /** The policy in force, for ExplainPolicy and GET /api/v1/policy (policy-queries.ts). */
   policySource?: PolicySource;
+  /** Ollama's health and models (GET /api/v1/models). */
+  llmHealth?: () => Promise<LlmHealth>;
 }
 
 export interface GatewayPorts {
@@ -235,6 +238,7 @@ export class GatewayServer implements Component {
           watchBufferSize: this.cfg.watchBufferSize,
           metrics: this.metrics,
           policySource: this.opts.policySource,
+          ...(this.opts.llmHealth ? { llmHealth: this.opts.llmHealth } : {}),
           status: () => {
             if (this.apiCtx === undefined)
               throw new CortexError(ErrorCode.Internal, "status asked before the gRPC API started", {

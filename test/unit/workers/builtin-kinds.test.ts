@@ -120,4 +120,34 @@ describe("built-in worker kinds", () => {
       completed_at: expect.any(String),
     });
   });
+
+  it("sends a chat's earlier turns (history) before the prompt, after the system message", async () => {
+    const handler = workerKind("chat-advanced").createHandler({ llm });
+    const history = [
+      { role: "user", content: "What is NATS?" },
+      { role: "assistant", content: "A messaging system." },
+    ];
+    await handler(
+      job("job.chat.advanced", { prompt: "And JetStream?", system: "Be brief.", history }, () => undefined),
+      new AbortController().signal,
+    );
+    expect(asked.at(-1)?.messages).toEqual([
+      { role: "system", content: "Be brief." },
+      ...history,
+      { role: "user", content: "And JetStream?" },
+    ]);
+  });
+
+  it("refuses a history turn with a role other than user or assistant", async () => {
+    const handler = workerKind("chat-advanced").createHandler({ llm });
+    const err = await handler(
+      job(
+        "job.chat.advanced",
+        { prompt: "hi", history: [{ role: "system", content: "x" }] },
+        () => undefined,
+      ),
+      new AbortController().signal,
+    ).catch((e: unknown) => e);
+    expect(isCortexError(err) && err.code).toBe("INVALID_ARGUMENT");
+  });
 });

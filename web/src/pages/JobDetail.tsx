@@ -16,7 +16,7 @@ const TIMELINE: [keyof Job, string][] = [
   ["finished_at_ms", "finished"],
 ];
 
-function patchOf(result: Json | undefined): string | undefined {
+export function patchOf(result: Json | undefined): string | undefined {
   if (typeof result !== "object" || result === null || Array.isArray(result)) return undefined;
   const patch = result.patch;
   if (typeof patch !== "object" || patch === null || Array.isArray(patch)) return undefined;
@@ -34,7 +34,7 @@ export function JobDetailPage({ id }: { id: string }) {
   useStreamEvents(
     (ev, replay) => {
       if (ev.job_id !== id || replay) return;
-      if (ev.kind === "progress" && ev.text) setTokens((t) => t + ev.text);
+      if ((ev.kind === "progress" || ev.kind === "token") && ev.text) setTokens((t) => t + ev.text);
       else void queries.invalidateQueries({ queryKey: key });
     },
     [id],
@@ -104,6 +104,23 @@ export function JobDetailPage({ id }: { id: string }) {
             <>
               <dt>Waiting</dt>
               <dd>{job.waiting_reason}</dd>
+            </>
+          ) : null}
+          {job.approval ? (
+            <>
+              <dt>Approval</dt>
+              <dd data-testid="approval">
+                rule <code>{job.approval.rule_id}</code>
+                {job.approval.decision
+                  ? `: ${job.approval.decision} by ${job.approval.decided_by || "expiry"}${job.approval.decision_reason ? ` (${job.approval.decision_reason})` : ""}`
+                  : null}
+                {job.state === "AWAITING_APPROVAL" ? (
+                  <>
+                    {" "}
+                    — <Link href="/approvals">decide on Approvals</Link>
+                  </>
+                ) : null}
+              </dd>
             </>
           ) : null}
         </dl>

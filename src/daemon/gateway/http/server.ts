@@ -9,6 +9,7 @@ import type { WebSocket } from "ws";
 import { errFields } from "../../../core/clip.js";
 import type { WorkerRegistry } from "../../../core/worker-registry.js";
 import type { GetStatusResponse } from "../../../gen/cortex/v1/api.js";
+import type { LlmHealth } from "../../../llm/index.js";
 import type { GatewayMetrics } from "../../metrics/gateway-metrics.js";
 import type { ApiKeys, Principal } from "../auth.js";
 import type { EventHub } from "../event-watch.js";
@@ -17,6 +18,7 @@ import type { SubmitLimits } from "../submit-job.js";
 import { isApiPath, registerDashboard } from "./dashboard.js";
 import { routeNotFound, toHttpError } from "./errors.js";
 import { registerJsonBody } from "./json-body.js";
+import { registerModelsRoute } from "./models-route.js";
 import { OPEN_ROUTES, Routes, registerRoutes } from "./routes.js";
 import { registerStream } from "./stream.js";
 
@@ -35,6 +37,8 @@ export interface HttpApiDeps extends QueryDeps {
   metrics: GatewayMetrics | undefined;
   /** The gRPC GetStatus answer (GET /api/v1/status). */
   status(): Promise<GetStatusResponse>;
+  /** Ollama's models through the LLM client (GET /api/v1/models); absent = none configured. */
+  llmHealth?: () => Promise<LlmHealth>;
 }
 
 export interface HttpApi {
@@ -126,6 +130,7 @@ export async function startHttpApi(deps: HttpApiDeps, host: string, port: number
   });
 
   registerRoutes(app, { ...deps, principalOf, keysEnabled: deps.keys.enabled });
+  registerModelsRoute(app, deps.llmHealth);
   registerStream(app, { ...deps, bodyLimit, principalOf }, { sockets });
 
   try {
