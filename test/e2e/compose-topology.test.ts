@@ -416,8 +416,8 @@ describe.runIf(onNats())("docker-compose topology as local processes", () => {
       "cortex.job.outcome": "completed",
     });
     expect(wf.run.attrs["cortex.worker.id"]).not.toBe("");
-    // Each compose service's process, by its service.name.
-    // The gateway admits inline (asking the safety service) and dispatches.
+    // Each span's compose service, by service.name: the gateway admits inline (asking the
+    // safety service) and dispatches.
     expect(servicesOf(wf)).toEqual({
       submit: "cortex-gateway",
       admit: "cortex-gateway",
@@ -452,7 +452,7 @@ describe.runIf(onNats())("docker-compose topology as local processes", () => {
     expect([...tree.services()].sort()).toEqual(
       ["cortex-gateway", "cortex-worker-orchestrator", ...Object.values(workerOf)].sort(),
     );
-  });
+  }, 60_000);
 
   it("a traceparent in SubmitJob's gRPC metadata is adopted too", async () => {
     const traceId = "0af7651916cd43dd8448eb211c80319c";
@@ -478,7 +478,7 @@ describe.runIf(onNats())("docker-compose topology as local processes", () => {
       run: "cortex-worker-code-llm",
       finish: "cortex-worker-code-llm",
     });
-  });
+  }, 45_000);
 
   it("kill -9 of the echo service's process with jobs in flight, started again: no job lost", async () => {
     const echo = running.get("echo") as Running;

@@ -157,9 +157,8 @@ export class SpanTree {
     return found[0] as ReceivedSpan;
   }
 
-  /** The spans named `name` from `service`. */
-  named(name: string, service?: string): ReceivedSpan[] {
-    return this.spans.filter((s) => s.name === name && (service === undefined || s.service === service));
+  named(name: string): ReceivedSpan[] {
+    return this.spans.filter((s) => s.name === name);
   }
 
   services(): Set<string> {
