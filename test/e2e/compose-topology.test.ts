@@ -4,23 +4,35 @@
  * CLI, started in `depends_on` order once each dependency's own healthcheck passes. Service
  * host names map to loopback ports; real nats-server and redis-server stand in for `nats` and
  * `redis`, the Ollama fixture for `ollama`. Against that split stack `cortex smoke` and a
- * code-review workflow pass, and a worker service killed with jobs in flight loses none.
+ * code-review workflow pass, a worker service killed with jobs in flight loses none, and every
+ * service exports its spans to an OTLP receiver in this test: a workflow submitted with a W3C
+ * traceparent is one trace, the caller's, across the gateway and the worker services.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { credentials, Metadata } from "@grpc/grpc-js";
 import { execaSync } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createGatewayClient, type GatewayClient } from "../../src/client/gateway-client.js";
 import { loadEnv } from "../../src/config/env.js";
+import { CortexApiClient, SubmitJobRequest, type SubmitJobResponse } from "../../src/gen/cortex/v1/api.js";
 import { onNats } from "../support/backend.js";
 import { type CliProcess, type CliResult, runCli, spawnCli } from "../support/cli.js";
 import { type ComposeService, ENV_EXAMPLE, readCompose, readEnvFile } from "../support/compose-file.js";
 import { countInStates, countRunning, tallyFault } from "../support/fault-tally.js";
 import { freePort } from "../support/free-port.js";
+import { httpJson } from "../support/http-api.js";
 import { type NatsHandle, startNats } from "../support/nats-server.js";
 import { type ModelRequest, type OllamaFixture, startOllamaFixture } from "../support/ollama-fixture.js";
+import {
+  everyJobFinished,
+  type OtlpReceiver,
+  SpanTree,
+  servicesOf,
+  startOtlpReceiver,
+} from "../support/otlp-receiver.js";
 import { checkMetrics } from "../support/promtool.js";
 import { type RedisHandle, startRedis } from "../support/redis-server.js";
 
@@ -115,6 +127,7 @@ describe.runIf(onNats())("docker-compose topology as local processes", () => {
   let nats: NatsHandle;
   let redis: RedisHandle;
   let fixture: OllamaFixture;
+  let receiver: OtlpReceiver;
   let services: Record<string, ComposeService>;
   const running = new Map<string, Running>();
   const oneShots = new Map<string, CliResult>();
@@ -152,6 +165,8 @@ describe.runIf(onNats())("docker-compose topology as local processes", () => {
       NO_COLOR: "1",
       CORTEX_HOME: home,
       TIMEOUT_CONFIG_PATH: timeoutsFile,
+      // Spans go out every 200 ms, not every 5 s: the trace is complete soon after the jobs.
+      OTEL_BSP_SCHEDULE_DELAY: "200",
     };
     for (const [k, v] of Object.entries(svc.environment ?? {})) env[k] = rewrite(String(v));
     Object.assign(env, ports);
@@ -179,14 +194,16 @@ describe.runIf(onNats())("docker-compose topology as local processes", () => {
   };
 
   beforeAll(async () => {
-    [nats, redis, fixture] = await Promise.all([
+    [nats, redis, fixture, receiver] = await Promise.all([
       startNats(),
       startRedis(),
       startOllamaFixture({ models: [] }),
+      startOtlpReceiver(),
     ]);
     await fixture.setBehaviour({ answer });
-    // A user's docker/.env: the example, with an API key set.
-    const vars = { ...readEnvFile(ENV_EXAMPLE), API_KEY: apiKey };
+    // A user's docker/.env: the example, with an API key set and traces exported (to this
+    // test's receiver, where a user would name the `otel` profile's collector).
+    const vars = { ...readEnvFile(ENV_EXAMPLE), API_KEY: apiKey, OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url };
     services = readCompose(vars);
     const active = Object.fromEntries(Object.entries(services).filter(([, s]) => s.profiles === undefined));
     const cortex = Object.keys(active).filter((n) => active[n]?.build !== undefined);
@@ -271,7 +288,7 @@ describe.runIf(onNats())("docker-compose topology as local processes", () => {
     for (const p of procs) p.child.kill("SIGTERM");
     await Promise.race([Promise.all(procs.map((p) => p.exited)), sleep(5000)]);
     for (const p of procs) p.child.kill("SIGKILL");
-    await Promise.all([nats?.stop(), redis?.stop(), fixture?.stop()]);
+    await Promise.all([nats?.stop(), redis?.stop(), fixture?.stop(), receiver?.stop()]);
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
 
@@ -363,6 +380,105 @@ describe.runIf(onNats())("docker-compose topology as local processes", () => {
     execaSync("git", ["apply", "fix.patch"], { cwd: repo });
     expect(readFileSync(join(repo, "calc.py"), "utf8")).toBe(REVISED);
   });
+
+  it("a workflow submitted over HTTP with a traceparent is one trace across the services", async () => {
+    const traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+    const callerSpan = "00f067aa0ba902b7";
+    const gateway = running.get("gateway") as Running;
+    const sub = await httpJson<{ job_id: string; trace_id: string }>(
+      `http://127.0.0.1:${gateway.env.CORTEX_HTTP_PORT}/api/v1/jobs`,
+      {
+        headers: { traceparent: `00-${traceId}-${callerSpan}-01`, "x-api-key": apiKey },
+        body: {
+          topic: "job.workflow.demo",
+          context: { file_path: "calc.py", code_snippet: ORIGINAL, instruction: "add type hints" },
+        },
+      },
+    );
+    expect(sub.status, JSON.stringify(sub.body)).toBe(201);
+    expect(sub.body.trace_id).toBe(traceId);
+    const workflowId = sub.body.job_id;
+    // The workflow and its three children (plan, patch, explain), each with its finish span.
+    const tree = new SpanTree(await receiver.waitForTrace(traceId, (s) => everyJobFinished(s, 4), 45_000));
+    expect((await client.getJobStatus(workflowId)).status).toBe("SUCCEEDED");
+    // Nothing of the workflow went to another trace.
+    const elsewhere = receiver.spans.filter(
+      (s) => s.traceId !== traceId && s.attrs["cortex.job.id"] === workflowId,
+    );
+    expect(elsewhere).toEqual([]);
+
+    const wf = tree.expectJobChain(workflowId, callerSpan);
+    expect(wf.admit.attrs["cortex.policy.decision"]).toBe("ALLOW");
+    expect(wf.admit.attrs).toHaveProperty("cortex.policy.rule_id");
+    expect(wf.run.attrs).toMatchObject({
+      "cortex.job.topic": "job.workflow.demo",
+      "cortex.job.attempt": "1",
+      "cortex.job.outcome": "completed",
+    });
+    expect(wf.run.attrs["cortex.worker.id"]).not.toBe("");
+    // Each span's compose service, by service.name: the gateway admits inline (asking the
+    // safety service) and dispatches.
+    expect(servicesOf(wf)).toEqual({
+      submit: "cortex-gateway",
+      admit: "cortex-gateway",
+      dispatch: "cortex-gateway",
+      run: "cortex-worker-orchestrator",
+      finish: "cortex-worker-orchestrator",
+    });
+
+    // Every child runs under the workflow's run span, on its own kind's worker service; the
+    // orchestrator admits and dispatches its children inline, as the gateway does the workflow.
+    const children = tree.named("run").filter((s) => s.attrs["cortex.job.id"] !== workflowId);
+    const workerOf: Record<string, string> = {
+      "job.workflow.plan": "cortex-worker-planner",
+      "job.code.llm": "cortex-worker-code-llm",
+      "job.chat.advanced": "cortex-worker-chat-advanced",
+    };
+    expect(children.map((s) => s.attrs["cortex.job.topic"]).sort()).toEqual(Object.keys(workerOf).sort());
+    for (const child of children) {
+      const chain = tree.expectJobChain(String(child.attrs["cortex.job.id"]), wf.run.spanId);
+      const worker = workerOf[String(child.attrs["cortex.job.topic"])];
+      expect(chain.admit.attrs["cortex.policy.decision"]).toBe("ALLOW");
+      expect(servicesOf(chain)).toEqual({
+        submit: "cortex-worker-orchestrator",
+        admit: "cortex-worker-orchestrator",
+        dispatch: "cortex-worker-orchestrator",
+        run: worker,
+        finish: worker,
+      });
+    }
+    // The safety service decides (each admit span's cortex.policy.*) but records no span, and
+    // the scheduler records one only for a job admitted later (deferred to sys.job.submit).
+    expect([...tree.services()].sort()).toEqual(
+      ["cortex-gateway", "cortex-worker-orchestrator", ...Object.values(workerOf)].sort(),
+    );
+  }, 60_000);
+
+  it("a traceparent in SubmitJob's gRPC metadata is adopted too", async () => {
+    const traceId = "0af7651916cd43dd8448eb211c80319c";
+    const callerSpan = "b7ad6b7169203331";
+    const raw = new CortexApiClient(String(clientEnv.CORTEX_GATEWAY_ADDR), credentials.createInsecure());
+    const md = new Metadata();
+    md.set("traceparent", `00-${traceId}-${callerSpan}-01`);
+    md.set("x-api-key", apiKey);
+    const req = SubmitJobRequest.fromPartial({
+      topic: "job.code.llm",
+      contextJson: JSON.stringify({ file_path: "a.py", code_snippet: ORIGINAL, instruction: "hints" }),
+    });
+    const res = await new Promise<SubmitJobResponse>((resolve, reject) =>
+      raw.submitJob(req, md, (err, out) => (err || !out ? reject(err) : resolve(out))),
+    );
+    raw.close();
+    expect(res.traceId).toBe(traceId);
+    const tree = new SpanTree(await receiver.waitForTrace(traceId, (s) => everyJobFinished(s), 30_000));
+    expect(servicesOf(tree.expectJobChain(res.jobId, callerSpan))).toEqual({
+      submit: "cortex-gateway",
+      admit: "cortex-gateway",
+      dispatch: "cortex-gateway",
+      run: "cortex-worker-code-llm",
+      finish: "cortex-worker-code-llm",
+    });
+  }, 45_000);
 
   it("kill -9 of the echo service's process with jobs in flight, started again: no job lost", async () => {
     const echo = running.get("echo") as Running;
