@@ -16,7 +16,8 @@ import type { SubmitResult } from "../../src/client/json-shapes.js";
 import type { TestBackend } from "../support/backend.js";
 import { launchBrowser, seriousViolations, type TestBrowser } from "../support/browser.js";
 import { runCli } from "../support/cli.js";
-import { type ModelRequest, type OllamaFixture, startOllamaFixture } from "../support/ollama-fixture.js";
+import { type OllamaFixture, startOllamaFixture } from "../support/ollama-fixture.js";
+import { reviewAnswer } from "../support/review-model.js";
 import { startTestStack, type TestStack } from "../support/stack.js";
 
 const BACKENDS: TestBackend[] = ["embedded", "nats"];
@@ -68,26 +69,9 @@ reconciler:
 const ORIGINAL = "def add(a, b):\n    return a + b\n";
 const REVISED = 'def add(a: int, b: int) -> int:\n    """Add two numbers."""\n    return a + b\n';
 const EXPLANATION = "The function now declares int parameters and return type.";
-const PLAN = {
-  steps: [
-    { id: "patch", topic: "job.code.llm", depends_on: [], input: {} },
-    {
-      id: "explain",
-      topic: "job.chat.advanced",
-      depends_on: ["patch"],
-      input: { prompt: "Explain:\n{{steps.patch.patch.content}}" },
-    },
-  ],
-};
 const CHAT_ANSWER = "NATS JetStream keeps messages in streams and replays them to consumers that ask again.";
 
-function answer(req: ModelRequest): string {
-  const props = (req.format as { properties?: Record<string, unknown> } | null)?.properties ?? {};
-  if ("steps" in props) return JSON.stringify(PLAN);
-  if ("revised_code" in props) return JSON.stringify({ revised_code: REVISED });
-  if (req.prompt.startsWith("Explain:")) return EXPLANATION;
-  return CHAT_ANSWER;
-}
+const answer = reviewAnswer({ revised: REVISED, explanation: EXPLANATION, chat: CHAT_ANSWER });
 
 let browser: TestBrowser;
 let fixture: OllamaFixture;

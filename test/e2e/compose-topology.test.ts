@@ -25,7 +25,7 @@ import { countInStates, countRunning, tallyFault } from "../support/fault-tally.
 import { freePort } from "../support/free-port.js";
 import { httpJson } from "../support/http-api.js";
 import { type NatsHandle, startNats } from "../support/nats-server.js";
-import { type ModelRequest, type OllamaFixture, startOllamaFixture } from "../support/ollama-fixture.js";
+import { type OllamaFixture, startOllamaFixture } from "../support/ollama-fixture.js";
 import {
   everyJobFinished,
   type OtlpReceiver,
@@ -35,6 +35,7 @@ import {
 } from "../support/otlp-receiver.js";
 import { checkMetrics } from "../support/promtool.js";
 import { type RedisHandle, startRedis } from "../support/redis-server.js";
+import { reviewAnswer } from "../support/review-model.js";
 
 /** Compose services that are not cortex, and what stands in for each here. */
 const STAND_INS = ["nats", "redis", "ollama"] as const;
@@ -79,23 +80,7 @@ const ORIGINAL = "def add(a, b):\n    return a + b\n";
 const REVISED = "def add(a: int, b: int) -> int:\n    return a + b\n";
 const EXPLANATION = "The function now declares int parameters and an int result.";
 
-function answer(req: ModelRequest): string {
-  const props = (req.format as { properties?: Record<string, unknown> } | null)?.properties ?? {};
-  if ("steps" in props)
-    return JSON.stringify({
-      steps: [
-        { id: "patch", topic: "job.code.llm", depends_on: [], input: {} },
-        {
-          id: "explain",
-          topic: "job.chat.advanced",
-          depends_on: ["patch"],
-          input: { prompt: "Explain:\n{{steps.patch.patch.content}}" },
-        },
-      ],
-    });
-  if ("revised_code" in props) return JSON.stringify({ revised_code: REVISED });
-  return EXPLANATION;
-}
+const answer = reviewAnswer({ revised: REVISED, explanation: EXPLANATION });
 
 interface Running {
   service: string;

@@ -11,7 +11,8 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ApprovalsResult, JobResult } from "../../src/client/json-shapes.js";
 import { type CliResult, runCli } from "../support/cli.js";
-import { type ModelRequest, type OllamaFixture, startOllamaFixture } from "../support/ollama-fixture.js";
+import { type OllamaFixture, startOllamaFixture } from "../support/ollama-fixture.js";
+import { reviewAnswer } from "../support/review-model.js";
 import { startTestStack, type TestStack } from "../support/stack.js";
 
 const TIMEOUTS = `workflows:
@@ -35,11 +36,7 @@ rules:
 const ORIGINAL = "def add(a, b):\n    return a + b\n";
 const REVISED = "def add(a: int, b: int) -> int:\n    return a + b\n";
 
-function answer(req: ModelRequest): string {
-  const props = (req.format as { properties?: Record<string, unknown> } | null)?.properties ?? {};
-  if ("revised_code" in props) return JSON.stringify({ revised_code: REVISED });
-  return "It adds type hints.";
-}
+const answer = reviewAnswer({ revised: REVISED, explanation: "It adds type hints." });
 
 let stack: TestStack;
 let fixture: OllamaFixture;
