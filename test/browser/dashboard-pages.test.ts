@@ -17,7 +17,7 @@ import type { TestBackend } from "../support/backend.js";
 import { launchBrowser, seriousViolations, type TestBrowser } from "../support/browser.js";
 import { runCli } from "../support/cli.js";
 import { type OllamaFixture, startOllamaFixture } from "../support/ollama-fixture.js";
-import { reviewAnswer } from "../support/review-model.js";
+import { reviewAnswer, reviewTimeouts } from "../support/review-model.js";
 import { startTestStack, type TestStack } from "../support/stack.js";
 
 const BACKENDS: TestBackend[] = ["embedded", "nats"];
@@ -45,26 +45,7 @@ rules:
     topics: ["job.>"]
 `;
 
-const TIMEOUTS = `workflows:
-  code_review_demo:
-    child_timeout_seconds: 30
-    total_timeout_seconds: 90
-    max_retries: 0
-topics:
-  job.workflow.demo:
-    workflow: code_review_demo
-  job.workflow.plan:
-    timeout_seconds: 30
-  job.code.llm:
-    timeout_seconds: 30
-  job.chat.advanced:
-    timeout_seconds: 20
-    max_retries: 0
-reconciler:
-  dispatch_timeout_seconds: 30
-  running_timeout_seconds: 60
-  scan_interval_seconds: 5
-`;
+const TIMEOUTS = reviewTimeouts({ timeoutSeconds: 20, maxRetries: 0 });
 
 const ORIGINAL = "def add(a, b):\n    return a + b\n";
 const REVISED = 'def add(a: int, b: int) -> int:\n    """Add two numbers."""\n    return a + b\n';

@@ -15,27 +15,10 @@ import type { ErrorJson } from "../../src/client/json-shapes.js";
 import type { JobEvent } from "../../src/gen/cortex/v1/api.js";
 import { type CliResult, runCli } from "../support/cli.js";
 import { type ModelRequest, type OllamaFixture, startOllamaFixture } from "../support/ollama-fixture.js";
+import { reviewTimeouts } from "../support/review-model.js";
 import { startTestStack, type TestStack } from "../support/stack.js";
 
-const TIMEOUTS = `workflows:
-  code_review_demo:
-    child_timeout_seconds: 30
-    total_timeout_seconds: 90
-    max_retries: 0
-topics:
-  job.workflow.demo:
-    workflow: code_review_demo
-  job.workflow.plan:
-    timeout_seconds: 30
-  job.code.llm:
-    timeout_seconds: 30
-  job.chat.advanced:
-    timeout_seconds: 30
-reconciler:
-  dispatch_timeout_seconds: 30
-  running_timeout_seconds: 60
-  scan_interval_seconds: 5
-`;
+const TIMEOUTS = reviewTimeouts();
 
 const ORIGINAL = "def add(a, b):\n    return a + b\n";
 const REVISED = 'def add(a: int, b: int) -> int:\n    """Add two numbers."""\n    return a + b\n';

@@ -35,3 +35,27 @@ export function reviewAnswer(a: ReviewAnswers): (req: ModelRequest) => string {
     return a.explanation;
   };
 }
+
+/** timeouts.yaml for a code-review workflow test: generous child and total limits, one attempt each. */
+export function reviewTimeouts(chat: { timeoutSeconds?: number; maxRetries?: number } = {}): string {
+  const retries = chat.maxRetries === undefined ? "" : `\n    max_retries: ${chat.maxRetries}`;
+  return `workflows:
+  code_review_demo:
+    child_timeout_seconds: 30
+    total_timeout_seconds: 90
+    max_retries: 0
+topics:
+  job.workflow.demo:
+    workflow: code_review_demo
+  job.workflow.plan:
+    timeout_seconds: 30
+  job.code.llm:
+    timeout_seconds: 30
+  job.chat.advanced:
+    timeout_seconds: ${chat.timeoutSeconds ?? 30}${retries}
+reconciler:
+  dispatch_timeout_seconds: 30
+  running_timeout_seconds: 60
+  scan_interval_seconds: 5
+`;
+}
